@@ -1,0 +1,120 @@
+"""The whole mlscaffold exception and warning hierarchy, and the Location they point at."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Location:
+    """A place in a file: the rendered output or the skeleton source.
+
+    Attributes:
+        path: POSIX path, relative to the output root or the skeleton root.
+        line: 1-based line, or None when unknown.
+        column: 1-based column, or None when unknown.
+        pointer: JSON pointer inside the YAML document, when the place is a field.
+        document: 0-based index of the YAML document in a multi-document file.
+        approximate: True when the line is a best guess (for example the line of
+            the enclosing block in the skeleton rather than the exact expression).
+    """
+
+    path: str
+    line: int | None = None
+    column: int | None = None
+    pointer: str | None = None
+    document: int | None = None
+    approximate: bool = False
+
+    def __str__(self) -> str:
+        """Render as ``path:line:col``, the form editors and CI annotations jump to."""
+        text = self.path
+        if self.line is not None:
+            text += f":{self.line}"
+            if self.column is not None:
+                text += f":{self.column}"
+        if self.approximate:
+            text += " (approximate)"
+        return text
+
+
+class MlscaffoldError(Exception):
+    """Root of every error mlscaffold raises on purpose.
+
+    Args:
+        message: What went wrong, in one sentence a platform engineer can act on.
+        rendered: Where in the rendered output, if anywhere.
+        source: Where in the skeleton or input file, if anywhere.
+        line_text: The offending line, shown under the message.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        rendered: Location | None = None,
+        source: Location | None = None,
+        line_text: str | None = None,
+    ) -> None:
+        self.message = message
+        self.rendered = rendered
+        self.source = source
+        self.line_text = line_text
+        super().__init__(self._format())
+
+    def _format(self) -> str:
+        parts: list[str] = []
+        if self.rendered is not None:
+            parts.append(f"{self.rendered}:")
+        if self.source is not None:
+            parts.append(f"[{self.source}]")
+        parts.append(self.message)
+        text = " ".join(parts)
+        if self.line_text is not None:
+            text += f"\n    {self.line_text}"
+        return text
+
+
+class ParamsError(MlscaffoldError, ValueError):
+    """Team parameters are invalid; ``problems`` holds one ``field: message`` line each."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+class SkeletonError(MlscaffoldError):
+    """The skeleton cannot be loaded: syntax error, forbidden construct, path outside root."""
+
+
+class RenderError(MlscaffoldError):
+    """Rendering failed at run time: a failing filter or an unsafe operation."""
+
+
+class OutputExistsError(MlscaffoldError, FileExistsError):
+    """The output folder is not empty and ``force`` was not given."""
+
+
+class SchemaStoreError(MlscaffoldError):
+    """A schema cannot be found, downloaded or verified."""
+
+
+class ToolError(MlscaffoldError):
+    """An external tool (kubeconform, git, node) is missing, crashed or spoke nonsense."""
+
+
+class ValidationFailed(MlscaffoldError):
+    """Raised by fail-fast helpers when a report has findings at or above a threshold.
+
+    Args:
+        report: The report that failed; typed loosely to keep this module free of imports.
+        message: Summary line.
+    """
+
+    def __init__(self, report: object, message: str) -> None:
+        self.report = report
+        super().__init__(message)
+
+
+class MlscaffoldWarning(UserWarning):
+    """Root of every warning mlscaffold emits."""
