@@ -1,0 +1,91 @@
+"""Commands that check things: validate, lint, schemas."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from mlscaffold.cli.app import EXIT_FINDINGS, EXIT_OK, cli
+from mlscaffold.cli.options import OUTPUT_FORMATS, validation_options
+from mlscaffold.cli.reporting import emit_report, fails, validate_options
+
+
+@cli.command()
+@click.argument(
+    "paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path)
+)
+@validation_options
+def validate(paths: tuple[Path, ...], **validation: Any) -> int:
+    """Validate folders or files of Kubernetes manifests, generated or hand-edited.
+
+    Checks core kinds against the Kubernetes JSON schemas, custom resources against
+    their CRDs, Pod Security restricted on every pod (also pods nested in custom
+    resources), and cross-resource rules (namespace, queue, quota, Argo CD app,
+    service accounts, pipeline parameters, cost labels). Text output lines read
+    `path:line:col: RULE message`.
+    """
+    from mlscaffold.validate import validate_paths
+
+    report = validate_paths(list(paths), options=validate_options(**validation))
+    emit_report(report, validation["output_format"])
+    return EXIT_FINDINGS if fails(report, validation["fail_on"]) else EXIT_OK
+
+
+@cli.command()
+@click.argument(
+    "skeleton",
+    required=False,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+)
+@click.option(
+    "--template",
+    "template_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="template.yaml whose steps and parameters are checked against the skeleton "
+    "(default: a fresh build).",
+)
+@click.option("--output", "output_format", type=click.Choice(OUTPUT_FORMATS), default="text")
+@click.option("--fail-on", type=click.Choice(["error", "warning"]), default="warning",
+              show_default=True)
+def lint(
+    skeleton: Path | None, template_file: Path | None, output_format: str, fail_on: str
+) -> int:
+    """Lint a skeleton for constructs that Backstage and Jinja2 render differently.
+
+    Also checks the template: values used but never passed, parameters never used,
+    step references to missing or later steps, and step ids Backstage misreads.
+    SKELETON defaults to the shipped skeletons/ml-project.
+    """
+    import yaml
+
+    from mlscaffold._data import skeleton_dir
+    from mlscaffold.report.model import Report
+    from mlscaffold.template.build import build_template
+    from mlscaffold.validate.lint import lint_skeleton
+
+    template = (
+        yaml.safe_load(template_file.read_text(encoding="utf-8"))
+        if template_file
+        else build_template()
+    )
+    report = Report()
+    report.extend(lint_skeleton(skeleton or skeleton_dir(), template))
+    emit_report(report, output_format)
+    return EXIT_FINDINGS if fails(report, fail_on) else EXIT_OK
+
+
+@cli.group()
+def schemas() -> None:
+    """Manage the pinned upstream schemas (CRDs)."""
+
+
+@schemas.command("pull")
+def schemas_pull() -> int:
+    """Download the pinned upstream CRDs listed in schemas/, verify sha256, cache them."""
+    from mlscaffold.validate.schemas import pull_default_crds
+
+    for path in pull_default_crds():
+        click.echo(f"cached {path}")
+    return EXIT_OK

@@ -1,0 +1,41 @@
+"""Glue between CLI options, the validator and the reporters."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from mlscaffold.report.model import Report, Severity
+
+_THRESHOLDS = {"error": Severity.ERROR, "warning": Severity.WARNING}
+
+
+def validate_options(
+    *,
+    crd_dirs: tuple[Path, ...] = (),
+    kube_version: str | None = None,
+    kubeconform_mode: str = "auto",
+    **_ignored: Any,
+) -> Any:
+    """Build the validator's options from the shared CLI options."""
+    from mlscaffold.validate import ValidateOptions
+
+    kwargs: dict[str, Any] = {"crd_dirs": tuple(crd_dirs), "kubeconform": kubeconform_mode}
+    if kube_version:
+        kwargs["kube_version"] = kube_version
+    return ValidateOptions(**kwargs)
+
+
+def fails(report: Report, fail_on: str) -> bool:
+    """True when the report has findings at or above ``fail_on``."""
+    return bool(report.at_least(_THRESHOLDS[fail_on]))
+
+
+def emit_report(report: Report, output_format: str, *, err: bool = False) -> None:
+    """Print a report in the chosen format."""
+    from mlscaffold.report.formats import REPORTERS
+
+    text = REPORTERS[output_format](report)
+    click.echo(text, nl=not text.endswith("\n"), err=err)

@@ -1,0 +1,246 @@
+"""Team parameters: the form's JSON Schema, validation, and the typed view the library uses."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal, cast, get_args
+from urllib.parse import parse_qs
+
+import jsonschema
+import yaml
+
+from mlscaffold._data import schema_file
+from mlscaffold.errors import ParamsError
+from mlscaffold.settings import PlatformSettings, load_platform
+
+Size = Literal["xs", "s", "m", "l"]
+Accelerator = Literal["none", "nvidia.com/gpu", "nvidia.com/mig-1g.10gb", "nvidia.com/mig-3g.40gb"]
+ModelFormat = Literal[
+    "sklearn", "xgboost", "lightgbm", "tensorflow", "pytorch", "onnx", "triton", "huggingface", "mlflow"
+]
+Maturity = Literal["L2", "L3"]
+ServingMode = Literal["scale-to-zero", "always-on"]
+
+HOURS_PER_MONTH = 730  # 365 * 24 / 12, the figure cloud GPU pricing uses.
+
+
+@dataclass(frozen=True)
+class Params:
+    """Validated team parameters with defaults applied; field names are the form's."""
+
+    team: str
+    owner: str
+    repoUrl: str  # noqa: N815 - the Backstage form's field name
+    modelName: str  # noqa: N815
+    description: str = ""
+    costCenter: str = ""  # noqa: N815
+    size: Size = "s"
+    accelerator: Accelerator = "nvidia.com/gpu"
+    gpuHoursPerMonth: int = 100  # noqa: N815
+    modelFormat: ModelFormat = "sklearn"  # noqa: N815
+    maturity: Maturity = "L2"
+    retrainSchedule: str = "0 3 * * 1"  # noqa: N815
+    servingMode: ServingMode = "scale-to-zero"  # noqa: N815
+
+    @property
+    def namespace(self) -> str:
+        """The team namespace, ``<team>-ml``."""
+        return f"{self.team}-ml"
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain data, as Backstage's form would submit it."""
+        return asdict(self)
+
+
+@cache
+def parameter_pages() -> tuple[dict[str, Any], ...]:
+    """The form pages of ``schemas/ml-project.parameters.yaml``, each a JSON Schema object."""
+    doc = yaml.safe_load(schema_file("ml-project.parameters.yaml").read_text(encoding="utf-8"))
+    return tuple({"type": "object", **page} for page in doc["pages"])
+
+
+def parameter_schema() -> dict[str, Any]:
+    """All pages merged into one object schema (for docs, tooling and property tests)."""
+    properties: dict[str, Any] = {}
+    required: list[str] = []
+    for page in parameter_pages():
+        properties.update(page["properties"])
+        required.extend(page.get("required", []))
+    return {
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "title": "ml-project team parameters",
+        "type": "object",
+        "properties": properties,
+        "required": required,
+        "additionalProperties": False,
+    }
+
+
+def parse_assignments(assignments: Iterable[str]) -> dict[str, Any]:
+    """Turn ``KEY=VALUE`` strings into parameters, typed by the schema.
+
+    Integer fields are converted when the text is an integer; anything else is kept
+    as text so validation can say what is wrong with it.
+
+    Raises:
+        ParamsError: For an assignment without ``=``.
+    """
+    properties = parameter_schema()["properties"]
+    result: dict[str, Any] = {}
+    problems: list[str] = []
+    for item in assignments:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            problems.append(f"{item}: expected KEY=VALUE (for example team=recs)")
+            continue
+        if properties.get(key, {}).get("type") == "integer" and re.fullmatch(r"-?\d+", value):
+            result[key] = int(value)
+        else:
+            result[key] = value
+    if problems:
+        raise ParamsError(problems)
+    return result
+
+
+def load_values_file(path: Path) -> dict[str, Any]:
+    """Read parameters from a YAML (or JSON) mapping.
+
+    Raises:
+        ParamsError: When the file is not a mapping of parameters.
+    """
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ParamsError([f"{path}: cannot read parameters: {exc}"]) from exc
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ParamsError([f"{path}: must be a mapping of parameter names to values"])
+    return cast(dict[str, Any], data)
+
+
+def validate_params(
+    raw: Mapping[str, Any], platform: PlatformSettings | None = None
+) -> Params:
+    """Check parameters against the form schema and the cross-field rules.
+
+    Every page is checked (Backstage stops at the first failing page; the set of
+    accepted inputs is the same, and reporting all problems at once is kinder).
+
+    Args:
+        raw: Parameters as submitted; missing optional fields take their defaults.
+        platform: Platform settings; the shipped ones by default.
+
+    Returns:
+        The typed, immutable parameters.
+
+    Raises:
+        ParamsError: With one ``field: problem (allowed: ...)`` line per problem.
+    """
+    platform = platform or load_platform()
+    data = _with_defaults(raw)
+    problems = _schema_problems(data)
+    if not problems:
+        problems = _cross_field_problems(data, platform)
+    if problems:
+        raise ParamsError(problems)
+    return Params(**data)
+
+
+def _with_defaults(raw: Mapping[str, Any]) -> dict[str, Any]:
+    data = dict(raw)
+    for name, spec in parameter_schema()["properties"].items():
+        if name not in data and "default" in spec:
+            data[name] = spec["default"]
+    return data
+
+
+def _schema_problems(data: Mapping[str, Any]) -> list[str]:
+    schema = parameter_schema()
+    properties: dict[str, Any] = schema["properties"]
+    problems = [
+        f"{key}: unknown parameter (allowed: {', '.join(properties)})"
+        for key in data
+        if key not in properties
+    ]
+    for page in parameter_pages():
+        validator = jsonschema.Draft7Validator(page)
+        for error in sorted(validator.iter_errors(data), key=lambda e: list(e.path)):
+            problems.append(_describe(error, properties))
+    return problems
+
+
+def _describe(error: jsonschema.ValidationError, properties: Mapping[str, Any]) -> str:
+    if error.validator == "required":
+        field = re.findall(r"'([^']+)'", error.message)[0]
+        spec = properties.get(field, {})
+        return f"{field}: is required ({_allowed(spec)})"
+    field = ".".join(str(p) for p in error.path) or "(parameters)"
+    spec = properties.get(str(error.path[0]), {}) if error.path else {}
+    value = error.instance
+    kind = error.validator
+    if kind == "enum":
+        return f"{field}: {value!r} is not allowed (allowed: {', '.join(map(str, spec['enum']))})"
+    if kind == "type":
+        return f"{field}: {value!r} is not {_a(str(error.validator_value))} ({_allowed(spec)})"
+    if kind == "maxLength":
+        return f"{field}: is {len(value)} characters long, at most {error.validator_value} allowed"
+    if kind == "minLength":
+        return f"{field}: must not be empty ({_allowed(spec)})"
+    if kind in ("minimum", "maximum"):
+        bound = "at least" if kind == "minimum" else "at most"
+        return f"{field}: {value!r} is out of range (allowed: {bound} {error.validator_value})"
+    if kind == "pattern":
+        return f"{field}: {value!r} has the wrong form ({_allowed(spec)})"
+    return f"{field}: {error.message}"
+
+
+def _allowed(spec: Mapping[str, Any]) -> str:
+    text = str(spec.get("description", "")).strip().rstrip(".")
+    return f"allowed: {text}" if text else "see `mlscaffold params schema`"
+
+
+def _a(type_name: str) -> str:
+    return f"an {type_name}" if type_name[0] in "aeiou" else f"a {type_name}"
+
+
+def _cross_field_problems(data: Mapping[str, Any], platform: PlatformSettings) -> list[str]:
+    problems: list[str] = []
+    size = platform.sizes[data["size"]]
+    accelerator = data["accelerator"]
+    gpu_sizes = [name for name, s in platform.sizes.items() if s.gpus > 0]
+    cpu_sizes = [name for name, s in platform.sizes.items() if s.gpus == 0]
+    if size.gpus == 0 and accelerator != "none":
+        problems.append(
+            f"accelerator: size {size.name!r} has no GPU quota, so accelerator must be 'none' "
+            f"(or choose a GPU size: {', '.join(gpu_sizes)})"
+        )
+    if size.gpus > 0 and accelerator == "none":
+        gpu_choices = [a for a in get_args(Accelerator) if a != "none"]
+        problems.append(
+            f"accelerator: size {size.name!r} includes {size.gpus} GPU(s) but accelerator is "
+            f"'none' (allowed: {', '.join(gpu_choices)}; or a CPU-only size: {', '.join(cpu_sizes)})"
+        )
+    budget = size.gpus * HOURS_PER_MONTH
+    if data["gpuHoursPerMonth"] > budget:
+        problems.append(
+            f"gpuHoursPerMonth: {data['gpuHoursPerMonth']} exceeds what size {size.name!r} can "
+            f"use in a month ({size.gpus} GPU x {HOURS_PER_MONTH} h = {budget}; allowed: 0 to "
+            f"{budget}, or a larger size)"
+        )
+    problems += _repo_url_problems(data["repoUrl"], platform.allowed_hosts)
+    return problems
+
+
+def _repo_url_problems(repo_url: str, allowed_hosts: Sequence[str]) -> list[str]:
+    host, _, query = repo_url.partition("?")
+    if host not in allowed_hosts:
+        return [f"repoUrl: host {host!r} is not allowed (allowed: {', '.join(allowed_hosts)})"]
+    fields = parse_qs(query)
+    if len(fields.get("owner", [])) != 1 or len(fields.get("repo", [])) != 1:
+        return ["repoUrl: must name exactly one owner and one repo (host?owner=ORG&repo=NAME)"]
+    return []

@@ -1,0 +1,106 @@
+"""Platform settings: what the platform team fixes once for every ML team."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from mlscaffold._data import schema_file
+from mlscaffold.errors import ParamsError
+
+_REQUIRED = (
+    "templateOwner",
+    "templateVersion",
+    "sizes",
+    "podSecurity",
+    "kueue",
+    "capacity",
+    "argocd",
+    "allowedHosts",
+)
+
+
+@dataclass(frozen=True)
+class SizePreset:
+    """Quota of one size preset; quantities are Kubernetes quantity strings."""
+
+    name: str
+    cpu: str
+    memory: str
+    gpus: int
+    pods: str
+    pvcs: str
+    storage: str
+
+
+@dataclass(frozen=True)
+class PlatformSettings:
+    """Typed view of ``schemas/platform.yaml``.
+
+    Attributes:
+        raw: The settings as plain data, baked verbatim into template.yaml.
+        sizes: Size presets by name.
+        allowed_hosts: Git hosts a team repository may live on.
+        template_owner: Backstage owner of the ml-project Template.
+        template_version: Version recorded in every team's answers file.
+    """
+
+    raw: Mapping[str, Any]
+    sizes: Mapping[str, SizePreset]
+    allowed_hosts: tuple[str, ...]
+    template_owner: str
+    template_version: str
+
+
+def load_platform(path: Path | None = None) -> PlatformSettings:
+    """Read and check platform settings.
+
+    Args:
+        path: A platform.yaml; defaults to the one shipped in ``schemas/``.
+
+    Raises:
+        ParamsError: When a required setting is missing or malformed.
+    """
+    source = path or schema_file("platform.yaml")
+    raw = yaml.safe_load(source.read_text(encoding="utf-8"))
+    if not isinstance(raw, dict):
+        raise ParamsError([f"{source.name}: must be a mapping of settings"])
+    problems = [f"{source.name}: {key}: is required" for key in _REQUIRED if key not in raw]
+    problems += _template_syntax_problems(raw, source.name)
+    if problems:
+        raise ParamsError(problems)
+    sizes = {
+        name: SizePreset(
+            name=name,
+            cpu=str(spec["cpu"]),
+            memory=str(spec["memory"]),
+            gpus=int(spec["gpus"]),
+            pods=str(spec["pods"]),
+            pvcs=str(spec["pvcs"]),
+            storage=str(spec["storage"]),
+        )
+        for name, spec in raw["sizes"].items()
+    }
+    return PlatformSettings(
+        raw=raw,
+        sizes=sizes,
+        allowed_hosts=tuple(raw["allowedHosts"]),
+        template_owner=str(raw["templateOwner"]),
+        template_version=str(raw["templateVersion"]),
+    )
+
+
+def _template_syntax_problems(value: Any, where: str) -> list[str]:
+    # Backstage renders every string of a step's input, literal settings included,
+    # so template syntax in a setting would be evaluated rather than copied.
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _template_syntax_problems(v, f"{where}: {k}")]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _template_syntax_problems(v, f"{where}[{i}]")]
+    if isinstance(value, str) and any(tok in value for tok in ("${{", "{%", "{#")):
+        return [f"{where}: must not contain template syntax ('${{{{', '{{%', '{{#')"]
+    return []
