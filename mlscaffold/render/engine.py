@@ -1,0 +1,549 @@
+"""The Jinja2 environment that renders like Backstage's fetch:template (nunjitsu)."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterator, Mapping, Sized
+from typing import Any, Final, Literal
+from urllib.parse import quote
+
+import jinja2
+from jinja2 import nodes
+from jinja2.environment import TemplateExpression
+from jinja2.runtime import ChainableUndefined, Undefined
+from jinja2.sandbox import SandboxedEnvironment
+from jinja2.utils import pass_environment
+
+from mlscaffold.errors import Location, MlscaffoldError, RenderError, SkeletonError
+from mlscaffold.render import filters as bs
+
+__all__ = [
+    "BackstageEnvironment",
+    "BackstageUndefined",
+    "Newline",
+    "evaluate_lone_expression",
+    "js_finalize",
+    "lone_expression",
+    "newline_sequence_for",
+    "render_string",
+]
+
+Newline = Literal["\n", "\r\n", "\r"]
+_CACHE_LIMIT: Final = 4096
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+_NEWLINE_NAMES: Final = {"\r\n": "CRLF", "\n": "LF", "\r": "CR"}
+
+
+class BackstageUndefined(ChainableUndefined):
+    """Undefined as nunjucks treats it: prints empty, and ``a.b.c`` on it stays undefined.
+
+    Calling it still fails, as in Backstage ("resolved to undefined and cannot be called").
+    """
+
+    __slots__ = ()
+
+
+def js_finalize(value: Any) -> str:
+    """Print a ``${{ }}`` result with JavaScript's rules (Backstage's output).
+
+    ``True`` -> ``true``, ``None`` -> ``''``, ``1.0`` -> ``1``, lists join with ``,``,
+    mappings print ``[object Object]``.
+    """
+    return bs.js_string(value)
+
+
+# ------------------------------------------------ nunjucks built-ins that differ
+
+
+def _js_length(value: Any) -> Any:
+    if isinstance(value, str):  # JS counts UTF-16 code units: '😀' has length 2
+        return len(value.encode("utf-16-le", "surrogatepass")) // 2
+    if value is None or isinstance(value, Undefined):
+        return 0
+    if isinstance(value, Sized):
+        return len(value)
+    if isinstance(value, Iterator):
+        return len(list(value))
+    return bs.JS_UNDEFINED
+
+
+def _js_round(value: Any, precision: int = 0, method: str = "common") -> float:
+    factor = 10.0**precision
+    scaled = float(value) * factor
+    if method == "ceil":
+        rounded = math.ceil(scaled)
+    elif method == "floor":
+        rounded = math.floor(scaled)
+    else:  # Math.round: halves go towards +infinity
+        rounded = math.floor(scaled + 0.5)
+    return rounded / factor
+
+
+def _js_title(value: Any) -> str:
+    return " ".join(
+        w[:1].upper() + w[1:].lower() for w in bs.js_string(value).split(" ")
+    )
+
+
+def _js_indent(value: Any, width: int = 4, indentfirst: bool = False) -> str:
+    text = bs.js_string(value)
+    if not text:
+        return ""
+    pad = " " * int(width)
+    lines = text.split("\n")
+    return "\n".join(
+        line if i == 0 and not indentfirst else pad + line
+        for i, line in enumerate(lines)
+    )
+
+
+def _js_truncate(
+    value: Any, length: int = 255, killwords: bool = False, end: str | None = "..."
+) -> str:
+    text = bs.js_string(value)
+    length = int(length) or 255
+    if len(text) <= length:
+        return text
+    if killwords:
+        text = text[:length]
+    else:
+        cut = text.rfind(" ", 0, length + 1)
+        text = text[: length if cut == -1 else cut]
+    return text + ("..." if end is None or isinstance(end, Undefined) else end)
+
+
+def _uri_component(value: Any) -> str:
+    return quote(bs.js_string(value), safe="-_.!~*'()")
+
+
+def _js_urlencode(value: Any) -> str:
+    if isinstance(value, Mapping):
+        pairs: Any = value.items()
+    elif isinstance(value, (list, tuple)):
+        pairs = value
+    else:
+        return _uri_component(value)
+    return "&".join(f"{_uri_component(k)}={_uri_component(v)}" for k, v in pairs)
+
+
+def _js_truthy(value: Any) -> bool:
+    if value is None or isinstance(value, Undefined) or value is False:
+        return False
+    if isinstance(value, (int, float)):
+        return value != 0 and not math.isnan(value)
+    return not (isinstance(value, str) and value == "")
+
+
+class BackstageEnvironment(SandboxedEnvironment):
+    """Sandboxed Jinja2 configured like Backstage's ``fetch:template`` renderer.
+
+    ``${{ }}`` variables, ``{% %}`` blocks and ``{# #}`` comments, no autoescape,
+    trailing newlines kept, undefined and ``null`` print empty, values print with
+    JavaScript's rules, and the four Backstage filters (``parseRepoUrl``,
+    ``parseEntityRef``, ``pick``, ``projectSlug``) plus nunjucks' ``dump``.
+
+    Attribute access follows JavaScript on plain data: ``obj.key`` only looks up keys
+    (never Python methods such as ``dict.items``), Python ``str``/``list`` methods are
+    undefined (Backstage fails on ``.upper()``) and a few JS members (``length``,
+    ``toUpperCase()``, ``startsWith()``...) work as in nunjitsu.
+
+    Args:
+        trim_blocks: fetch:template's ``trimBlocks`` input.
+        lstrip_blocks: fetch:template's ``lstripBlocks`` input.
+        integrations: Host -> integration type for ``parseRepoUrl``; None means the
+            hosts Backstage knows without configuration.
+        newline_sequence: Line ending of the template source (see
+            ``newline_sequence_for``); use ``for_newline`` rather than passing it.
+    """
+
+    def __init__(
+        self,
+        *,
+        trim_blocks: bool = False,
+        lstrip_blocks: bool = False,
+        integrations: Mapping[str, str] | None = None,
+        newline_sequence: Newline = "\n",
+    ) -> None:
+        super().__init__(
+            variable_start_string="${{",
+            variable_end_string="}}",
+            block_start_string="{%",
+            block_end_string="%}",
+            comment_start_string="{#",
+            comment_end_string="#}",
+            autoescape=False,
+            keep_trailing_newline=True,
+            trim_blocks=trim_blocks,
+            lstrip_blocks=lstrip_blocks,
+            newline_sequence=newline_sequence,
+            undefined=BackstageUndefined,
+            finalize=js_finalize,
+            cache_size=0,
+        )
+        self.integrations = integrations
+        self._variants: dict[str, BackstageEnvironment] = {}
+        self._compiled: dict[tuple[str, str], jinja2.Template] = {}
+        self._expressions: dict[str, TemplateExpression] = {}
+        self._register_filters()
+
+    def _register_filters(self) -> None:
+        hosts = self.integrations
+        backstage: dict[str, Callable[..., Any]] = {
+            "parseRepoUrl": lambda url: bs.parse_repo_url(url, hosts),
+            "projectSlug": lambda url: bs.project_slug(url, hosts),
+            "parseEntityRef": bs.parse_entity_ref,
+            "pick": bs.pick,
+        }
+        for name, func in backstage.items():
+            self.filters[name] = _filter(name, func)
+        # nunjucks built-ins whose result differs from Jinja2's (fidelity table §4.4).
+        builtins: dict[str, Callable[..., Any]] = {
+            "dump": bs.js_dump,
+            "string": bs.js_string,
+            "length": _js_length,
+            "round": _js_round,
+            "title": _js_title,
+            "indent": _js_indent,
+            "truncate": _js_truncate,
+            "urlencode": _js_urlencode,
+        }
+        for name, func in builtins.items():
+            self.filters[name] = _filter(name, func, wrap_errors=False)
+        self.filters["join"] = self._js_join
+        self.tests.update(
+            {
+                "null": lambda v: v is None,
+                "undefined": lambda v: isinstance(v, Undefined),
+                "truthy": _js_truthy,
+                "falsy": lambda v: not _js_truthy(v),
+            }
+        )
+
+    def _js_join(self, value: Any, d: Any = "", attribute: Any = None) -> str:
+        """Nunjucks ``join``: Array.join, so ``null`` items join as empty text."""
+        if isinstance(value, str) or not isinstance(value, (list, tuple, Iterator)):
+            return "".join(bs.js_string(v) for v in value) if value else ""
+        items = list(value)
+        if attribute is not None and not isinstance(attribute, Undefined):
+            items = [self.getitem(item, attribute) for item in items]
+        sep = bs.js_string(d) if d else ""
+        return sep.join(bs.js_string(item) for item in items)
+
+    # ------------------------------------------------------ JS member access
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        """``obj.attribute`` with JavaScript semantics on plain JSON data."""
+        kind = type(obj)
+        if kind is dict:
+            return (
+                obj[attribute]
+                if attribute in obj
+                else self.undefined(obj=obj, name=attribute)
+            )
+        if kind is str or kind is list or kind is tuple:
+            member = _js_member(obj, attribute)
+            if member is bs.JS_UNDEFINED:
+                return self.undefined(obj=obj, name=attribute)
+            return member
+        if kind in (int, float, bool):
+            return self.undefined(obj=obj, name=attribute)
+        return super().getattr(obj, attribute)
+
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        """``obj[argument]`` with JavaScript semantics on plain JSON data."""
+        kind = type(obj)
+        if kind is dict:
+            key = argument if isinstance(argument, str) else bs.js_string(argument)
+            return obj[key] if key in obj else self.undefined(obj=obj, name=key)
+        if kind is str or kind is list or kind is tuple:
+            if isinstance(argument, slice):  # nunjitsu slices strings into char arrays
+                return list(obj[argument])
+            if isinstance(argument, float) and argument.is_integer():
+                argument = int(argument)
+            if isinstance(argument, int) and not isinstance(argument, bool):
+                if 0 <= argument < len(obj):
+                    return obj[argument]
+                return self.undefined(obj=obj, name=str(argument))
+            if isinstance(argument, str):
+                if argument.isdigit() and str(int(argument)) == argument:
+                    return self.getitem(obj, int(argument))
+                return self.getattr(obj, argument)
+            return self.undefined(obj=obj)
+        return super().getitem(obj, argument)
+
+    # ---------------------------------------------------------- compilation
+
+    def for_newline(self, newline: Newline) -> BackstageEnvironment:
+        """This environment with another ``newline_sequence`` (cached overlay)."""
+        if newline == self.newline_sequence:
+            return self
+        variant = self._variants.get(newline)
+        if variant is None:
+            variant = BackstageEnvironment(
+                trim_blocks=self.trim_blocks,
+                lstrip_blocks=self.lstrip_blocks,
+                integrations=self.integrations,
+                newline_sequence=newline,
+            )
+            variant.filters.update({k: v for k, v in self.filters.items()})
+            variant.tests.update(self.tests)
+            variant.globals.update(self.globals)
+            self._variants[newline] = variant
+        return variant
+
+    def compile_source(self, source: str, name: str) -> jinja2.Template:
+        """Compile ``source`` once; syntax errors become ``SkeletonError`` at ``name``.
+
+        The line-ending style of ``source`` picks the newline sequence, so CRLF and
+        CR files render with their own endings (mixed endings are refused).
+        """
+        env = self.for_newline(newline_sequence_for(source, name))
+        key = (source, name)
+        template = env._compiled.get(key)
+        if template is None:
+            try:
+                code = env.compile(source, name=name, filename=name)
+            except jinja2.TemplateSyntaxError as exc:
+                raise SkeletonError(
+                    f"template syntax error: {exc.message}",
+                    source=Location(name, exc.lineno),
+                    line_text=_line(source, exc.lineno),
+                ) from exc
+            template = env.template_class.from_code(env, code, env.make_globals(None))
+            if len(env._compiled) >= _CACHE_LIMIT:
+                env._compiled.clear()
+            env._compiled[key] = template
+        return template
+
+
+def _filter(
+    name: str, func: Callable[..., Any], *, wrap_errors: bool = True
+) -> Callable[..., Any]:
+    """Adapt a JS-style filter: undefined in and out, Backstage's failure message."""
+
+    @pass_environment
+    def run(
+        environment: jinja2.Environment, value: Any, *args: Any, **kwargs: Any
+    ) -> Any:
+        plain = [
+            bs.JS_UNDEFINED if isinstance(v, Undefined) else v for v in (value, *args)
+        ]
+        try:
+            result = func(*plain, **kwargs)
+        except RenderError as exc:
+            if not wrap_errors:
+                raise
+            raise RenderError(
+                f'Template filter "{name}" failed: {exc.message}'
+            ) from exc
+        return environment.undefined(name=name) if result is bs.JS_UNDEFINED else result
+
+    run.__name__ = name
+    return run
+
+
+def _js_member(obj: str | list[Any] | tuple[Any, ...], name: str) -> Any:
+    """The JS property ``name`` of a string or array, or JS_UNDEFINED."""
+    if name == "length":
+        return _js_length(obj)
+    if isinstance(obj, str):
+        methods: dict[str, Callable[..., Any]] = {
+            "toUpperCase": obj.upper,
+            "toLowerCase": obj.lower,
+            "trim": obj.strip,
+            "trimStart": obj.lstrip,
+            "trimEnd": obj.rstrip,
+            "startsWith": lambda s, pos=0: obj.startswith(bs.js_string(s), int(pos)),
+            "endsWith": lambda s: obj.endswith(bs.js_string(s)),
+            "includes": lambda s: bs.js_string(s) in obj,
+            "indexOf": lambda s: obj.find(bs.js_string(s)),
+            "split": lambda sep=bs.JS_UNDEFINED: (
+                [obj]
+                if sep is bs.JS_UNDEFINED or isinstance(sep, Undefined)
+                else (list(obj) if sep == "" else obj.split(bs.js_string(sep)))
+            ),
+            # JS replaces only the first match for a string pattern.
+            "replace": lambda a, b: obj.replace(bs.js_string(a), bs.js_string(b), 1),
+            "replaceAll": lambda a, b: obj.replace(bs.js_string(a), bs.js_string(b)),
+            "slice": lambda start=0, end=None: obj[
+                int(start) : None if end is None else int(end)
+            ],
+            "toString": lambda: obj,
+        }
+        return methods.get(name, bs.JS_UNDEFINED)
+    seq = obj
+    array_methods: dict[str, Callable[..., Any]] = {
+        "join": lambda sep=",": bs.js_string(sep).join(bs.js_string(v) for v in seq),
+        "includes": lambda v: v in seq,
+        "indexOf": lambda v: seq.index(v) if v in seq else -1,
+        "slice": lambda start=0, end=None: list(
+            seq[int(start) : None if end is None else int(end)]
+        ),
+    }
+    return array_methods.get(name, bs.JS_UNDEFINED)
+
+
+# ----------------------------------------------------------------- newlines
+
+
+def newline_sequence_for(source: str, name: str) -> Newline:
+    """The single line ending ``source`` uses (``\\n`` when it has none).
+
+    Backstage writes every line ending as it is; Jinja2 rewrites all of them to one
+    ``newline_sequence``. A file that mixes endings therefore cannot be reproduced.
+
+    Raises:
+        SkeletonError: The file mixes line endings; says which lines and what to do.
+    """
+    if "\r" not in source:
+        return "\n"
+    lines: dict[str, list[int]] = {}
+    for number, match in enumerate(_NEWLINE.finditer(source), start=1):
+        lines.setdefault(match.group(0), []).append(number)
+    if len(lines) == 1:
+        return next(iter(lines))  # type: ignore[return-value]
+    detail = "; ".join(
+        f"{_NEWLINE_NAMES[ending]} on line{'s' if len(found) > 1 else ''} "
+        + ", ".join(str(n) for n in found[:5])
+        + (f" and {len(found) - 5} more" if len(found) > 5 else "")
+        for ending, found in sorted(lines.items(), key=lambda item: item[1][0])
+    )
+    raise SkeletonError(
+        f"mixed line endings ({detail}): Backstage keeps each ending as it is but Jinja2 "
+        "cannot; convert the file to one line ending, or list it in copyWithoutTemplating",
+        source=Location(name, lines[min(lines, key=lambda e: len(lines[e]))][0]),
+    )
+
+
+# -------------------------------------------------------------- rendering
+
+
+def _line(source: str, lineno: int | None) -> str | None:
+    if not lineno:
+        return None
+    lines = _NEWLINE.split(source)
+    return lines[lineno - 1].strip() if 0 < lineno <= len(lines) else None
+
+
+def _template_line(exc: BaseException, filename: str) -> int | None:
+    """Line of the deepest traceback frame inside the template (jinja maps them)."""
+    line = None
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == filename:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+def render_error(
+    exc: Exception, source: str, name: str, rendered: Location | None = None
+) -> RenderError:
+    """Turn a run-time failure inside a template into a located ``RenderError``."""
+    if isinstance(exc, MlscaffoldError):
+        message = exc.message
+    elif isinstance(exc, jinja2.exceptions.SecurityError):
+        message = f"unsafe operation blocked by the sandbox: {exc}"
+    elif isinstance(exc, jinja2.UndefinedError):
+        message = f"undefined value cannot be used here: {exc}"
+    else:
+        message = f"{type(exc).__name__}: {exc}"
+    line = _template_line(exc, name)
+    return RenderError(
+        message,
+        rendered=rendered,
+        source=Location(name, line, approximate=line is None),
+        line_text=_line(source, line),
+    )
+
+
+def run_template(
+    template: jinja2.Template,
+    context: Mapping[str, Any],
+    *,
+    source: str,
+    name: str,
+    rendered: Location | None = None,
+) -> str:
+    """Render a compiled template; run-time failures become ``RenderError``."""
+    try:
+        return template.render(context)
+    except Exception as exc:
+        raise render_error(exc, source, name, rendered) from exc
+
+
+def render_string(
+    env: BackstageEnvironment, source: str, context: Mapping[str, Any], *, name: str
+) -> str:
+    """Render ``source`` as Backstage renders one file or path.
+
+    Args:
+        env: The environment (see ``BackstageEnvironment``).
+        source: Template text, read with ``newline=''`` so line endings are intact.
+        context: Usually ``{"values": ...}``.
+        name: Skeleton-relative path, used in error locations.
+
+    Raises:
+        SkeletonError: Syntax error or mixed line endings.
+        RenderError: Failure while rendering (filter, sandbox, calling undefined).
+    """
+    template = env.compile_source(source, name)
+    return run_template(template, context, source=source, name=name)
+
+
+def lone_expression(env: BackstageEnvironment, source: str) -> str | None:
+    """The expression of a string that is exactly one ``${{ expr }}``, else None.
+
+    Mirrors Backstage's single-template-string test: the whole string parses to one
+    output node without any literal text around it.
+    """
+    if not source.startswith("${{") or not source.endswith("}}"):
+        return None
+    try:
+        body = env.parse(source).body
+    except jinja2.TemplateSyntaxError:
+        return None
+    if len(body) != 1 or not isinstance(body[0], nodes.Output):
+        return None
+    parts = body[0].nodes
+    if len(parts) != 1 or isinstance(parts[0], nodes.TemplateData):
+        return None
+    inner = source[3:-2]
+    inner = inner[1:] if inner[:1] in "-+" else inner
+    return inner[:-1] if inner[-1:] == "-" else inner
+
+
+def evaluate_lone_expression(
+    env: BackstageEnvironment, expression: str, context: Mapping[str, Any], *, name: str
+) -> Any:
+    """Evaluate one expression to its native value (``Undefined`` when missing).
+
+    Args:
+        env: The environment.
+        expression: The text between ``${{`` and ``}}`` (see ``lone_expression``).
+        context: Names visible to the expression.
+        name: Where the expression comes from, for error locations.
+
+    Raises:
+        SkeletonError: The expression does not parse.
+        RenderError: Evaluation failed.
+    """
+    source = "${{" + expression + "}}"
+    compiled = env._expressions.get(expression)
+    if compiled is None:
+        try:
+            compiled = env.compile_expression(expression, undefined_to_none=False)
+        except jinja2.TemplateSyntaxError as exc:
+            raise SkeletonError(
+                f"template syntax error: {exc.message}",
+                source=Location(name, exc.lineno),
+                line_text=source,
+            ) from exc
+        if len(env._expressions) >= _CACHE_LIMIT:
+            env._expressions.clear()
+        env._expressions[expression] = compiled
+    try:
+        return compiled(**context)
+    except Exception as exc:
+        raise render_error(exc, source, name) from exc
