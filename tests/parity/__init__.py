@@ -1,0 +1,1 @@
+"""Parity tests: mlscaffold against Backstage's real code, run through Node."""

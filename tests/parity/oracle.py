@@ -1,0 +1,220 @@
+"""Python side of the parity oracle: runs Backstage's real code through the Node scripts."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+NODE_DIR = Path(__file__).resolve().parent / "node"
+NODE_MODULES = NODE_DIR / "node_modules"
+# --no-node-snapshot: the legacy engine (isolated-vm) needs it and the nunjitsu one does
+# not mind; keeping it always means one way of starting the oracle.
+NODE_FLAGS = ("--no-node-snapshot",)
+# A safety net against a hung Node process, not a performance assertion.
+_TIMEOUT_SECONDS = 900
+_INSTALL_HINT = "npm ci --no-audit --no-fund --prefix tests/parity/node"
+
+
+class OracleError(RuntimeError):
+    """The oracle could not produce an answer (bad job, Node crashed, bad JSON)."""
+
+
+@dataclass(frozen=True)
+class RenderJob:
+    """One fetch:template run.
+
+    Attributes:
+        out: Workspace directory the action writes into (created if missing).
+        skeleton: Skeleton directory, fetched as a plain local copy.
+        template: Alternatively a template.yaml whose folder anchors ``input["url"]``.
+        values: The step's ``values`` input.
+        input: Any other fetch:template input (``copyWithoutTemplating``, ...).
+    """
+
+    out: Path
+    skeleton: Path | None = None
+    template: Path | None = None
+    values: Mapping[str, Any] = field(default_factory=dict)
+    input: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """The job as render.js reads it."""
+        job: dict[str, Any] = {
+            "out": str(self.out),
+            "values": dict(self.values),
+            "input": dict(self.input),
+        }
+        if self.skeleton is not None:
+            job["skeleton"] = str(self.skeleton)
+        if self.template is not None:
+            job["template"] = str(self.template)
+        return job
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    """Outcome of one job: ``ok``, or the error Backstage raised."""
+
+    ok: bool
+    error_name: str | None = None
+    error_message: str | None = None
+
+
+@dataclass(frozen=True)
+class EntityResult:
+    """Validation outcome of one YAML document."""
+
+    file: str
+    document: int
+    kind: str | None
+    name: str | None
+    ok: bool
+    errors: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ValuesJob:
+    """One workflow run for :func:`backstage_step_inputs`."""
+
+    template: Path
+    step_id: str
+    parameters: Mapping[str, Any]
+
+
+def oracle_missing_reason() -> str | None:
+    """Why the oracle cannot run here, or None when it can."""
+    if shutil.which("node") is None:
+        return "node is not on PATH"
+    if not NODE_MODULES.is_dir():
+        return f"{NODE_MODULES} is missing; run `{_INSTALL_HINT}`"
+    return None
+
+
+def require_oracle() -> None:
+    """Skip the calling test when the oracle is not installed; fail instead under CI.
+
+    CI must run parity, so a missing install there is a broken pipeline, not a skip.
+    """
+    reason = oracle_missing_reason()
+    if reason is None:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"parity oracle unavailable under CI: {reason}")
+    pytest.skip(f"parity oracle unavailable: {reason}")
+
+
+def _run_node(script: str, args: Sequence[str], stdin: str) -> tuple[int, Any]:
+    """Run one oracle script; returns its exit status and parsed JSON stdout."""
+    require_oracle()
+    node = shutil.which("node")
+    assert node is not None  # require_oracle() checked
+    command = [node, *NODE_FLAGS, str(NODE_DIR / script), *args]
+    proc = subprocess.run(  # argument list, no shell: paths may hold anything
+        command,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        check=False,
+        timeout=_TIMEOUT_SECONDS,
+        cwd=NODE_DIR,
+    )
+    try:
+        return proc.returncode, json.loads(proc.stdout)
+    except json.JSONDecodeError as exc:
+        raise OracleError(
+            f"{script} exited {proc.returncode} without JSON output;"
+            f" stderr:\n{proc.stderr.strip()}"
+        ) from exc
+
+
+def backstage_render_many(jobs: Sequence[RenderJob]) -> list[RenderResult]:
+    """Render every job with the real fetch:template action in one Node process.
+
+    Args:
+        jobs: The runs, each with its own output directory.
+
+    Returns:
+        One result per job, in order.
+    """
+    if not jobs:
+        return []
+    _status, raw = _run_node("render.js", ["-"], json.dumps([j.to_json() for j in jobs]))
+    if not isinstance(raw, list) or len(raw) != len(jobs):
+        raise OracleError(f"render.js returned {raw!r} for {len(jobs)} jobs")
+    results = []
+    for item in raw:
+        error = item.get("error") or {}
+        results.append(
+            RenderResult(
+                ok=bool(item.get("ok")),
+                error_name=error.get("name"),
+                error_message=error.get("message"),
+            )
+        )
+    return results
+
+
+def backstage_step_inputs(jobs: Sequence[ValuesJob]) -> list[dict[str, Any]]:
+    """Run each template with Backstage's workflow runner; one Node process for all.
+
+    Returns:
+        values.js's result per job: ``{"ok": True, "step": {...}, "values": ..., "steps":
+        {...}}`` or ``{"ok": False, "stage": ..., "errors": [...]}``.
+    """
+    if not jobs:
+        return []
+    payload = [
+        {"template": str(j.template), "step": j.step_id, "parameters": dict(j.parameters)}
+        for j in jobs
+    ]
+    _status, raw = _run_node("values.js", ["--batch", "-"], json.dumps(payload))
+    if not isinstance(raw, list) or len(raw) != len(jobs):
+        raise OracleError(f"values.js returned {raw!r} for {len(jobs)} jobs")
+    return [dict(r) for r in raw]
+
+
+def backstage_values(
+    template_path: Path, step_id: str, parameters: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The ``values`` input Backstage renders for one step of a template.
+
+    Raises:
+        OracleError: Backstage rejected the parameters or the run failed; the message
+            carries Backstage's errors.
+    """
+    (result,) = backstage_step_inputs([ValuesJob(template_path, step_id, parameters)])
+    if not result.get("ok"):
+        raise OracleError(f"Backstage {result.get('stage')} error: {result.get('errors')}")
+    values = result.get("values")
+    return dict(values) if isinstance(values, Mapping) else {}
+
+
+def backstage_validate(paths: Sequence[Path]) -> list[EntityResult]:
+    """Validate catalog YAML files with Backstage's entity validators.
+
+    Returns:
+        One result per non-empty YAML document, in file order.
+    """
+    if not paths:
+        return []
+    _status, raw = _run_node("validate-entities.js", [str(p) for p in paths], "")
+    return [
+        EntityResult(
+            file=r["file"],
+            document=int(r["document"]),
+            kind=r.get("kind"),
+            name=r.get("name"),
+            ok=bool(r["ok"]),
+            errors=tuple(r.get("errors") or ()),
+        )
+        for r in raw
+    ]
