@@ -1,0 +1,280 @@
+"""Validation orchestrator: parse, then schema, policy, cross-resource, kubeconform."""
+
+from __future__ import annotations
+
+import importlib
+import tempfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from mlscaffold.errors import Location, ToolError
+from mlscaffold.report.model import Finding, Report, Severity
+from mlscaffold.validate.schemas import DEFAULT_KUBE_VERSION
+
+if TYPE_CHECKING:
+    import yaml
+
+    from mlscaffold.render.tree import RenderedTree, TreeEntry
+    from mlscaffold.validate.documents import Document
+    from mlscaffold.validate.schemas import SchemaStore
+
+KubeconformMode = Literal["auto", "off", "require"]
+_YAML_SUFFIXES = (".yaml", ".yml")
+# Backstage descriptors sit beside the manifests but are not Kubernetes objects.
+_NOT_KUBERNETES_FILES = frozenset({"catalog-info.yaml", "catalog-info.yml"})
+_NOT_KUBERNETES_GROUPS = ("backstage.io/",)
+_STORES: dict[tuple[object, ...], SchemaStore] = {}
+
+__all__ = ["KubeconformMode", "ValidateOptions", "validate_paths", "validate_tree"]
+
+
+@dataclass(frozen=True)
+class ValidateOptions:
+    """What to check and with which schemas.
+
+    Attributes:
+        crd_dirs: Folders of CRD files (``--crds``); empty means the pulled CRDs.
+        kube_version: Kubernetes minor for the core schemas.
+        kubeconform: ``auto`` runs it when on PATH, ``off`` never, ``require``
+            fails with ToolError when it is missing.
+        context: Facts for cross-resource rules (team namespace etc.), if known.
+        cache_dir: Schema cache root; None means the user cache dir.
+    """
+
+    crd_dirs: Sequence[Path] = ()
+    kube_version: str = DEFAULT_KUBE_VERSION
+    kubeconform: KubeconformMode = "auto"
+    context: Mapping[str, Any] = field(default_factory=dict)
+    cache_dir: Path | None = None
+
+
+def validate_tree(tree: RenderedTree, *, options: ValidateOptions) -> Report:
+    """Validate a rendered tree in memory (kubeconform gets a temporary copy).
+
+    Raises:
+        SchemaStoreError: The schemas cannot be loaded.
+        ToolError: kubeconform is required but missing, or it failed.
+    """
+    files = {path: entry for path, entry in tree.files() if _is_manifest_file(path)}
+    report, docs = _parse(
+        (path, partial(_entry_text, entry), entry.source or None)
+        for path, entry in files.items()
+    )
+    _check(report, docs, options, _tree_runner(files))
+    return report
+
+
+def validate_paths(paths: Sequence[Path], *, options: ValidateOptions) -> Report:
+    """Validate YAML files and folders of manifests on disk.
+
+    Folders are searched recursively for ``*.yaml``/``*.yml`` (hidden folders and
+    ``catalog-info.yaml`` skipped); findings carry the paths as found.
+
+    Raises:
+        SchemaStoreError: The schemas cannot be loaded.
+        ToolError: kubeconform is required but missing, or it failed.
+    """
+    found = {path.as_posix(): path for path in _walk(paths)}
+    report, docs = _parse(
+        (rel, partial(_file_text, disk), None) for rel, disk in found.items()
+    )
+    _check(
+        report, docs, options, lambda binary, ds, store: _run(binary, ds, found, store)
+    )
+    return report
+
+
+_Runner = Callable[[str, Sequence["Document"], "SchemaStore"], list[Finding]]
+
+
+def _check(
+    report: Report, docs: list[Document], options: ValidateOptions, runner: _Runner
+) -> None:
+    from mlscaffold.validate.schema_check import validate_documents
+
+    store = _store(options)
+    report.extend(validate_documents(docs, store))
+    for module, name in (
+        ("mlscaffold.validate.policy", "check_policy"),
+        ("mlscaffold.validate.crossref", "check_cross_resources"),
+    ):
+        check = _optional_check(module, name, report)
+        if check is not None:
+            report.extend(check(docs))
+    _kubeconform(report, docs, options, store, runner)
+
+
+def _optional_check(
+    module: str, name: str, report: Report
+) -> Callable[[Sequence[Document]], list[Finding]] | None:
+    try:
+        check: Callable[[Sequence[Document]], list[Finding]] = getattr(
+            importlib.import_module(module), name
+        )
+    except ModuleNotFoundError as exc:
+        if exc.name != module:
+            raise
+        report.skipped[module.rsplit(".", 1)[1]] = f"{module} is not installed"
+        return None
+    return check
+
+
+def _kubeconform(
+    report: Report,
+    docs: list[Document],
+    options: ValidateOptions,
+    store: SchemaStore,
+    runner: _Runner,
+) -> None:
+    from mlscaffold.validate.kubeconform import find_kubeconform
+
+    if options.kubeconform == "off":
+        report.skipped["kubeconform"] = "disabled (--kubeconform off)"
+        return
+    binary = find_kubeconform()
+    if binary is None:
+        if options.kubeconform == "require":
+            raise ToolError(
+                "kubeconform is required (--kubeconform require) but not on PATH"
+            )
+        report.skipped["kubeconform"] = "kubeconform not found on PATH"
+        return
+    if docs:
+        report.extend(runner(binary, docs, store))
+
+
+def _run(
+    binary: str, docs: Sequence[Document], files: Mapping[str, Path], store: SchemaStore
+) -> list[Finding]:
+    from mlscaffold.validate.kubeconform import run_kubeconform
+
+    with_docs = {doc.path for doc in docs}
+    return run_kubeconform(
+        binary,
+        docs,
+        {rel: disk for rel, disk in files.items() if rel in with_docs},
+        store,
+    )
+
+
+def _tree_runner(files: Mapping[str, Any]) -> _Runner:
+    def run(binary: str, docs: Sequence[Document], store: SchemaStore) -> list[Finding]:
+        with tempfile.TemporaryDirectory(prefix="mlscaffold-validate-") as tmp:
+            on_disk: dict[str, Path] = {}
+            for rel in sorted({doc.path for doc in docs}):
+                target = Path(tmp, rel)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(files[rel].data)
+                on_disk[rel] = target
+            return _run(binary, docs, on_disk, store)
+
+    return run
+
+
+def _parse(
+    sources: Iterator[tuple[str, Callable[[], str], str | None]],
+) -> tuple[Report, list[Document]]:
+    import yaml
+
+    from mlscaffold.validate.documents import parse_documents
+
+    report = Report()
+    docs: list[Document] = []
+    findings: list[Finding] = []
+    for path, read, source in sources:
+        report.checked.append(path)
+        try:
+            parsed = parse_documents(read(), path, source)
+        except yaml.YAMLError as exc:
+            findings.append(_yaml_finding(path, source, exc))
+            continue
+        except (OSError, UnicodeDecodeError) as exc:
+            findings.append(
+                _finding(Location(path), source, "MLS111", f"cannot read: {exc}")
+            )
+            continue
+        docs.extend(doc for doc in parsed if _is_kubernetes(doc))
+    report.extend(findings)
+    return report, docs
+
+
+def _yaml_finding(path: str, source: str | None, exc: yaml.YAMLError) -> Finding:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    if mark is not None:
+        where = Location(path, mark.line + 1, mark.column + 1)
+    else:
+        where = Location(path, approximate=True)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    return _finding(where, source, "MLS111", f"YAML does not parse: {problem}")
+
+
+def _finding(where: Location, source: str | None, rule: str, message: str) -> Finding:
+    return Finding(
+        rendered=where,
+        rule=rule,
+        severity=Severity.ERROR,
+        message=message,
+        source=Location(source) if source else None,
+        tool="schema",
+    )
+
+
+def _entry_text(entry: TreeEntry) -> str:
+    return entry.text
+
+
+def _file_text(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
+
+
+def _is_manifest_file(path: str) -> bool:
+    name = path.rsplit("/", 1)[-1]
+    return name.endswith(_YAML_SUFFIXES) and name not in _NOT_KUBERNETES_FILES
+
+
+def _is_kubernetes(doc: Document) -> bool:
+    """An object with apiVersion and kind that is not a Backstage entity."""
+    return bool(doc.api_version and doc.kind) and not doc.api_version.startswith(
+        _NOT_KUBERNETES_GROUPS
+    )
+
+
+def _walk(paths: Sequence[Path]) -> Iterator[Path]:
+    for given in paths:
+        if given.is_dir():
+            for path in sorted(given.rglob("*")):
+                hidden = any(
+                    part.startswith(".") for part in path.relative_to(given).parts
+                )
+                if not hidden and path.is_file() and _is_manifest_file(path.name):
+                    yield path
+        else:
+            yield given
+
+
+def _store(options: ValidateOptions) -> SchemaStore:
+    """One store per option set and CRD folder state, reused across calls."""
+    from mlscaffold.validate.schemas import SchemaStore, default_cache_dir
+
+    cache_dir = options.cache_dir or default_cache_dir()
+    state = tuple(
+        (p.as_posix(), p.stat().st_mtime_ns, p.stat().st_size)
+        for d in options.crd_dirs
+        if Path(d).is_dir()
+        for p in sorted(Path(d).rglob("*"))
+        if p.is_file()
+    )
+    key = (
+        options.kube_version,
+        tuple(map(str, options.crd_dirs)),
+        str(cache_dir),
+        state,
+    )
+    store = _STORES.get(key)
+    if store is None:
+        store = SchemaStore(options.kube_version, options.crd_dirs, cache_dir)
+        _STORES[key] = store
+    return store

@@ -1,0 +1,284 @@
+"""Validate Kubernetes documents against the schema store; errors become Findings."""
+
+from __future__ import annotations
+
+import datetime
+import difflib
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import jsonschema_rs
+
+from mlscaffold.errors import Location
+from mlscaffold.report.model import Finding, Severity
+from mlscaffold.validate.crd import K8S_DEFINITIONS_URI
+from mlscaffold.validate.documents import Document, pointer_of
+from mlscaffold.validate.schemas import SchemaInfo, SchemaStore
+
+TOOL = "schema"
+
+#: Rule ids of this module, with their severity.
+RULES: dict[str, tuple[Severity, str]] = {
+    "MLS101": (Severity.ERROR, "unknown field"),
+    "MLS102": (Severity.ERROR, "wrong type or value"),
+    "MLS103": (Severity.ERROR, "missing required field"),
+    "MLS110": (Severity.ERROR, "no schema for kind"),
+    "MLS111": (Severity.ERROR, "YAML does not parse"),
+    "MLS112": (Severity.ERROR, "CRD version not served"),
+    "MLS113": (Severity.WARNING, "CRD version deprecated"),
+    "MLS120": (Severity.INFO, "CEL rules present but not evaluated"),
+}
+
+_MAX_ALLOWED_LISTED = 12
+_MAX_MESSAGE = 240
+
+# Validators are compiled once per schema and kept for the life of the process: the
+# Argo and KServe schemas take 30-50 ms each to compile, then validate in microseconds.
+_VALIDATORS: dict[tuple[str, str], jsonschema_rs.Validator] = {}
+_REGISTRIES: dict[str, jsonschema_rs.Registry] = {}
+
+
+def validate_documents(docs: Sequence[Document], store: SchemaStore) -> list[Finding]:
+    """Check every Kubernetes document against its schema; report every error.
+
+    Args:
+        docs: Parsed documents that have ``apiVersion`` and ``kind``.
+        store: Where schemas come from.
+
+    Returns:
+        Findings MLS101-MLS113 per problem and one MLS120 note per kind with CEL rules.
+    """
+    findings: list[Finding] = []
+    cel_noted: set[tuple[str, str]] = set()
+    for doc in docs:
+        info = store.lookup(doc.api_version, doc.kind)
+        if info is None:
+            findings.append(_no_schema(doc, store))
+            continue
+        findings.extend(_version_findings(doc, info))
+        if info.cel_rules and (info.api_version, info.kind) not in cel_noted:
+            cel_noted.add((info.api_version, info.kind))
+            findings.append(
+                _finding(
+                    doc,
+                    "",
+                    "MLS120",
+                    f"{info.kind} {info.api_version} has {info.cel_rules} CEL "
+                    "rules (x-kubernetes-validations) that were not evaluated; the "
+                    "API server may still reject this object",
+                )
+            )
+        findings.extend(check_document(doc, info, store))
+    return findings
+
+
+def check_document(
+    doc: Document, info: SchemaInfo, store: SchemaStore
+) -> list[Finding]:
+    """Schema findings (MLS101-MLS103) for one document against ``info``."""
+    validator = _validator(info, store)
+    data = doc.data
+    try:
+        if validator.is_valid(data):
+            return []
+    except ValueError:
+        # YAML timestamps and non-string keys have no JSON form; compare them as
+        # the API server would see them after JSON conversion.
+        data = _jsonable(data)
+        if validator.is_valid(data):
+            return []
+    findings: list[Finding] = []
+    for error in validator.iter_errors(data):
+        findings.extend(_error_findings(doc, error, info, store))
+    return findings
+
+
+def _validator(info: SchemaInfo, store: SchemaStore) -> jsonschema_rs.Validator:
+    key = (store.kube_version, info.key)
+    validator = _VALIDATORS.get(key)
+    if validator is None:
+        registry = _REGISTRIES.get(store.kube_version)
+        if registry is None:
+            registry = jsonschema_rs.Registry(
+                [(K8S_DEFINITIONS_URI, store.definitions())]
+            )
+            _REGISTRIES[store.kube_version] = registry
+        # offline: a $ref that is not in the registry fails instead of fetching.
+        validator = jsonschema_rs.validator_for(
+            info.load(), registry=registry, offline=True, validate_formats=False
+        )
+        _VALIDATORS[key] = validator
+    return validator
+
+
+def _error_findings(
+    doc: Document,
+    error: jsonschema_rs.ValidationError,
+    info: SchemaInfo,
+    store: SchemaStore,
+) -> Iterable[Finding]:
+    path = list(error.instance_path)
+    pointer = pointer_of(path)
+    where = _dotted(path)
+    kind = error.kind.name
+    details = error.kind.as_dict()
+    if kind == "additionalProperties":
+        allowed = _allowed_properties(error, info, store)
+        for name in details.get("unexpected", []):
+            yield _finding(
+                doc,
+                pointer_of([*path, name]),
+                "MLS101",
+                _unknown_field_message(str(name), where, allowed),
+            )
+    elif kind == "required":
+        name = details.get("property")
+        at = f" in {where}" if where else ""
+        yield _finding(doc, pointer, "MLS103", f"missing required field '{name}'{at}")
+    else:
+        yield _finding(
+            doc, pointer, "MLS102", f"{where or '(root)'}: {_describe(error)}"
+        )
+
+
+def _unknown_field_message(name: str, where: str, allowed: list[str]) -> str:
+    at = f" in {where}" if where else " at the top level"
+    text = f"unknown field '{name}'{at}"
+    close = difflib.get_close_matches(name, allowed, n=1)
+    if close:
+        text += f"; did you mean '{close[0]}'?"
+    if allowed:
+        listed = ", ".join(allowed[:_MAX_ALLOWED_LISTED])
+        if len(allowed) > _MAX_ALLOWED_LISTED:
+            listed += f", ... ({len(allowed)} in all)"
+        text += f" (allowed: {listed})"
+    return text
+
+
+def _allowed_properties(
+    error: jsonschema_rs.ValidationError, info: SchemaInfo, store: SchemaStore
+) -> list[str]:
+    """Property names of the schema object that rejected the field."""
+    location = error.absolute_keyword_location or ""
+    document: Any = (
+        store.definitions() if location.startswith(K8S_DEFINITIONS_URI) else info.load()
+    )
+    node = document
+    try:
+        for part in list(error.schema_path)[:-1]:
+            node = node[part]
+    except (KeyError, IndexError, TypeError):
+        return []
+    properties = node.get("properties") if isinstance(node, dict) else None
+    return sorted(properties) if isinstance(properties, dict) else []
+
+
+def _describe(error: jsonschema_rs.ValidationError) -> str:
+    kind = error.kind.name
+    if kind == "anyOf":
+        types = _any_of_types(error)
+        if types:
+            return f"expected {' or '.join(types)}, got {_short(error.instance)}"
+    if kind == "enum":
+        options = error.kind.as_dict().get("options", [])
+        shown = ", ".join(repr(o) for o in options[:_MAX_ALLOWED_LISTED])
+        return f"{_short(error.instance)} is not one of: {shown}"
+    message = error.message
+    return (
+        message if len(message) <= _MAX_MESSAGE else message[: _MAX_MESSAGE - 3] + "..."
+    )
+
+
+def _any_of_types(error: jsonschema_rs.ValidationError) -> list[str]:
+    types: list[str] = []
+    for branch in error.kind.as_dict().get("context", []):
+        for sub in branch:
+            if sub.kind.name != "type":
+                return []
+            types.extend(
+                f"{'an' if t[0] in 'aeiou' else 'a'} {t}"
+                for t in sub.kind.as_dict()["types"]
+            )
+    return types
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _dotted(path: Sequence[str | int]) -> str:
+    text = ""
+    for part in path:
+        text += (
+            f"[{part}]"
+            if isinstance(part, int)
+            else (f".{part}" if text else str(part))
+        )
+    return text
+
+
+def _no_schema(doc: Document, store: SchemaStore) -> Finding:
+    known = store.known_versions(doc.kind)
+    if known:
+        hint = f"; the CRDs define {doc.kind} as {', '.join(known)}"
+    elif "." in doc.api_version.partition("/")[0]:
+        hint = "; pass --crds DIR with its CRD or run `mlscaffold schemas pull`"
+    else:
+        hint = f" in Kubernetes {store.kube_version}"
+    return _finding(
+        doc,
+        "/kind",
+        "MLS110",
+        f"no schema for {doc.kind} {doc.api_version}{hint}; the object was not checked",
+    )
+
+
+def _version_findings(doc: Document, info: SchemaInfo) -> list[Finding]:
+    findings = []
+    if not info.served:
+        findings.append(
+            _finding(
+                doc,
+                "/apiVersion",
+                "MLS112",
+                f"{info.api_version} is defined by the {info.kind} CRD but not served",
+            )
+        )
+    if info.deprecated:
+        findings.append(
+            _finding(
+                doc,
+                "/apiVersion",
+                "MLS113",
+                f"{info.kind} {info.api_version} is deprecated: {info.deprecated}",
+            )
+        )
+    return findings
+
+
+def _finding(doc: Document, pointer: str, rule: str, message: str) -> Finding:
+    source = Location(doc.source) if doc.source else None
+    return Finding(
+        rendered=doc.locate(pointer),
+        rule=rule,
+        severity=RULES[rule][0],
+        message=message,
+        source=source,
+        tool=TOOL,
+    )
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {
+            str(k).lower() if isinstance(k, bool) else str(k): _jsonable(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return value

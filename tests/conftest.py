@@ -1,0 +1,36 @@
+"""Shared fixtures: isolated HOME and cache, and the pinned upstream CRDs."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+_REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Point HOME and the mlscaffold cache at fresh tmp dirs for every test."""
+    home = tmp_path_factory.mktemp("home")
+    saved = {name: os.environ.get(name) for name in ("HOME", "MLSCAFFOLD_CACHE_DIR")}
+    os.environ["HOME"] = str(home)
+    os.environ["MLSCAFFOLD_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+    yield
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
+@pytest.fixture(scope="session")
+def shared_crds() -> Path:
+    """The pinned upstream CRDs: $MLSCAFFOLD_CRDS, else ``<repo>/../shared/crds``."""
+    override = os.environ.get("MLSCAFFOLD_CRDS")
+    path = Path(override) if override else _REPO.parent / "shared" / "crds"
+    if not path.is_dir():
+        pytest.fail(f"pinned CRDs not found at {path}; set MLSCAFFOLD_CRDS")
+    return path

@@ -1,0 +1,260 @@
+"""Schema findings: rule ids and exact lines for core kinds and custom resources."""
+
+from __future__ import annotations
+
+import re
+import sys
+import types
+from collections.abc import Iterator
+from pathlib import Path
+from textwrap import dedent
+
+import pytest
+
+from mlscaffold.report.model import Severity
+from mlscaffold.validate import ValidateOptions, validate_paths
+from mlscaffold.validate.documents import parse_documents
+from mlscaffold.validate.schema_check import RULES, validate_documents
+from mlscaffold.validate.schemas import SchemaStore
+
+CORPUS = Path(__file__).resolve().parent.parent / "invalid" / "manifests" / "schema"
+VALID = Path(__file__).resolve().parent.parent / "data" / "manifests" / "valid-project"
+CASES = sorted(CORPUS.glob("*.yaml"))
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture(scope="module")
+def store(shared_crds: Path, cache: Path) -> SchemaStore:
+    return SchemaStore(crd_dirs=[shared_crds], cache_dir=cache)
+
+
+@pytest.fixture
+def options(shared_crds: Path, cache: Path) -> Iterator[ValidateOptions]:
+    """Options for the schema checks alone: policy and cross-resource rules stubbed."""
+    saved = {name: sys.modules.get(name) for name in STUBS}
+    for name, function in STUBS.items():
+        stub = types.ModuleType(name)
+        setattr(stub, function, lambda _docs: [])
+        sys.modules[name] = stub
+    yield ValidateOptions(crd_dirs=[shared_crds], cache_dir=cache, kubeconform="off")
+    for name, module in saved.items():
+        if module is None:
+            sys.modules.pop(name, None)
+        else:
+            sys.modules[name] = module
+
+
+STUBS = {
+    "mlscaffold.validate.policy": "check_policy",
+    "mlscaffold.validate.crossref": "check_cross_resources",
+}
+
+
+def check(store: SchemaStore, text: str) -> list[tuple[str, int | None]]:
+    docs = parse_documents(dedent(text), "m.yaml")
+    findings = validate_documents(docs, store)
+    return sorted(
+        (f.rule, f.rendered.line) for f in findings if f.severity >= Severity.WARNING
+    )
+
+
+def expected_of(case: Path) -> list[tuple[str, int]]:
+    match = re.search(r"^# expect: (.*)$", case.read_text(), re.MULTILINE)
+    assert match, f"{case.name} has no '# expect:' line"
+    return sorted(
+        (rule, int(line))
+        for rule, line in (item.split("@") for item in match[1].split())
+    )
+
+
+def test_corpus_is_not_empty() -> None:
+    assert len(CASES) >= 15
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.stem for c in CASES])
+def test_invalid_corpus(case: Path, options: ValidateOptions) -> None:
+    report = validate_paths([case], options=options)
+    got = sorted(
+        (f.rule, f.rendered.line or 0)
+        for f in report.findings
+        if f.tool == "schema" and f.severity >= Severity.WARNING
+    )
+    assert got == expected_of(case)
+
+
+def test_valid_project_passes_every_schema(options: ValidateOptions) -> None:
+    report = validate_paths([VALID], options=options)
+    schema_errors = [
+        f for f in report.findings if f.tool == "schema" and f.rule != "MLS120"
+    ]
+    assert schema_errors == []
+    kinds_checked = {Path(p).stem for p in report.checked}
+    assert {
+        "namespace",
+        "workflowtemplate",
+        "inferenceservice",
+        "application",
+    } <= kinds_checked
+    assert "catalog-info" not in kinds_checked
+
+
+def test_unknown_field_message_suggests_and_lists(store: SchemaStore) -> None:
+    docs = parse_documents("apiVersion: v1\nkind: Namespace\nspce: {}\n", "ns.yaml")
+    (finding,) = validate_documents(docs, store)
+    assert finding.rule == "MLS101"
+    assert (finding.rendered.line, finding.rendered.column) == (3, 1)
+    assert finding.rendered.pointer == "/spce"
+    assert "unknown field 'spce'" in finding.message
+    assert "did you mean 'spec'?" in finding.message
+    assert "allowed: apiVersion, kind, metadata, spec, status" in finding.message
+
+
+def test_all_errors_are_reported_not_only_the_first(store: SchemaStore) -> None:
+    got = check(
+        store,
+        """\
+        apiVersion: v1
+        kind: Namespace
+        metadata:
+          name: 5
+          lables: {}
+        spce: {}
+        """,
+    )
+    assert got == [("MLS101", 5), ("MLS101", 6), ("MLS102", 4)]
+
+
+@pytest.mark.parametrize("cpu", ["3", "'3'", "500m"])
+def test_int_or_string_core_quantity_accepts_both(store: SchemaStore, cpu: str) -> None:
+    text = "apiVersion: v1\nkind: ResourceQuota\nmetadata: {name: q}\n"
+    text += f"spec:\n  hard: {{cpu: {cpu}}}\n"
+    assert check(store, text) == []
+
+
+@pytest.mark.parametrize("weight", ["1", "'1'", "500m"])
+def test_int_or_string_crd_field_accepts_both(store: SchemaStore, weight: str) -> None:
+    text = f"""\
+    apiVersion: kueue.x-k8s.io/v1beta2
+    kind: LocalQueue
+    metadata: {{name: q}}
+    spec:
+      clusterQueue: ml-shared
+      fairSharing: {{weight: {weight}}}
+    """
+    assert check(store, text) == []
+
+
+def test_int_or_string_rejects_other_types(store: SchemaStore) -> None:
+    text = """\
+    apiVersion: kueue.x-k8s.io/v1beta2
+    kind: LocalQueue
+    metadata: {name: q}
+    spec:
+      clusterQueue: ml-shared
+      fairSharing:
+        weight: [1]
+    """
+    docs = parse_documents(dedent(text), "q.yaml")
+    errors = [f for f in validate_documents(docs, store) if f.rule != "MLS120"]
+    assert [(f.rule, f.rendered.line) for f in errors] == [("MLS102", 7)]
+    assert "expected an integer or a string" in errors[0].message
+
+
+def test_preserve_unknown_fields_stays_open(store: SchemaStore) -> None:
+    text = """\
+    apiVersion: argoproj.io/v1alpha1
+    kind: Application
+    metadata: {name: app, namespace: argocd}
+    spec:
+      project: ml-teams
+      destination: {server: https://kubernetes.default.svc, namespace: fraud-ml}
+      source:
+        repoURL: https://github.com/acme/charts
+        chart: trainer
+        targetRevision: 1.0.0
+        helm:
+          valuesObject:
+            anything: {goes: [here]}
+            replicas: 3
+    """
+    assert check(store, text) == []
+
+
+def test_preserve_unknown_with_properties_is_open_but_still_typed(
+    store: SchemaStore,
+) -> None:
+    base = """\
+    apiVersion: serving.kserve.io/v1beta1
+    kind: InferenceService
+    metadata: {name: m}
+    spec:
+      predictor:
+        model: {modelFormat: {name: sklearn}, storageUri: s3://m}
+    status:
+    """
+    assert check(store, base + "  somethingControllersAdd: {x: 1}\n") == []
+    # The status object is open, yet its listed properties keep their types.
+    assert check(store, base + "  url: [not, a, string]\n") == [("MLS102", 8)]
+
+
+def test_cel_note_once_per_kind(store: SchemaStore) -> None:
+    one = """\
+    apiVersion: kueue.x-k8s.io/v1beta2
+    kind: LocalQueue
+    metadata: {name: q%d}
+    spec: {clusterQueue: ml-shared}
+    """
+    docs = parse_documents("---\n".join(dedent(one % i) for i in range(3)), "q.yaml")
+    notes = [f for f in validate_documents(docs, store) if f.rule == "MLS120"]
+    assert len(notes) == 1
+    assert notes[0].severity is Severity.INFO
+    assert "CEL" in notes[0].message
+
+
+def test_core_kind_has_no_cel_note(store: SchemaStore) -> None:
+    docs = parse_documents(
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n", "n.yaml"
+    )
+    assert validate_documents(docs, store) == []
+
+
+def test_unknown_kind_is_a_finding_not_a_pass(store: SchemaStore) -> None:
+    docs = parse_documents(
+        "apiVersion: v1\nkind: Namespaec\nmetadata: {name: a}\n", "n.yaml"
+    )
+    (finding,) = validate_documents(docs, store)
+    assert (finding.rule, finding.severity, finding.rendered.line) == (
+        "MLS110",
+        Severity.ERROR,
+        2,
+    )
+
+
+def test_deprecated_crd_version_warns(store: SchemaStore) -> None:
+    text = """\
+    apiVersion: kueue.x-k8s.io/v1beta1
+    kind: LocalQueue
+    metadata: {name: q}
+    spec: {clusterQueue: ml-shared}
+    """
+    assert check(store, text) == [("MLS113", 1)]
+
+
+def test_yaml_timestamps_are_compared_as_strings(store: SchemaStore) -> None:
+    text = """\
+    apiVersion: v1
+    kind: ConfigMap
+    metadata: {name: c}
+    data:
+      released: 2024-01-01
+    """
+    assert check(store, text) == []
+
+
+def test_rule_table_is_consistent() -> None:
+    assert all(re.fullmatch(r"MLS1\d\d", rule) for rule in RULES)
+    assert RULES["MLS120"][0] is Severity.INFO
