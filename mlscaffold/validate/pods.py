@@ -1,0 +1,507 @@
+"""Find the effective pods in any object: workloads, Argo templates, KServe parts."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from fractions import Fraction
+from typing import Any
+
+from mlscaffold.validate.documents import Document, pointer_of
+
+#: Kinds whose pod template sits at ``spec.template``.
+TEMPLATED_WORKLOADS = frozenset(
+    {
+        "Deployment",
+        "StatefulSet",
+        "DaemonSet",
+        "ReplicaSet",
+        "Job",
+        "ReplicationController",
+    }
+)
+#: Argo kinds whose ``spec`` (or ``spec.workflowSpec``) is a WorkflowSpec.
+ARGO_WORKFLOW_KINDS = frozenset(
+    {"Workflow", "WorkflowTemplate", "ClusterWorkflowTemplate"}
+)
+#: KServe InferenceService components that run pods.
+KSERVE_COMPONENTS = ("predictor", "transformer", "explainer")
+#: Predictor fields holding one container-like spec (``model``, legacy frameworks).
+KSERVE_MODEL_FIELDS = (
+    "model",
+    "sklearn",
+    "xgboost",
+    "tensorflow",
+    "pytorch",
+    "triton",
+    "onnx",
+    "pmml",
+    "lightgbm",
+    "paddle",
+    "huggingface",
+    "art",
+)
+#: Pod-level fields an Argo template may set to override the workflow-level value.
+_ARGO_OVERRIDES = ("securityContext", "nodeSelector", "tolerations", "affinity")
+
+
+@dataclass(frozen=True)
+class Field:
+    """A pod-level value and the JSON pointer it was read from.
+
+    Attributes:
+        value: The value (``None`` when unset).
+        pointer: Where it is set, or where it would be added when unset.
+    """
+
+    value: Any
+    pointer: str
+
+
+@dataclass(frozen=True)
+class ContainerView:
+    """One container of an effective pod.
+
+    Attributes:
+        name: Container name (Argo ``main``, KServe ``kserve-container`` if unnamed).
+        pointer: JSON pointer of the container mapping.
+        data: The container mapping itself.
+        role: ``container``, ``init``, ``sidecar`` or ``ephemeral``.
+    """
+
+    name: str
+    pointer: str
+    data: Mapping[str, Any]
+    role: str = "container"
+
+    @property
+    def security_context(self) -> Mapping[str, Any]:
+        """The container's own ``securityContext`` (empty when unset)."""
+        return as_map(self.data.get("securityContext"))
+
+
+@dataclass(frozen=True)
+class PodView:
+    """The pod a workload produces, with every pod-level field already resolved.
+
+    Attributes:
+        document: The document the pod comes from.
+        pointer: JSON pointer of the pod spec (Argo template, KServe component).
+        label: Human name for messages, e.g. ``template "train" of WorkflowTemplate x``.
+        kind: ``workload``, ``workflow-step`` or ``serving``.
+        name: Template or component name (``train``, ``predictor``), else object name.
+        security_context: Effective pod ``securityContext`` (Argo: template wins).
+        node_selector: Effective ``nodeSelector``.
+        tolerations: Effective ``tolerations``.
+        affinity: Effective ``affinity``.
+        labels: Effective pod labels, each with the pointer that sets it.
+        labels_pointer: Where pod labels are (or would be) written.
+        annotations: Effective pod annotations, each with its pointer.
+        host_namespaces: ``hostNetwork``/``hostPID``/``hostIPC`` as set.
+        volumes: Every volume the pod mounts.
+        containers: Containers the manifest configures.
+        service_account: Effective ``serviceAccountName``, if set.
+        os_name: ``spec.os.name`` when set (``windows`` relaxes some controls).
+        injected: Containers a controller adds that the manifest cannot configure.
+        injector: Which controller adds them.
+        replicas: Minimum pods of this kind that run at once (serving replicas).
+    """
+
+    document: Document
+    pointer: str
+    label: str
+    kind: str
+    name: str
+    security_context: Field
+    node_selector: Field
+    tolerations: Field
+    affinity: Field
+    labels: Mapping[str, Field]
+    labels_pointer: str
+    annotations: Mapping[str, Field]
+    host_namespaces: Mapping[str, Field]
+    volumes: tuple[Field, ...]
+    containers: tuple[ContainerView, ...]
+    service_account: Field | None = None
+    os_name: str = ""
+    injected: tuple[str, ...] = ()
+    injector: str = ""
+    replicas: int = 1
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+def as_map(value: object) -> dict[str, Any]:
+    """``value`` if it is a mapping, else an empty dict."""
+    return value if isinstance(value, dict) else {}
+
+
+def as_list(value: object) -> list[Any]:
+    """``value`` if it is a list, else an empty list."""
+    return value if isinstance(value, list) else []
+
+
+def effective_pods(doc: Document) -> list[PodView]:
+    """Every pod ``doc`` makes the cluster run, with pod-level fields resolved.
+
+    Args:
+        doc: A parsed Kubernetes object.
+
+    Returns:
+        One view per pod shape: one for a Deployment, one per container, script or
+        containerSet template of an Argo workflow, one per KServe component. Empty
+        for other kinds.
+    """
+    data = as_map(doc.data)
+    spec = as_map(data.get("spec"))
+    kind = doc.kind
+    if kind == "Pod":
+        return [_core_pod(doc, ("spec",), ("metadata",), f"Pod {doc.name}")]
+    if kind in TEMPLATED_WORKLOADS:
+        return [
+            _core_pod(
+                doc,
+                ("spec", "template", "spec"),
+                ("spec", "template", "metadata"),
+                f"{kind} {doc.name}",
+            )
+        ]
+    if kind == "CronJob" and not doc.api_version.startswith("argoproj.io"):
+        base = ("spec", "jobTemplate", "spec", "template")
+        return [
+            _core_pod(doc, (*base, "spec"), (*base, "metadata"), f"CronJob {doc.name}")
+        ]
+    if doc.api_version.startswith("argoproj.io/"):
+        if kind in ARGO_WORKFLOW_KINDS:
+            return list(_argo_pods(doc, spec, ("spec",)))
+        if kind == "CronWorkflow":
+            return list(
+                _argo_pods(
+                    doc, as_map(spec.get("workflowSpec")), ("spec", "workflowSpec")
+                )
+            )
+    if kind == "InferenceService" and doc.api_version.startswith("serving.kserve.io/"):
+        return list(_kserve_pods(doc, spec))
+    return []
+
+
+def _get(data: object, path: Sequence[str | int]) -> Any:
+    node: Any = data
+    for part in path:
+        if isinstance(part, int):
+            node = node[part] if isinstance(node, list) and part < len(node) else None
+        else:
+            node = node.get(part) if isinstance(node, dict) else None
+    return node
+
+
+def _field(
+    doc: Document, path: Sequence[str | int], fallback: Sequence[str | int]
+) -> Field:
+    value = _get(doc.data, path)
+    return Field(value, pointer_of(tuple(path if value is not None else fallback)))
+
+
+def _keyed(doc: Document, *paths: tuple[str | int, ...]) -> dict[str, Field]:
+    """Merge mappings in order (later wins), remembering where each key was set."""
+    merged: dict[str, Field] = {}
+    for path in paths:
+        for key, value in as_map(_get(doc.data, path)).items():
+            merged[str(key)] = Field(value, pointer_of((*path, str(key))))
+    return merged
+
+
+def _containers(
+    doc: Document, path: tuple[str | int, ...], role: str
+) -> list[ContainerView]:
+    items = as_list(_get(doc.data, path))
+    return [
+        ContainerView(
+            str(as_map(c).get("name", f"#{i}")), pointer_of((*path, i)), as_map(c), role
+        )
+        for i, c in enumerate(items)
+    ]
+
+
+def _pod_containers(doc: Document, spec: tuple[str | int, ...]) -> list[ContainerView]:
+    containers = _containers(doc, (*spec, "containers"), "container")
+    for init in _containers(doc, (*spec, "initContainers"), "init"):
+        # A native sidecar is an init container that keeps running next to the others.
+        role = "sidecar" if init.data.get("restartPolicy") == "Always" else "init"
+        containers.append(ContainerView(init.name, init.pointer, init.data, role))
+    return containers + _containers(doc, (*spec, "ephemeralContainers"), "ephemeral")
+
+
+def _volumes(doc: Document, *paths: tuple[str | int, ...]) -> tuple[Field, ...]:
+    return tuple(
+        Field(v, pointer_of((*path, i)))
+        for path in paths
+        for i, v in enumerate(as_list(_get(doc.data, path)))
+    )
+
+
+def _hosts(doc: Document, spec: tuple[str | int, ...]) -> dict[str, Field]:
+    return {
+        key: Field(_get(doc.data, (*spec, key)), pointer_of((*spec, key)))
+        for key in ("hostNetwork", "hostPID", "hostIPC")
+        if _get(doc.data, (*spec, key)) is not None
+    }
+
+
+def _core_pod(
+    doc: Document, spec: tuple[str, ...], meta: tuple[str, ...], label: str
+) -> PodView:
+    sa_key = (
+        "serviceAccountName"
+        if _get(doc.data, (*spec, "serviceAccountName"))
+        else "serviceAccount"
+    )
+    sa = _get(doc.data, (*spec, sa_key))
+    return PodView(
+        document=doc,
+        pointer=pointer_of(spec),
+        label=label,
+        kind="workload",
+        name=doc.name,
+        security_context=_field(doc, (*spec, "securityContext"), spec),
+        node_selector=_field(doc, (*spec, "nodeSelector"), spec),
+        tolerations=_field(doc, (*spec, "tolerations"), spec),
+        affinity=_field(doc, (*spec, "affinity"), spec),
+        labels=_keyed(doc, (*meta, "labels")),
+        labels_pointer=pointer_of((*meta, "labels")),
+        annotations=_keyed(doc, (*meta, "annotations")),
+        host_namespaces=_hosts(doc, spec),
+        volumes=_volumes(doc, (*spec, "volumes")),
+        containers=tuple(_pod_containers(doc, spec)),
+        service_account=Field(sa, pointer_of((*spec, sa_key)))
+        if isinstance(sa, str)
+        else None,
+        os_name=str(as_map(_get(doc.data, (*spec, "os"))).get("name", "")),
+    )
+
+
+def _argo_containers(doc: Document, tmpl: tuple[str | int, ...]) -> list[ContainerView]:
+    found: list[ContainerView] = []
+    for key in ("container", "script"):
+        body = _get(doc.data, (*tmpl, key))
+        if isinstance(body, dict):
+            found.append(
+                ContainerView(
+                    str(body.get("name", "main")), pointer_of((*tmpl, key)), body
+                )
+            )
+    found += _containers(doc, (*tmpl, "containerSet", "containers"), "container")
+    found += _containers(doc, (*tmpl, "initContainers"), "init")
+    return found + _containers(doc, (*tmpl, "sidecars"), "sidecar")
+
+
+def _argo_pods(
+    doc: Document, wf: Mapping[str, Any], base: tuple[str, ...]
+) -> Iterator[PodView]:
+    """One view per template that runs a pod; Argo lets template-level fields win."""
+    for i, raw in enumerate(as_list(wf.get("templates"))):
+        tmpl: tuple[str | int, ...] = (*base, "templates", i)
+        containers = _argo_containers(doc, tmpl)
+        if not containers:
+            continue  # dag, steps, suspend, resource...: no user container to check
+        name = str(as_map(raw).get("name", f"#{i}"))
+        resolved = {key: _argo_field(doc, tmpl, base, key) for key in _ARGO_OVERRIDES}
+        sa_path = (*tmpl, "serviceAccountName")
+        sa = _get(doc.data, sa_path) or _get(doc.data, (*base, "serviceAccountName"))
+        if _get(doc.data, sa_path) is None:
+            sa_path = (*base, "serviceAccountName")
+        yield PodView(
+            document=doc,
+            pointer=pointer_of(tmpl),
+            label=f'template "{name}" of {doc.kind} {doc.name}',
+            kind="workflow-step",
+            name=name,
+            security_context=resolved["securityContext"],
+            node_selector=resolved["nodeSelector"],
+            tolerations=resolved["tolerations"],
+            affinity=resolved["affinity"],
+            labels=_keyed(
+                doc, (*base, "podMetadata", "labels"), (*tmpl, "metadata", "labels")
+            ),
+            labels_pointer=pointer_of((*tmpl, "metadata", "labels")),
+            annotations=_keyed(
+                doc,
+                (*base, "podMetadata", "annotations"),
+                (*tmpl, "metadata", "annotations"),
+            ),
+            host_namespaces=_hosts(doc, base),
+            volumes=_volumes(doc, (*base, "volumes"), (*tmpl, "volumes")),
+            containers=tuple(containers),
+            service_account=Field(sa, pointer_of(sa_path))
+            if isinstance(sa, str)
+            else None,
+            injected=("init", "wait"),
+            injector="Argo Workflows",
+            extra={"template": as_map(raw)},
+        )
+
+
+def _argo_field(
+    doc: Document, tmpl: tuple[str | int, ...], base: tuple[str, ...], key: str
+) -> Field:
+    """Template value, else templateDefaults, else workflow value (Argo's order)."""
+    for path in ((*tmpl, key), (*base, "templateDefaults", key), (*base, key)):
+        value = _get(doc.data, path)
+        if value not in (None, {}, []):
+            return Field(value, pointer_of(path))
+    return Field(None, pointer_of(tmpl))
+
+
+def _kserve_pods(doc: Document, spec: Mapping[str, Any]) -> Iterator[PodView]:
+    annotations = as_map(_get(doc.data, ("metadata", "annotations")))
+    mode = str(annotations.get("serving.kserve.io/deploymentMode", ""))
+    serverless = mode not in ("RawDeployment", "Standard", "ModelMesh")
+    for component in KSERVE_COMPONENTS:
+        if not isinstance(spec.get(component), dict):
+            continue
+        comp = ("spec", component)
+        containers: list[ContainerView] = []
+        storage = bool(_get(doc.data, (*comp, "storageUris")))
+        for key in KSERVE_MODEL_FIELDS:
+            body = _get(doc.data, (*comp, key))
+            if isinstance(body, dict):
+                containers.append(
+                    ContainerView(
+                        str(body.get("name", "kserve-container")),
+                        pointer_of((*comp, key)),
+                        body,
+                    )
+                )
+                storage = storage or bool(body.get("storageUri"))
+        containers += _pod_containers(doc, comp)
+        injected = (("storage-initializer",) if storage else ()) + (
+            ("queue-proxy",) if serverless else ()
+        )
+        view = _core_pod(doc, comp, comp, f"{component} of InferenceService {doc.name}")
+        min_replicas = as_map(spec[component]).get("minReplicas")
+        yield replace(
+            view,
+            kind="serving",
+            name=component,
+            labels=_keyed(doc, (*comp, "labels")),
+            labels_pointer=pointer_of((*comp, "labels")),
+            annotations=_keyed(doc, (*comp, "annotations")),
+            containers=tuple(containers),
+            injected=injected,
+            injector="KServe",
+            replicas=max(min_replicas, 1) if isinstance(min_replicas, int) else 1,
+            extra={"mode": mode or "Serverless", "storage": storage},
+        )
+
+
+# --- resource quantities -------------------------------------------------------------
+
+_QUANTITY = re.compile(
+    r"^([+-]?(?:\d+\.?\d*|\.\d+))(?:(Ki|Mi|Gi|Ti|Pi|Ei)|([numkMGTPE])|[eE]([+-]?\d+))?$"
+)
+_BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
+_DECIMAL = {
+    "n": Fraction(1, 10**9),
+    "u": Fraction(1, 10**6),
+    "m": Fraction(1, 1000),
+    "k": Fraction(10**3),
+    "M": Fraction(10**6),
+    "G": Fraction(10**9),
+    "T": Fraction(10**12),
+    "P": Fraction(10**15),
+    "E": Fraction(10**18),
+}
+
+
+def parse_quantity(value: object) -> Fraction:
+    """Parse a Kubernetes resource quantity exactly.
+
+    Args:
+        value: ``"250m"``, ``"1.5Gi"``, ``"2e3"``, ``"1k"`` or a YAML number.
+
+    Returns:
+        The exact value in base units (cores, bytes, devices).
+
+    Raises:
+        ValueError: When ``value`` is not a quantity.
+    """
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return Fraction(str(value))
+    match = _QUANTITY.match(str(value).strip())
+    if match is None:
+        raise ValueError(f"not a quantity: {value!r}")
+    number, binary, decimal, exponent = match.groups()
+    amount = Fraction(number)
+    if binary:
+        return amount * _BINARY[binary]
+    if decimal:
+        return amount * _DECIMAL[decimal]
+    if exponent:
+        return amount * Fraction(10) ** int(exponent)
+    return amount
+
+
+def format_quantity(resource: str, amount: Fraction) -> str:
+    """Show ``amount`` as a manifest would write it (``1500m``, ``24Gi``, ``2``)."""
+    if resource.endswith("cpu"):
+        return (
+            str(amount.numerator)
+            if amount.denominator == 1
+            else f"{round(amount * 1000)}m"
+        )
+    if resource.endswith(("memory", "storage")):
+        for suffix in ("Ti", "Gi", "Mi", "Ki"):
+            scaled = amount / _BINARY[suffix]
+            if scaled >= 1 and scaled.denominator == 1:
+                return f"{scaled.numerator}{suffix}"
+    return str(amount.numerator) if amount.denominator == 1 else str(float(amount))
+
+
+def container_requests(
+    container: Mapping[str, Any], defaults: Mapping[str, Fraction] | None = None
+) -> dict[str, Fraction]:
+    """Requests the scheduler accounts for one container.
+
+    A missing request falls back to the container's own limit (Kubernetes copies it),
+    then to the LimitRange default in ``defaults``.
+
+    Raises:
+        ValueError: When a request or limit is not a valid quantity.
+    """
+    resources = as_map(container.get("resources"))
+    requests = {
+        str(k): parse_quantity(v) for k, v in as_map(resources.get("requests")).items()
+    }
+    for key, value in as_map(resources.get("limits")).items():
+        requests.setdefault(str(key), parse_quantity(value))
+    for key, value in (defaults or {}).items():
+        requests.setdefault(key, value)
+    return requests
+
+
+def pod_requests(
+    pod: PodView, defaults: Mapping[str, Fraction] | None = None
+) -> dict[str, Fraction]:
+    """Effective pod requests: running containers summed, init containers by maximum."""
+    total: dict[str, Fraction] = {}
+    peak_init: dict[str, Fraction] = {}
+    for container in pod.containers:
+        if container.role == "ephemeral":
+            continue  # ephemeral containers have no resources
+        for key, value in container_requests(container.data, defaults).items():
+            if container.role == "init":
+                peak_init[key] = max(peak_init.get(key, Fraction(0)), value)
+            else:
+                total[key] = total.get(key, Fraction(0)) + value
+    for key, value in peak_init.items():
+        total[key] = max(total.get(key, Fraction(0)), value)
+    return total
+
+
+#: Extended-resource prefixes that name accelerators (GPUs, MIG slices, NPUs).
+ACCELERATOR_PREFIXES = ("nvidia.com/", "amd.com/", "gpu.intel.com/", "habana.ai/")
+
+
+def is_accelerator(resource: str) -> bool:
+    """True for extended resources that are accelerators (``nvidia.com/gpu``...)."""
+    return resource.startswith(ACCELERATOR_PREFIXES) or resource.endswith("/gpu")
