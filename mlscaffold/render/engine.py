@@ -303,7 +303,8 @@ class BackstageEnvironment(SandboxedEnvironment):
         template = env._compiled.get(key)
         if template is None:
             try:
-                code = env.compile(source, name=name, filename=name)
+                # name=None: jinja embeds the name unescaped in generated code for some messages
+                code = env.compile(source, name=None, filename=name)
             except jinja2.TemplateSyntaxError as exc:
                 raise SkeletonError(
                     f"template syntax error: {exc.message}",
