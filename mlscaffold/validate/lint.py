@@ -15,7 +15,7 @@ from mlscaffold.errors import Location
 from mlscaffold.report.model import Finding, Severity
 from mlscaffold.report.rules import RuleInfo, register_rules, rule_info
 from mlscaffold.validate.lint_jinja import check_source
-from mlscaffold.validate.portable import Contract, Hit, syntax_hit
+from mlscaffold.validate.portable import Contract, Hit, chain, syntax_hit
 
 __all__ = ["LINT_RULES", "lint_skeleton", "lint_template"]
 
@@ -74,8 +74,13 @@ def _environment() -> jinja2.Environment:
 
 
 def _finding(path: str, hit: Hit, *, in_name: bool = False) -> Finding:
-    loc = Location(path, hit.line, hit.column)
-    message = f"in the file name: {hit.message}" if in_name else hit.message
+    if in_name:
+        # the name is no line of the file: point at the file, say "name" instead
+        loc = Location(path)
+        message = f"in the file name: {hit.message}"
+    else:
+        loc = Location(path, hit.line, hit.column)
+        message = hit.message
     return Finding(
         rendered=loc,
         rule=hit.rule,
@@ -357,6 +362,17 @@ class _TemplateLint:
             problem = _step_problem(name, index, self.ids)
             if problem:
                 self.add("MLS522", pointer, problem)
+        for sub in tree.find_all(nodes.Sub):
+            left, keys = chain(sub.left)
+            right = chain(sub.right)[0]
+            if left == "steps" and len(keys) == 1 and keys[0] and right:
+                dashed = f"{keys[0]}-{right}"
+                self.add(
+                    "MLS522",
+                    pointer,
+                    f"steps.{dashed} is read as a subtraction (steps.{keys[0]} minus "
+                    f"{right}); write steps['{dashed}']",
+                )
 
 
 def _step_problem(name: str, index: int, ids: list[str]) -> str | None:

