@@ -83,15 +83,12 @@ def _report() -> Report:
 
 
 @pytest.fixture(autouse=True)
-def _registered_rule() -> Any:
+def _registered_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    # setitem, not register_rules: the schema module may own MLS101 already.
     info = RuleInfo(
         "MLS101", "field has the wrong type", Severity.ERROR, "fix it", "schema"
     )
-    had = RULES.get("MLS101")
-    register_rules(info)
-    yield
-    if had is None:
-        RULES.pop("MLS101", None)
+    monkeypatch.setitem(RULES, "MLS101", info)
 
 
 # --- rules registry -------------------------------------------------------------
