@@ -237,57 +237,76 @@ def _manifest_folder(tree: Tree) -> str:
 # --- (b) Kueue queue label ------------------------------------------------------------
 
 
-def _argo_label_sets(
-    tree: Tree,
-) -> Iterator[tuple[Document, str, Mapping[str, Any], str]]:
-    """(doc, pointer, effective labels, what) for every workflow pod shape."""
+@dataclass(frozen=True)
+class PodLabels:
+    """Effective labels of one workflow pod shape, and where to report on them.
+
+    Attributes:
+        document: The object the pods come from.
+        anchor: Pointer where a missing label belongs.
+        labels: Label -> (value, pointer that sets it).
+        what: The pods, for messages.
+        inherited: True for a workflow that only references a WorkflowTemplate.
+    """
+
+    document: Document
+    anchor: str
+    labels: Mapping[str, tuple[Any, str]]
+    what: str
+    inherited: bool = False
+
+
+def _argo_label_sets(tree: Tree) -> Iterator[PodLabels]:
+    """Labels of every workflow pod, including workflows run from a template ref."""
     templates = {d.name: d for d in tree.of_kind("WorkflowTemplate")}
     for pod in tree.pods:
         if pod.kind == "workflow-step":
-            values = {k: f.value for k, f in pod.labels.items()}
-            yield pod.document, _label_anchor(pod), values, pod.label
+            anchor, shared = _label_anchor(pod)
+            what = f"{pod.document.kind} {pod.document.name}" if shared else pod.label
+            labels = {k: (f.value, f.pointer) for k, f in pod.labels.items()}
+            yield PodLabels(pod.document, anchor, labels, what)
     for doc in tree.docs:
         spec, base = _workflow_spec(doc)
         ref = as_map(spec.get("workflowTemplateRef")).get("name")
         if spec and not as_list(spec.get("templates")) and ref in templates:
-            inherited = _get_labels(templates[str(ref)], ("spec",))
-            own = _get_labels(doc, base)
-            yield (
-                doc,
-                pointer_of((*base, "podMetadata", "labels")),
-                {**inherited, **own},
-                f"pods of {doc.kind} {doc.name}",
-            )
+            merged = {
+                **_get_labels(templates[str(ref)], ("spec",)),
+                **_get_labels(doc, base),
+            }
+            anchor = pointer_of((*base, "podMetadata", "labels"))
+            yield PodLabels(doc, anchor, merged, f"{doc.kind} {doc.name}", True)
 
 
-def _get_labels(doc: Document, base: tuple[str, ...]) -> dict[str, Any]:
+def _get_labels(doc: Document, base: tuple[str, ...]) -> dict[str, tuple[Any, str]]:
+    path = (*base, "podMetadata", "labels")
     node: Any = doc.data
-    for key in (*base, "podMetadata", "labels"):
+    for key in path:
         node = as_map(node).get(key)
-    return as_map(node)
+    return {str(k): (v, pointer_of((*path, str(k)))) for k, v in as_map(node).items()}
 
 
-def _label_anchor(pod: PodView) -> str:
-    """Where to report a missing pod label: the template's labels, else podMetadata."""
+def _label_anchor(pod: PodView) -> tuple[str, bool]:
+    """Where a missing pod label belongs, and whether that place is workflow-wide."""
     if any(f.pointer.startswith(pod.labels_pointer) for f in pod.labels.values()):
-        return pod.labels_pointer
+        return pod.labels_pointer, False
     shared = [f.pointer.rsplit("/", 1)[0] for f in pod.labels.values()]
-    return shared[0] if shared else pod.labels_pointer
+    return (shared[0], True) if shared else (pod.labels_pointer, False)
 
 
 def _queues(tree: Tree) -> Iterator[Hit]:
     queues = {d.name for d in tree.of_kind("LocalQueue")}
     if not queues:
         return
-    for doc, pointer, labels, what in _argo_label_sets(tree):
-        queue = labels.get(QUEUE_LABEL)
+    for pods in _argo_label_sets(tree):
+        doc, pointer, what = pods.document, pods.anchor, pods.what
+        queue, where = pods.labels.get(QUEUE_LABEL, (None, pointer))
         if queue is None:
             yield (
                 "MLS407",
                 doc,
                 pointer,
                 (
-                    f"Kueue: {what} carry no {QUEUE_LABEL} label, so "
+                    f"Kueue: the pods of {what} carry no {QUEUE_LABEL} label, so "
                     f"Kueue does not account for them; add {QUEUE_LABEL}: "
                     f"{sorted(queues)[0]}."
                 ),
@@ -296,9 +315,9 @@ def _queues(tree: Tree) -> Iterator[Hit]:
             yield (
                 "MLS406",
                 doc,
-                pointer + "/" + QUEUE_LABEL.replace("/", "~1"),
+                where,
                 (
-                    f'Kueue: {what} name queue "{queue}", which this '
+                    f'Kueue: the pods of {what} name queue "{queue}", which this '
                     f"tree does not define; write {QUEUE_LABEL}: {sorted(queues)[0]}."
                 ),
             )
@@ -534,36 +553,32 @@ def _cost_labels(tree: Tree) -> Iterator[Hit]:
                 pointer,
                 (
                     f"Cost labels: {doc.kind} {doc.name} lacks {', '.join(missing)}; "
-                    "add them to metadata.labels so OpenCost can attribute "
-                    "it."
+                    "add the missing labels to metadata.labels so OpenCost can "
+                    "attribute its cost."
                 ),
             )
-    nested: list[tuple[Document, str, Mapping[str, Any], str]] = [
-        (
-            p.document,
-            _label_anchor(p),
-            {k: f.value for k, f in p.labels.items()},
-            p.label,
-        )
-        for p in tree.pods
-        if p.kind == "serving" or p.labels_pointer != "/metadata/labels"
-    ]
-    for doc, pointer, pod_labels, what in [
-        *nested,
-        *(s for s in _argo_label_sets(tree) if s[3].startswith("pods of")),
-    ]:
-        missing = [label for label in COST_LABELS if label not in pod_labels]
+    for pods in _nested_label_sets(tree):
+        missing = [label for label in COST_LABELS if label not in pods.labels]
         if missing:
             yield (
                 "MLS418",
-                doc,
-                pointer,
+                pods.document,
+                pods.anchor,
                 (
-                    f"Cost labels: the pod template of {what} lacks "
-                    f"{', '.join(missing)}; add them to its pod labels "
+                    f"Cost labels: the pods of {pods.what} lack "
+                    f"{', '.join(missing)}; add them to the pod labels "
                     "(podMetadata, template metadata or component labels)."
                 ),
             )
+
+
+def _nested_label_sets(tree: Tree) -> Iterator[PodLabels]:
+    """Pod templates nested in an object (a bare Pod's labels are its own)."""
+    for pod in tree.pods:
+        if pod.kind != "workflow-step" and pod.labels_pointer != "/metadata/labels":
+            labels = {k: (f.value, f.pointer) for k, f in pod.labels.items()}
+            yield PodLabels(pod.document, pod.labels_pointer, labels, pod.label)
+    yield from _argo_label_sets(tree)
 
 
 # --- (f) pipeline parameters ----------------------------------------------------------

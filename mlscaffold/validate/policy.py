@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from mlscaffold.report.model import Finding, Severity
@@ -117,14 +117,22 @@ def check_policy(
         Findings, one per violated control per container or pod.
     """
     spot = spot or SpotCapacity.from_platform(load_platform().raw)
-    findings: list[Finding] = []
+    findings: dict[tuple[str, int, str, str], Finding] = {}
     for doc in docs:
         for pod in effective_pods(doc):
-            for rule, check in _POD_CHECKS:
-                findings += [_finding(doc, rule, ptr, msg) for ptr, msg in check(pod)]
-            for rule_id, ptr, msg in _placement(pod, spot):
-                findings.append(_finding(doc, RULES[rule_id], ptr, msg))
-    return findings
+            hits = [(rule, p, m) for rule, check in _POD_CHECKS for p, m in check(pod)]
+            hits += [(RULES[i], p, m) for i, p, m in _placement(pod, spot)]
+            for rule, pointer, message in hits:
+                key = (doc.path, doc.index, pointer, rule.id)
+                if key in findings:
+                    # A workflow-wide field breaks every template in one place.
+                    shared = message.replace(
+                        pod.label, f"every pod of {doc.kind} {doc.name}"
+                    )
+                    findings[key] = replace(findings[key], message=shared)
+                else:
+                    findings[key] = _finding(doc, rule, pointer, message)
+    return list(findings.values())
 
 
 def _finding(doc: Document, rule: RuleInfo, pointer: str, message: str) -> Finding:
