@@ -122,7 +122,8 @@ def template_yaml(template: Mapping[str, Any]) -> str:
 def build_files(platform: PlatformSettings | None = None) -> RenderedTree:
     """Everything under ``backstage/ml-project/``: template.yaml plus the skeleton copy."""
     entries: dict[str, TreeEntry] = {
-        "template.yaml": TreeEntry("file", template_yaml(build_template(platform)).encode())
+        "template.yaml": TreeEntry("file", template_yaml(build_template(platform)).encode()),
+        "skeleton": TreeEntry("dir", mode=0o755),
     }
     root = skeleton_dir(TEMPLATE_NAME)
     for path in sorted(root.rglob("*")):

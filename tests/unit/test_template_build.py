@@ -58,7 +58,7 @@ def test_build_copies_the_skeleton_beside_the_template() -> None:
     sources = {
         "skeleton/" + p.relative_to(skeleton_dir()).as_posix() for p in skeleton_dir().rglob("*")
     }
-    assert set(files) == {"template.yaml"} | sources
+    assert set(files) == {"template.yaml", "skeleton"} | sources
 
 
 def test_check_reports_drift_and_passes_after_a_build(tmp_path: Path) -> None:
