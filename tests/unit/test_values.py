@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from mlscaffold.errors import RenderError
+from mlscaffold.render.engine import BackstageEnvironment
+from mlscaffold.render.values import js_json_value, render_step_input
+
+PARAMS: dict[str, Any] = {
+    "parameters": {
+        "name": "proj",
+        "epochs": 3,
+        "ratio": 2.0,
+        "big": 2**60 + 1,
+        "useGpu": False,
+        "empty": "",
+        "none": None,
+        "tags": ["a", "b"],
+        "nested": {"k": 1.5},
+    }
+}
+
+
+@pytest.fixture(scope="module")
+def env() -> BackstageEnvironment:
+    return BackstageEnvironment()
+
+
+def test_lone_expressions_keep_json_types(env: BackstageEnvironment) -> None:
+    values = {
+        "epochs": "${{ parameters.epochs }}",
+        "useGpu": "${{ parameters.useGpu }}",
+        "tags": "${{ parameters.tags }}",
+        "nested": "${{ parameters.nested }}",
+        "none": "${{ parameters.none }}",
+    }
+    assert render_step_input(values, PARAMS, env) == {
+        "epochs": 3,
+        "useGpu": False,
+        "tags": ["a", "b"],
+        "nested": {"k": 1.5},
+        "none": None,
+    }
+
+
+def test_numbers_become_js_doubles(env: BackstageEnvironment) -> None:
+    out = render_step_input({"r": "${{ parameters.ratio }}", "b": "${{ parameters.big }}"}, PARAMS, env)
+    assert out["r"] == 2
+    assert type(out["r"]) is int
+    assert out["b"] == float(2**60 + 1)
+    assert out["b"] != 2**60 + 1
+
+
+def test_empty_string_is_kept(env: BackstageEnvironment) -> None:
+    values = {"lone": "${{ parameters.empty }}", "literal": "", "text": "x${{ parameters.empty }}"}
+    assert render_step_input(values, PARAMS, env) == {"lone": "", "literal": "", "text": "x"}
+
+
+def test_undefined_lone_expression_drops_key(env: BackstageEnvironment) -> None:
+    values = {"gone": "${{ parameters.missing }}", "kept": "a${{ parameters.missing }}"}
+    assert render_step_input(values, PARAMS, env) == {"kept": "a"}
+
+
+def test_other_strings_render_with_js_printing(env: BackstageEnvironment) -> None:
+    values = {"s": "gpu=${{ parameters.useGpu }} n=${{ parameters.ratio }}", "t": " ${{ parameters.epochs }}"}
+    assert render_step_input(values, PARAMS, env) == {"s": "gpu=false n=2", "t": " 3"}
+
+
+def test_nested_structures_and_passthrough(env: BackstageEnvironment) -> None:
+    values = {
+        "outer": {"inner": ["${{ parameters.name }}", "${{ parameters.missing }}", 4, True]},
+        "num": 1.0,
+        "none": None,
+    }
+    assert render_step_input(values, PARAMS, env) == {
+        "outer": {"inner": ["proj", None, 4, True]},
+        "num": 1,
+        "none": None,
+    }
+
+
+def test_failure_is_render_error(env: BackstageEnvironment) -> None:
+    with pytest.raises(RenderError):
+        render_step_input({"x": "${{ 'foo' | parseEntityRef }}"}, PARAMS, env, name="values")
+
+
+def test_js_json_value() -> None:
+    assert js_json_value({"a": (1, 2.0), 3: float("nan"), "u": js_json_value}) == {
+        "a": [1, 2],
+        "3": None,
+    }
