@@ -1,4 +1,4 @@
-"""Render a skeleton exactly as Backstage's fetch:template does, and write the result."""
+"""Render a skeleton exactly as Backstage's fetch:template does, and write it."""
 
 from __future__ import annotations
 

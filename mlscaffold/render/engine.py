@@ -36,9 +36,10 @@ _NEWLINE_NAMES: Final = {"\r\n": "CRLF", "\n": "LF", "\r": "CR"}
 
 
 class BackstageUndefined(ChainableUndefined):
-    """Undefined as nunjucks treats it: prints empty, and ``a.b.c`` on it stays undefined.
+    """Undefined as nunjucks treats it: prints empty; ``a.b.c`` on it stays undefined.
 
-    Calling it still fails, as in Backstage ("resolved to undefined and cannot be called").
+    Calling it still fails, as in Backstage ("resolved to undefined and cannot be
+    called").
     """
 
     __slots__ = ()
@@ -165,6 +166,7 @@ class BackstageEnvironment(SandboxedEnvironment):
         integrations: Mapping[str, str] | None = None,
         newline_sequence: Newline = "\n",
     ) -> None:
+        """Configure the environment (see the class docstring)."""
         super().__init__(
             variable_start_string="${{",
             variable_end_string="}}",
@@ -303,7 +305,7 @@ class BackstageEnvironment(SandboxedEnvironment):
         template = env._compiled.get(key)
         if template is None:
             try:
-                # name=None: jinja embeds the name unescaped in generated code for some messages
+                # name=None: jinja embeds the name unescaped in generated code
                 code = env.compile(source, name=None, filename=name)
             except jinja2.TemplateSyntaxError as exc:
                 raise SkeletonError(
@@ -389,7 +391,7 @@ def _js_member(obj: str | list[Any] | tuple[Any, ...], name: str) -> Any:
 
 
 def newline_sequence_for(source: str, name: str) -> Newline:
-    """The single line ending ``source`` uses (``\\n`` when it has none).
+    r"""The single line ending ``source`` uses (``\\n`` when it has none).
 
     Backstage writes every line ending as it is; Jinja2 rewrites all of them to one
     ``newline_sequence``. A file that mixes endings therefore cannot be reproduced.
@@ -403,7 +405,8 @@ def newline_sequence_for(source: str, name: str) -> Newline:
     for number, match in enumerate(_NEWLINE.finditer(source), start=1):
         lines.setdefault(match.group(0), []).append(number)
     if len(lines) == 1:
-        return next(iter(lines))  # type: ignore[return-value]
+        only = next(iter(lines))
+        return "\r\n" if only == "\r\n" else "\r" if only == "\r" else "\n"
     detail = "; ".join(
         f"{_NEWLINE_NAMES[ending]} on line{'s' if len(found) > 1 else ''} "
         + ", ".join(str(n) for n in found[:5])
@@ -411,8 +414,9 @@ def newline_sequence_for(source: str, name: str) -> Newline:
         for ending, found in sorted(lines.items(), key=lambda item: item[1][0])
     )
     raise SkeletonError(
-        f"mixed line endings ({detail}): Backstage keeps each ending as it is but Jinja2 "
-        "cannot; convert the file to one line ending, or list it in copyWithoutTemplating",
+        f"mixed line endings ({detail}): Backstage keeps each ending as it is but "
+        "Jinja2 cannot; convert the file to one line ending, or list it in "
+        "copyWithoutTemplating",
         source=Location(name, lines[min(lines, key=lambda e: len(lines[e]))][0]),
     )
 

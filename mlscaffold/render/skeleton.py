@@ -25,7 +25,12 @@ _TEMPLATE_MARKERS: Final = ("${{", "{%", "{#")
 # isbinaryfile 5.0.7 reads 512 bytes plus 3 so a UTF-8 sequence cut at 512 is whole.
 _MAX_BYTES: Final = 512
 _READ_BYTES: Final = _MAX_BYTES + 3
-_TEXT_BOMS: Final = (b"\xef\xbb\xbf", b"\x00\x00\xfe\xff", b"\xff\xfe\x00\x00", b"\x84\x31\x95\x33")
+_TEXT_BOMS: Final = (
+    b"\xef\xbb\xbf",
+    b"\x00\x00\xfe\xff",
+    b"\xff\xfe\x00\x00",
+    b"\x84\x31\x95\x33",
+)
 _DIR_MODE: Final = 0o755  # fs.ensureDir: 0o777 minus the usual umask 022
 
 
@@ -75,8 +80,8 @@ def _is_binary_proto(buf: bytes, size: int) -> bool:
         messages += 1
 
 
-def is_binary(head: bytes) -> bool:
-    """isbinaryfile 5.0.7's verdict on the first bytes of a file.
+def is_binary(head: bytes) -> bool:  # noqa: C901 - mirrors the upstream algorithm
+    """Tell text from binary exactly as npm isbinaryfile 5.0.7 does.
 
     Args:
         head: The first 515 bytes (or the whole file when shorter).
@@ -124,7 +129,11 @@ def _expand_braces(pattern: str) -> list[str]:
     if match is None:
         return [pattern]
     head, tail = pattern[: match.start()], pattern[match.end() :]
-    return [x for alt in match.group(1).split(",") for x in _expand_braces(head + alt + tail)]
+    return [
+        x
+        for alt in match.group(1).split(",")
+        for x in _expand_braces(head + alt + tail)
+    ]
 
 
 def _segment_regex(segment: str) -> str:
@@ -210,13 +219,13 @@ class _Entry:
     kind: EntryKind
     path_source: str
     path_template: jinja2.Template | None
-    data: bytes
-    text: str
-    template: jinja2.Template | None
-    problem: SkeletonError | None
     mode: int
-    link_target: str | None
-    templated: bool
+    data: bytes = b""
+    text: str = ""
+    template: jinja2.Template | None = None
+    problem: SkeletonError | None = None
+    link_target: str | None = None
+    templated: bool = False
 
 
 def _listing(root: Path) -> list[tuple[str, os.stat_result]]:
@@ -277,6 +286,7 @@ class CompiledSkeleton:
         lstrip_blocks: bool = False,
         env: BackstageEnvironment | None = None,
     ) -> None:
+        """Load and compile the skeleton (see the class docstring)."""
         self.root = Path(root)
         extension = _extension(template_file_extension)
         if extension and copy_without_templating:
@@ -286,7 +296,9 @@ class CompiledSkeleton:
                 source=Location(self.root.as_posix()),
             )
         if isinstance(copy_without_templating, str):
-            raise SkeletonError("Fetch action input copyWithoutTemplating must be an Array")
+            raise SkeletonError(
+                "Fetch action input copyWithoutTemplating must be an Array"
+            )
         self.env = env or BackstageEnvironment(
             trim_blocks=trim_blocks, lstrip_blocks=lstrip_blocks
         )
@@ -296,7 +308,9 @@ class CompiledSkeleton:
             raise SkeletonError(
                 f"cannot read skeleton: {exc}", source=Location(self.root.as_posix())
             ) from exc
-        raw = _untemplated(self.root, copy_without_templating, [loc for loc, _ in listing])
+        raw = _untemplated(
+            self.root, copy_without_templating, [loc for loc, _ in listing]
+        )
         self._entries = [self._load(loc, info, extension, raw) for loc, info in listing]
 
     def _load(
@@ -313,21 +327,16 @@ class CompiledSkeleton:
         if _has_template(path_source):
             path_template = self.env.compile_source(path_source, location)
         mode = stat.S_IMODE(info.st_mode)
-        base = {"location": location, "path_source": path_source, "mode": mode}
+        head = (location, path_source, path_template, mode)
         if stat.S_ISDIR(info.st_mode):
-            return _Entry(**base, kind="dir", path_template=path_template, data=b"",
-                          text="", template=None, problem=None, link_target=None,
-                          templated=False)  # fmt: skip
+            return _Entry(location, "dir", *head[1:])
         full = self.root / location
         if stat.S_ISLNK(info.st_mode):
-            return _Entry(**base, kind="symlink", path_template=path_template, data=b"",
-                          text="", template=None, problem=None,
-                          link_target=os.readlink(full), templated=False)  # fmt: skip
+            target = os.readlink(full)  # noqa: PTH115 - keep the raw target text
+            return _Entry(location, "symlink", *head[1:], link_target=target)
         data = full.read_bytes()
         if is_binary(data[:_READ_BYTES]):
-            return _Entry(**base, kind="file", path_template=path_template, data=data,
-                          text="", template=None, problem=None, link_target=None,
-                          templated=False)  # fmt: skip
+            return _Entry(location, "file", *head[1:], data=data)
         # fs.readFile(path, 'utf-8'): invalid sequences become U+FFFD, a BOM stays.
         text = data.decode("utf-8", errors="replace")
         template, problem = None, None
@@ -335,10 +344,12 @@ class CompiledSkeleton:
             try:
                 template = self.env.compile_source(text, location)
             except SkeletonError as exc:
-                problem = exc  # raised only if the entry is not skipped, as in Backstage
-        return _Entry(**base, kind="file", path_template=path_template,
-                      data=text.encode("utf-8"), text=text, template=template,
-                      problem=problem, link_target=None, templated=templated)  # fmt: skip
+                problem = (
+                    exc  # raised only if the entry is not skipped, as in Backstage
+                )
+        return _Entry(location, "file", *head[1:], data=text.encode("utf-8"),
+                      text=text, template=template, problem=problem,
+                      templated=templated)  # fmt: skip
 
     def render(self, values: Mapping[str, Any]) -> RenderedTree:
         """Render every entry for ``values`` (the fetch:template ``values`` input).
@@ -361,7 +372,10 @@ class CompiledSkeleton:
         rendered = entry.path_source
         if entry.path_template is not None:
             rendered = run_template(
-                entry.path_template, context, source=entry.path_source, name=entry.location
+                entry.path_template,
+                context,
+                source=entry.path_source,
+                name=entry.location,
             )
         if rendered == "" or rendered.startswith("/") or "//" in rendered:
             return None
@@ -369,7 +383,8 @@ class CompiledSkeleton:
         if normalized == ".." or normalized.startswith("../"):
             # resolveSafeChildPath's refusal, e.g. a value of '../x' in a file name.
             raise RenderError(
-                "Relative path is not allowed to refer to a directory outside its parent",
+                "Relative path is not allowed to refer to a directory outside its "
+                "parent",
                 rendered=Location(rendered),
                 source=Location(entry.location),
             )
@@ -382,12 +397,21 @@ class CompiledSkeleton:
             entries[parent] = TreeEntry(kind="dir", mode=_DIR_MODE, source=source)
             parent = posixpath.dirname(parent)
 
-    def _build(self, entry: _Entry, context: Mapping[str, Any], target: str) -> TreeEntry:
+    def _build(
+        self, entry: _Entry, context: Mapping[str, Any], target: str
+    ) -> TreeEntry:
         if entry.kind == "dir":
-            return TreeEntry(kind="dir", mode=_DIR_MODE, source=entry.location.rstrip("/"))
+            return TreeEntry(
+                kind="dir", mode=_DIR_MODE, source=entry.location.rstrip("/")
+            )
         if entry.kind == "symlink":
-            return TreeEntry(kind="symlink", mode=entry.mode, source=entry.location,
-                             link_target=entry.link_target, templated=False)  # fmt: skip
+            return TreeEntry(
+                kind="symlink",
+                mode=entry.mode,
+                source=entry.location,
+                link_target=entry.link_target,
+                templated=False,
+            )
         if entry.problem is not None:
             raise entry.problem
         data = entry.data

@@ -1,4 +1,4 @@
-"""Render a step's ``input`` the way Backstage's workflow runner does before the action runs."""
+"""Render a step's ``input`` as Backstage's workflow runner does before the action."""
 
 from __future__ import annotations
 
@@ -78,7 +78,9 @@ def _json(value: Any) -> Any:
     return str(value)
 
 
-def _render(value: Any, context: Mapping[str, Any], env: BackstageEnvironment, at: str) -> Any:
+def _render(
+    value: Any, context: Mapping[str, Any], env: BackstageEnvironment, at: str
+) -> Any:
     if isinstance(value, str):
         expression = lone_expression(env, value)
         if expression is None:
@@ -92,7 +94,9 @@ def _render(value: Any, context: Mapping[str, Any], env: BackstageEnvironment, a
                 out[str(key)] = rendered
         return out
     if isinstance(value, (list, tuple)):
-        items = [_render(item, context, env, f"{at}[{i}]") for i, item in enumerate(value)]
+        items = [
+            _render(item, context, env, f"{at}[{i}]") for i, item in enumerate(value)
+        ]
         return [None if item is _MISSING else item for item in items]
     return _json(value)
 

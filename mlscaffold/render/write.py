@@ -59,7 +59,7 @@ def _write_entry(root: Path, path: str, entry: TreeEntry) -> None:
         target.mkdir(exist_ok=True)
     elif entry.kind == "symlink":
         # The target is written exactly as in the skeleton and never resolved.
-        os.symlink(entry.link_target or "", target)
+        target.symlink_to(entry.link_target or "")
     else:
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW
         fd = os.open(target, flags, 0o600)

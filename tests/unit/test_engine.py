@@ -45,7 +45,7 @@ def render(env: BackstageEnvironment, source: str, name: str = "f.txt") -> str:
     return render_string(env, source, {"values": VALUES}, name=name)
 
 
-# Expected outputs are Backstage's, from the fidelity table (backstage-fidelity.md §4.4).
+# Expected outputs are Backstage's (fidelity table, backstage-fidelity.md §4.4).
 @pytest.mark.parametrize(
     ("source", "expected"),
     [
@@ -57,13 +57,25 @@ def render(env: BackstageEnvironment, source: str, name: str = "f.txt") -> str:
         ("${{ 9007199254740993 }}", "9007199254740992"),
         ("${{ values.list }} ${{ values.obj }}", "b,a,C [object Object]"),
         ("${{ 1 < 2 }} ${{ 'a' in values.list }}", "true true"),
-        ("${{ values.missing is defined }} ${{ values.name is defined }}", "false true"),
-        ("[${{ values.missing }}] [${{ values.missing.deeper.still }}] [${{ nope }}]", "[] [] []"),
+        (
+            "${{ values.missing is defined }} ${{ values.name is defined }}",
+            "false true",
+        ),
+        (
+            "[${{ values.missing }}] [${{ values.missing.deeper.x }}] [${{ nope }}]",
+            "[] [] []",
+        ),
         ("[${{ values.missing['x'].y }}] [${{ values.nothing.x }}]", "[] []"),
-        ("[${{ values.nothing | default('x') }}] ${{ values.missing | d('x') }}", "[] x"),
+        (
+            "[${{ values.nothing | default('x') }}] ${{ values.missing | d('x') }}",
+            "[] x",
+        ),
         ("run: echo ${{ github.sha }}", "run: echo "),
         ("{{ values.name }} and ${ HOME }", "{{ values.name }} and ${ HOME }"),
-        ("${{ values.list | dump }} ${{ values.nothing | dump }}", '["b","a","C"] null'),
+        (
+            "${{ values.list | dump }} ${{ values.nothing | dump }}",
+            '["b","a","C"] null',
+        ),
         ("${{ values.mixed | join(',') }} ${{ values.list | join }}", "1,,a baC"),
         ("${{ values.flag | string }}", "true"),
         ("${{ 2.5 | round }} ${{ 2.7 | round(0, 'floor') }}", "3 2"),
@@ -72,20 +84,38 @@ def render(env: BackstageEnvironment, source: str, name: str = "f.txt") -> str:
         ("${{ 'hello world foo bar' | truncate(9) }}", "hello..."),
         ("${{ 'a b&c/d' | urlencode }}", "a%20b%26c%2Fd"),
         ("${{ '😀' | length }} ${{ values.name.length }}", "2 7"),
-        ("${{ values.name.toUpperCase() }} ${{ 'a-b-c'.replace('-', '_') }}", "MY-PROJ a_b-c"),
+        (
+            "${{ values.name.toUpperCase() }} ${{ 'a-b-c'.replace('-', '_') }}",
+            "MY-PROJ a_b-c",
+        ),
         ("${{ values.name.split('-') | join('+') }}", "my+proj"),
         ("${{ values.list[0] }} [${{ values.list[-1] }}]", "b []"),
-        ("${{ values.obj['k'] }} ${{ values.obj.k }} [${{ values.obj.items }}]", "v v []"),
+        (
+            "${{ values.obj['k'] }} ${{ values.obj.k }} [${{ values.obj.items }}]",
+            "v v []",
+        ),
         ("${{ values.nums | select('odd') | join(',') }}", "3,1"),
         ("${{ values.nums | batch(2) | dump }}", "[[3,1],[2]]"),
-        ("{% for x in values.list %}${{ loop.first }};{% endfor %}", "true;false;false;"),
+        (
+            "{% for x in values.list %}${{ loop.first }};{% endfor %}",
+            "true;false;false;",
+        ),
         ("[${{ 'y' if values.off }}]", "[]"),
-        ("${{ values.nothing is null }} ${{ values.missing is undefined }}", "true true"),
-        ("${{ values.repoUrl | parseRepoUrl | dump }}", '{"host":"github.com","owner":"acme","repo":"ml-proj"}'),
+        (
+            "${{ values.nothing is null }} ${{ values.missing is undefined }}",
+            "true true",
+        ),
+        (
+            "${{ values.repoUrl | parseRepoUrl | dump }}",
+            '{"host":"github.com","owner":"acme","repo":"ml-proj"}',
+        ),
         ("${{ (values.repoUrl | parseRepoUrl).owner }}", "acme"),
         ("${{ values.repoUrl | projectSlug }}", "acme/ml-proj"),
         ("${{ values.entity | parseEntityRef | pick('name') }}", "team-a"),
-        ("${{ values.users | pick('0.n') }} [${{ values.obj | pick('nope') }}]", "x []"),
+        (
+            "${{ values.users | pick('0.n') }} [${{ values.obj | pick('nope') }}]",
+            "x []",
+        ),
         ("${{ values.obj | pick('nope') | default('d') }}", "d"),
         ("run: ${{ '${{' }} github.sha }}", "run: ${{ github.sha }}"),
         ("{% raw %}${{ x }}{% endraw %}", "${{ x }}"),
@@ -95,7 +125,9 @@ def render(env: BackstageEnvironment, source: str, name: str = "f.txt") -> str:
         ("\ufeffbom ${{ values.name }}", "\ufeffbom my-proj"),
     ],
 )
-def test_renders_like_backstage(env: BackstageEnvironment, source: str, expected: str) -> None:
+def test_renders_like_backstage(
+    env: BackstageEnvironment, source: str, expected: str
+) -> None:
     assert render(env, source) == expected
 
 
@@ -168,7 +200,9 @@ def test_calling_undefined_fails(env: BackstageEnvironment) -> None:
         "${{ values.name.upper() }}",
     ],
 )
-def test_sandbox_and_python_methods_blocked(env: BackstageEnvironment, source: str) -> None:
+def test_sandbox_and_python_methods_blocked(
+    env: BackstageEnvironment, source: str
+) -> None:
     try:
         text = render(env, source)
     except RenderError:
@@ -195,4 +229,6 @@ def test_evaluate_lone_expression_keeps_types(env: BackstageEnvironment) -> None
     ctx = {"parameters": {"n": 3, "flag": True, "obj": {"a": [1]}}}
     assert evaluate_lone_expression(env, " parameters.n ", ctx, name="v") == 3
     assert evaluate_lone_expression(env, " parameters.flag ", ctx, name="v") is True
-    assert evaluate_lone_expression(env, " parameters.obj ", ctx, name="v") == {"a": [1]}
+    assert evaluate_lone_expression(env, " parameters.obj ", ctx, name="v") == {
+        "a": [1]
+    }

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 import pytest
 
@@ -101,7 +102,7 @@ class TestParseRepoUrl:
             parse_repo_url("https://github.com/a/b")
 
     def test_unconfigured_port(self) -> None:
-        with pytest.raises(RenderError, match="for host github.com:8080,"):
+        with pytest.raises(RenderError, match=r"for host github\.com:8080,"):
             parse_repo_url("github.com:8080?owner=a&repo=b")
 
     def test_missing_owner_message(self) -> None:
@@ -113,11 +114,11 @@ class TestParseRepoUrl:
         )
 
     def test_github_checks_repo_before_owner(self) -> None:
-        with pytest.raises(RenderError, match="missing repo$"):
+        with pytest.raises(RenderError, match=r"missing repo$"):
             parse_repo_url("github.com")
 
     def test_empty_param_is_missing(self) -> None:
-        with pytest.raises(RenderError, match="missing owner$"):
+        with pytest.raises(RenderError, match=r"missing owner$"):
             parse_repo_url("github.com?owner=&repo=x")
 
     @pytest.mark.parametrize(
@@ -141,7 +142,9 @@ class TestParseRepoUrl:
         assert parse_repo_url("git.example.com?repo=r", hosts)["repo"] == "r"
 
     def test_invalid_url(self) -> None:
-        with pytest.raises(RenderError, match="Invalid repo URL passed to publisher, got"):
+        with pytest.raises(
+            RenderError, match="Invalid repo URL passed to publisher, got"
+        ):
             parse_repo_url("")
 
 
@@ -166,11 +169,19 @@ class TestParseEntityRef:
 
     def test_context(self) -> None:
         ctx = {"defaultKind": "group", "defaultNamespace": "ns"}
-        assert parse_entity_ref("foo", ctx) == {"kind": "group", "namespace": "ns", "name": "foo"}
+        assert parse_entity_ref("foo", ctx) == {
+            "kind": "group",
+            "namespace": "ns",
+            "name": "foo",
+        }
         assert parse_entity_ref("x/foo", ctx)["namespace"] == "x"
 
     def test_first_colon_splits(self) -> None:
-        assert parse_entity_ref("a:b:c") == {"kind": "a", "namespace": "default", "name": "b:c"}
+        assert parse_entity_ref("a:b:c") == {
+            "kind": "a",
+            "namespace": "default",
+            "name": "b:c",
+        }
 
     def test_missing_kind(self) -> None:
         with pytest.raises(RenderError) as info:
@@ -184,7 +195,8 @@ class TestParseEntityRef:
         with pytest.raises(RenderError) as info:
             parse_entity_ref("group:")
         assert info.value.message == (
-            'Entity reference "group:" was not on the form [<kind>:][<namespace>/]<name>'
+            'Entity reference "group:" was not on the form '
+            "[<kind>:][<namespace>/]<name>"
         )
 
     def test_empty(self) -> None:
@@ -193,12 +205,19 @@ class TestParseEntityRef:
 
     def test_object_input(self) -> None:
         assert parse_entity_ref({"kind": "k", "name": "n"})["namespace"] == "default"
-        with pytest.raises(RenderError, match='\\{"kind":"k"\\} had missing or empty name'):
+        with pytest.raises(
+            RenderError, match='\\{"kind":"k"\\} had missing or empty name'
+        ):
             parse_entity_ref({"kind": "k"})
 
 
 class TestPick:
-    data = {"a": {"b": [{"c": 1}]}, "users": [{"n": "x"}], "x.y": 5, "nul": None}
+    data: ClassVar[dict[str, object]] = {
+        "a": {"b": [{"c": 1}]},
+        "users": [{"n": "x"}],
+        "x.y": 5,
+        "nul": None,
+    }
 
     @pytest.mark.parametrize(
         ("path", "value"),
@@ -215,7 +234,9 @@ class TestPick:
     def test_paths(self, path: str, value: object) -> None:
         assert pick(self.data, path) == value
 
-    @pytest.mark.parametrize("path", ["nope", "a.nope.deeper", "a.b[5]", "a.b[-1]", "nul.x", ""])
+    @pytest.mark.parametrize(
+        "path", ["nope", "a.nope.deeper", "a.b[5]", "a.b[-1]", "nul.x", ""]
+    )
     def test_missing_is_undefined(self, path: str) -> None:
         assert pick(self.data, path) is JS_UNDEFINED
 

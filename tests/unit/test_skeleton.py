@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -72,7 +71,9 @@ def test_inner_dotdot_normalised(tmp_path: Path) -> None:
 
 def test_binary_verbatim_with_rendered_name(tmp_path: Path) -> None:
     blob = b"\x00\x01${{ values.name }}\xff"
-    build(tmp_path, {"bin-${{ values.name }}.dat": blob, "doc.pdf": b"%PDF-1.4 ${{ x }}"})
+    build(
+        tmp_path, {"bin-${{ values.name }}.dat": blob, "doc.pdf": b"%PDF-1.4 ${{ x }}"}
+    )
     tree = render_skeleton(tmp_path, VALUES)
     assert tree["bin-my-proj.dat"].data == blob
     assert not tree["bin-my-proj.dat"].templated
@@ -118,8 +119,8 @@ def test_modes_kept(tmp_path: Path) -> None:
 
 def test_symlinks_and_empty_dirs(tmp_path: Path) -> None:
     build(tmp_path, {"run.sh": "x", "empty/": None})
-    os.symlink("run.sh", tmp_path / "link-${{ values.name }}")
-    os.symlink("/etc/passwd", tmp_path / "abs")
+    (tmp_path / "link-${{ values.name }}").symlink_to("run.sh")
+    (tmp_path / "abs").symlink_to("/etc/passwd")
     tree = render_skeleton(tmp_path, VALUES)
     assert tree["link-my-proj"].kind == "symlink"
     assert tree["link-my-proj"].link_target == "run.sh"
@@ -137,7 +138,9 @@ def test_copy_without_templating(tmp_path: Path) -> None:
         "other.md": "${{ values.name }}",
     })  # fmt: skip
     tree = render_skeleton(
-        tmp_path, VALUES, copy_without_templating=["static", "**/*.txt", "!types.txt", "*.yml"]
+        tmp_path,
+        VALUES,
+        copy_without_templating=["static", "**/*.txt", "!types.txt", "*.yml"],
     )
     assert tree["static/my-proj.txt"].data == b"${{ raw }}"  # name still rendered
     assert tree["static/sub/deep.txt"].data == b"${{ raw }}"
@@ -149,7 +152,9 @@ def test_copy_without_templating(tmp_path: Path) -> None:
 
 def test_negation_only_applies_to_earlier_patterns(tmp_path: Path) -> None:
     build(tmp_path, {"types.txt": "${{ values.name }}"})
-    tree = render_skeleton(tmp_path, VALUES, copy_without_templating=["!types.txt", "*.txt"])
+    tree = render_skeleton(
+        tmp_path, VALUES, copy_without_templating=["!types.txt", "*.txt"]
+    )
     assert tree["types.txt"].data == b"${{ values.name }}"
 
 
@@ -161,7 +166,13 @@ def test_negated_directory(tmp_path: Path) -> None:
 
 
 def test_template_file_extension(tmp_path: Path) -> None:
-    build(tmp_path, {"main.py.njk": "${{ values.name }}", "plain-${{ values.name }}.txt": "${{ x }}"})
+    build(
+        tmp_path,
+        {
+            "main.py.njk": "${{ values.name }}",
+            "plain-${{ values.name }}.txt": "${{ x }}",
+        },
+    )
     tree = render_skeleton(tmp_path, VALUES, template_file_extension=True)
     assert tree["main.py"].data == b"my-proj"
     assert tree["plain-my-proj.txt"].data == b"${{ x }}"
@@ -172,11 +183,19 @@ def test_template_file_extension(tmp_path: Path) -> None:
 
 def test_extension_incompatible_with_copy_without_templating(tmp_path: Path) -> None:
     with pytest.raises(SkeletonError, match="incompatible"):
-        render_skeleton(tmp_path, VALUES, template_file_extension=True, copy_without_templating=["x"])
+        render_skeleton(
+            tmp_path,
+            VALUES,
+            template_file_extension=True,
+            copy_without_templating=["x"],
+        )
 
 
 def test_error_locations(tmp_path: Path) -> None:
-    build(tmp_path, {"ok.txt": "x", "conf/app.yaml": "a: 1\nb: ${{ 'foo' | parseEntityRef }}\n"})
+    build(
+        tmp_path,
+        {"ok.txt": "x", "conf/app.yaml": "a: 1\nb: ${{ 'foo' | parseEntityRef }}\n"},
+    )
     with pytest.raises(RenderError) as info:
         render_skeleton(tmp_path, VALUES)
     assert info.value.source is not None

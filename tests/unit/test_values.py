@@ -46,7 +46,9 @@ def test_lone_expressions_keep_json_types(env: BackstageEnvironment) -> None:
 
 
 def test_numbers_become_js_doubles(env: BackstageEnvironment) -> None:
-    out = render_step_input({"r": "${{ parameters.ratio }}", "b": "${{ parameters.big }}"}, PARAMS, env)
+    out = render_step_input(
+        {"r": "${{ parameters.ratio }}", "b": "${{ parameters.big }}"}, PARAMS, env
+    )
     assert out["r"] == 2
     assert type(out["r"]) is int
     assert out["b"] == float(2**60 + 1)
@@ -54,8 +56,16 @@ def test_numbers_become_js_doubles(env: BackstageEnvironment) -> None:
 
 
 def test_empty_string_is_kept(env: BackstageEnvironment) -> None:
-    values = {"lone": "${{ parameters.empty }}", "literal": "", "text": "x${{ parameters.empty }}"}
-    assert render_step_input(values, PARAMS, env) == {"lone": "", "literal": "", "text": "x"}
+    values = {
+        "lone": "${{ parameters.empty }}",
+        "literal": "",
+        "text": "x${{ parameters.empty }}",
+    }
+    assert render_step_input(values, PARAMS, env) == {
+        "lone": "",
+        "literal": "",
+        "text": "x",
+    }
 
 
 def test_undefined_lone_expression_drops_key(env: BackstageEnvironment) -> None:
@@ -64,13 +74,18 @@ def test_undefined_lone_expression_drops_key(env: BackstageEnvironment) -> None:
 
 
 def test_other_strings_render_with_js_printing(env: BackstageEnvironment) -> None:
-    values = {"s": "gpu=${{ parameters.useGpu }} n=${{ parameters.ratio }}", "t": " ${{ parameters.epochs }}"}
+    values = {
+        "s": "gpu=${{ parameters.useGpu }} n=${{ parameters.ratio }}",
+        "t": " ${{ parameters.epochs }}",
+    }
     assert render_step_input(values, PARAMS, env) == {"s": "gpu=false n=2", "t": " 3"}
 
 
 def test_nested_structures_and_passthrough(env: BackstageEnvironment) -> None:
     values = {
-        "outer": {"inner": ["${{ parameters.name }}", "${{ parameters.missing }}", 4, True]},
+        "outer": {
+            "inner": ["${{ parameters.name }}", "${{ parameters.missing }}", 4, True]
+        },
         "num": 1.0,
         "none": None,
     }
@@ -83,7 +98,9 @@ def test_nested_structures_and_passthrough(env: BackstageEnvironment) -> None:
 
 def test_failure_is_render_error(env: BackstageEnvironment) -> None:
     with pytest.raises(RenderError):
-        render_step_input({"x": "${{ 'foo' | parseEntityRef }}"}, PARAMS, env, name="values")
+        render_step_input(
+            {"x": "${{ 'foo' | parseEntityRef }}"}, PARAMS, env, name="values"
+        )
 
 
 def test_js_json_value() -> None:

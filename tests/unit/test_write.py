@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -32,7 +31,7 @@ def test_writes_bytes_modes_and_links(tmp_path: Path) -> None:
     assert (out / "bin/run.sh").stat().st_mode & 0o777 == 0o755
     assert (out / "deep/er/f").stat().st_mode & 0o777 == 0o600
     assert (out / "empty").is_dir()
-    assert os.readlink(out / "link") == "bin/run.sh"
+    assert (out / "link").readlink().as_posix() == "bin/run.sh"
     assert leftovers(tmp_path, "out") == []
 
 
@@ -76,7 +75,9 @@ def _fail_on_third_write(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(write_module, "_write_entry", flaky)
 
 
-def test_failure_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failure_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _fail_on_third_write(monkeypatch)
     out = tmp_path / "out"
     with pytest.raises(OSError, match="disk full"):
@@ -85,7 +86,9 @@ def test_failure_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert leftovers(tmp_path, "out") == []
 
 
-def test_failure_with_force_keeps_old(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failure_with_force_keeps_old(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     out = tmp_path / "out"
     out.mkdir()
     (out / "old.txt").write_text("old")
@@ -96,7 +99,9 @@ def test_failure_with_force_keeps_old(tmp_path: Path, monkeypatch: pytest.Monkey
     assert leftovers(tmp_path, "out") == []
 
 
-def test_failed_final_rename_restores_old(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_final_rename_restores_old(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     out = tmp_path / "out"
     out.mkdir()
     (out / "old.txt").write_text("old")
