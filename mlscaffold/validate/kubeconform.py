@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import tempfile
@@ -28,6 +29,9 @@ _DEFS_PREFIXES = (
     K8S_DEFINITIONS_URI + "#/$defs/",
     "#/$defs/",
 )
+
+_UNKNOWN_FIELDS = re.compile(r"additionalProperties ((?:'[^']*'(?:, )?)+) not allowed")
+_QUOTED = re.compile(r"'([^']*)'")
 
 RULES: dict[str, tuple[Severity, str]] = {
     "MLS301": (Severity.ERROR, "kubeconform: resource invalid"),
@@ -221,11 +225,21 @@ def _result_findings(
     errors = result.get("validationErrors") or []
     if not errors:  # Versions before 0.6.0 give only the joined message.
         return [_finding(doc, path, "", "MLS301", f"{label}: {result.get('msg', '')}")]
-    return [
-        _finding(doc, path, str(err.get("path", "")), "MLS301", str(err.get("msg", "")))
-        for err in errors
-        if isinstance(err, Mapping)
-    ]
+    findings: list[Finding] = []
+    for err in errors:
+        if not isinstance(err, Mapping):
+            continue
+        pointer, message = str(err.get("path", "")), str(err.get("msg", ""))
+        # kubeconform points an unknown field at its parent object; point at the key.
+        unknown = _UNKNOWN_FIELDS.fullmatch(message)
+        names = _QUOTED.findall(unknown[1]) if unknown else [""]
+        findings.extend(
+            _finding(
+                doc, path, pointer + (f"/{name}" if name else ""), "MLS301", message
+            )
+            for name in names
+        )
+    return findings
 
 
 def _finding(
