@@ -1,4 +1,5 @@
 """Pod Security restricted and placement rules, plus the broken-manifest corpus."""
+# ruff: noqa: E501  (inline YAML fixtures read better on one line)
 
 from __future__ import annotations
 
@@ -18,7 +19,11 @@ from mlscaffold.validate.policy import SpotCapacity, check_policy
 TESTS = Path(__file__).resolve().parents[1]
 VALID = TESTS / "data" / "manifests" / "policy-valid"
 CORPUS = TESTS / "invalid" / "manifests"
-CASES = sorted(p.parent for group in ("policy", "crossref") for p in (CORPUS / group).glob("*/_case.yaml"))
+CASES = sorted(
+    p.parent
+    for group in ("policy", "crossref")
+    for p in (CORPUS / group).glob("*/_case.yaml")
+)
 CASE_KEYS = {"rule": str, "path": str, "line": int, "remove": list}
 SPOT = SpotCapacity(
     {"karpenter.sh/capacity-type": "spot"},
@@ -26,7 +31,9 @@ SPOT = SpotCapacity(
 )
 
 
-def load_tree(overlay: Path | None = None, remove: list[str] | None = None) -> list[Document]:
+def load_tree(
+    overlay: Path | None = None, remove: list[str] | None = None
+) -> list[Document]:
     """The valid tree, with the overlay's files replacing or adding to it."""
     files = {p.relative_to(VALID).as_posix(): p for p in VALID.rglob("*.yaml")}
     if overlay is not None:
@@ -37,11 +44,17 @@ def load_tree(overlay: Path | None = None, remove: list[str] | None = None) -> l
         }
     for path in remove or []:
         del files[path]
-    return [doc for rel, p in sorted(files.items()) for doc in parse_documents(p.read_text(), rel)]
+    return [
+        doc
+        for rel, p in sorted(files.items())
+        for doc in parse_documents(p.read_text(), rel)
+    ]
 
 
 def run_all(docs: list[Document]) -> list[Finding]:
-    return check_policy(docs, spot=SPOT) + check_cross_resources(docs, argocd_namespace="argocd")
+    return check_policy(docs, spot=SPOT) + check_cross_resources(
+        docs, argocd_namespace="argocd"
+    )
 
 
 def pod(yaml_text: str, path: str = "pod.yaml") -> list[Finding]:
@@ -63,7 +76,9 @@ def test_valid_tree_has_no_errors_or_warnings() -> None:
 
 
 def test_corpus_covers_every_error_and_warning_rule() -> None:
-    covered = {yaml.safe_load((case / "_case.yaml").read_text())["rule"] for case in CASES}
+    covered = {
+        yaml.safe_load((case / "_case.yaml").read_text())["rule"] for case in CASES
+    }
     wanted = {
         rule_id
         for rule_id, info in {**policy.RULES, **crossref.RULES}.items()
@@ -72,12 +87,16 @@ def test_corpus_covers_every_error_and_warning_rule() -> None:
     assert wanted - covered == set()
 
 
-@pytest.mark.parametrize("case", CASES, ids=[f"{c.parent.name}/{c.name}" for c in CASES])
+@pytest.mark.parametrize(
+    "case", CASES, ids=[f"{c.parent.name}/{c.name}" for c in CASES]
+)
 def test_invalid_case(case: Path) -> None:
     spec: dict[str, Any] = yaml.safe_load((case / "_case.yaml").read_text())
     assert set(spec) <= set(CASE_KEYS), f"unknown keys in {case}/_case.yaml"
     for key in ("rule", "path", "line"):
-        assert isinstance(spec.get(key), CASE_KEYS[key]), f"{case}/_case.yaml: bad {key}"
+        assert isinstance(spec.get(key), CASE_KEYS[key]), (
+            f"{case}/_case.yaml: bad {key}"
+        )
     findings = serious(run_all(load_tree(case, spec.get("remove"))))
     hits = [(f.rule, f.rendered.path, f.rendered.line) for f in findings]
     assert (spec["rule"], spec["path"], spec["line"]) in hits
@@ -117,7 +136,10 @@ def test_every_policy_finding_names_its_control() -> None:
         """
     )
     for finding in findings:
-        assert finding.message.split(":")[0].split(" (")[0] in policy.RULES[finding.rule].short
+        assert (
+            finding.message.split(":")[0].split(" (")[0]
+            in policy.RULES[finding.rule].short
+        )
 
 
 # --- effective settings ----------------------------------------------------------------------
@@ -145,7 +167,8 @@ def test_restricted_pod_passes() -> None:
 
 def test_container_override_of_run_as_non_root_is_caught_at_the_container() -> None:
     text = RESTRICTED_POD.replace(
-        "allowPrivilegeEscalation: false", "allowPrivilegeEscalation: false\n        runAsNonRoot: false"
+        "allowPrivilegeEscalation: false",
+        "allowPrivilegeEscalation: false\n        runAsNonRoot: false",
     )
     findings = pod(text)
     assert [(f.rule, f.rendered.line) for f in findings] == [("MLS214", 13)]
@@ -191,7 +214,9 @@ def test_missing_pod_fields_give_one_pod_level_finding_not_one_per_container() -
         """
     )
     assert sorted(f.rule for f in findings) == ["MLS214", "MLS216"]
-    assert all(f.rendered.pointer == "/spec/jobTemplate/spec/template/spec" for f in findings)
+    assert all(
+        f.rendered.pointer == "/spec/jobTemplate/spec/template/spec" for f in findings
+    )
 
 
 def test_partly_set_field_reports_the_containers_without_it() -> None:
@@ -212,11 +237,15 @@ def test_partly_set_field_reports_the_containers_without_it() -> None:
               securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}
         """
     )
-    assert [(f.rule, f.rendered.pointer) for f in findings] == [("MLS214", "/spec/containers/0")]
+    assert [(f.rule, f.rendered.pointer) for f in findings] == [
+        ("MLS214", "/spec/containers/0")
+    ]
 
 
 def test_windows_pods_are_exempt_from_linux_only_controls() -> None:
-    text = RESTRICTED_POD.replace("  containers:", "  os: {name: windows}\n  containers:")
+    text = RESTRICTED_POD.replace(
+        "  containers:", "  os: {name: windows}\n  containers:"
+    )
     text = text.replace("        capabilities: {drop: [ALL]}\n", "").replace(
         "        allowPrivilegeEscalation: false\n", "        runAsUserName: x\n"
     )
@@ -264,7 +293,9 @@ def test_safe_sysctl_and_allowed_volumes_pass() -> None:
 
 
 def test_ephemeral_containers_are_checked() -> None:
-    text = RESTRICTED_POD + "  ephemeralContainers:\n    - {name: debug, image: busybox}\n"
+    text = (
+        RESTRICTED_POD + "  ephemeralContainers:\n    - {name: debug, image: busybox}\n"
+    )
     findings = pod(text)
     assert {f.rule for f in findings} == {"MLS213", "MLS217"}
     assert all('ephemeral "debug"' in f.message for f in findings)
@@ -274,24 +305,37 @@ def test_ephemeral_containers_are_checked() -> None:
 
 
 def test_argo_template_security_context_replaces_the_workflow_one() -> None:
-    docs = load_tree(CORPUS / "policy" / "mls214-template-securitycontext-replaces-workflow")
+    docs = load_tree(
+        CORPUS / "policy" / "mls214-template-securitycontext-replaces-workflow"
+    )
     findings = [f for f in check_policy(docs, spot=SPOT) if f.rule == "MLS214"]
     assert len(findings) == 1
     assert 'template "train"' in findings[0].message
 
 
 def test_injected_container_notes() -> None:
-    notes = [f for f in check_policy(load_tree(), spot=SPOT) if f.severity == Severity.INFO]
+    notes = [
+        f for f in check_policy(load_tree(), spot=SPOT) if f.severity == Severity.INFO
+    ]
     argo = [f for f in notes if f.rule == "MLS230"]
-    assert len(argo) == 4  # train, eval, register, promote; the DAG template runs no pod
-    assert all('"init" and "wait"' not in f.message or "wait" in f.message for f in argo)
-    assert {f.rule for f in notes if "inferenceservice" in f.rendered.path} == {"MLS231", "MLS232"}
+    assert (
+        len(argo) == 4
+    )  # train, eval, register, promote; the DAG template runs no pod
+    assert all(
+        '"init" and "wait"' not in f.message or "wait" in f.message for f in argo
+    )
+    assert {f.rule for f in notes if "inferenceservice" in f.rendered.path} == {
+        "MLS231",
+        "MLS232",
+    }
 
 
 def test_raw_deployment_mode_has_no_queue_proxy_note() -> None:
     docs = load_tree()
-    text = (VALID / "deploy/inferenceservice.yaml").read_text().replace(
-        "deploymentMode: Serverless", "deploymentMode: RawDeployment"
+    text = (
+        (VALID / "deploy/inferenceservice.yaml")
+        .read_text()
+        .replace("deploymentMode: Serverless", "deploymentMode: RawDeployment")
     )
     docs = [d for d in docs if d.path != "deploy/inferenceservice.yaml"]
     docs += parse_documents(text, "deploy/inferenceservice.yaml")
@@ -317,7 +361,9 @@ def test_gpu_step_not_named_train_must_be_on_spot() -> None:
                 securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}
         """
     )
-    assert sorted({f.rule for f in findings if f.severity >= Severity.WARNING}) == ["MLS241"]
+    assert sorted({f.rule for f in findings if f.severity >= Severity.WARNING}) == [
+        "MLS241"
+    ]
 
 
 def test_workflow_level_spot_settings_count_for_training() -> None:

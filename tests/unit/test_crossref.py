@@ -1,0 +1,236 @@
+"""Cross-resource rules on small inline trees."""
+# ruff: noqa: E501  (inline YAML fixtures read better on one line)
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from mlscaffold.report.model import Finding
+from mlscaffold.validate.crossref import check_cross_resources
+from mlscaffold.validate.documents import Document, parse_documents
+
+LABELS = "labels: {cost.mlscaffold.io/team: t, cost.mlscaffold.io/project: p}"
+NAMESPACE = f"""\
+apiVersion: v1
+kind: Namespace
+metadata: {{name: t-ml, {LABELS}}}
+"""
+
+
+def tree(*files: tuple[str, str]) -> list[Document]:
+    return [
+        d for path, text in files for d in parse_documents(textwrap.dedent(text), path)
+    ]
+
+
+def rules(docs: list[Document]) -> list[str]:
+    return sorted(f.rule for f in check(docs))
+
+
+def check(docs: list[Document]) -> list[Finding]:
+    return check_cross_resources(docs, argocd_namespace="argocd")
+
+
+def obj(
+    kind: str, name: str, extra: str = "", namespace: str = "t-ml", api: str = "v1"
+) -> str:
+    ns = f", namespace: {namespace}" if namespace else ""
+    return f"apiVersion: {api}\nkind: {kind}\nmetadata: {{name: {name}{ns}, {LABELS}}}\n{extra}"
+
+
+def test_without_a_namespace_object_namespace_rules_are_skipped() -> None:
+    docs = tree(("a.yaml", obj("ConfigMap", "c", namespace="anywhere")))
+    assert rules(docs) == []
+
+
+def test_objects_elsewhere_and_cluster_scoped_kinds() -> None:
+    docs = tree(
+        ("deploy/ns.yaml", NAMESPACE),
+        ("deploy/cm.yaml", obj("ConfigMap", "c", namespace="other")),
+        (
+            "deploy/cr.yaml",
+            obj("ClusterRole", "r", namespace="", api="rbac.authorization.k8s.io/v1"),
+        ),
+        ("deploy/bare.yaml", obj("ConfigMap", "b", namespace="")),
+    )
+    found = {(f.rule, f.rendered.path) for f in check(docs)}
+    assert found == {("MLS401", "deploy/cm.yaml"), ("MLS402", "deploy/bare.yaml")}
+
+
+def test_missing_namespace_is_fine_when_argo_cd_places_objects() -> None:
+    app = obj(
+        "Application",
+        "t-ml",
+        "spec: {source: {path: deploy/}, destination: {namespace: t-ml}}\n",
+        namespace="argocd",
+        api="argoproj.io/v1alpha1",
+    )
+    docs = tree(
+        ("deploy/ns.yaml", NAMESPACE),
+        ("deploy/cm.yaml", obj("ConfigMap", "c", namespace="")),
+        ("argocd/app.yaml", app),
+    )
+    assert rules(docs) == []
+
+
+def test_multi_source_application_paths() -> None:
+    app = obj(
+        "Application",
+        "t-ml",
+        "spec:\n  destination: {namespace: t-ml}\n  sources:\n    - {path: deploy}\n    - {path: overlays/prod}\n    - {chart: redis}\n",
+        namespace="argocd",
+        api="argoproj.io/v1alpha1",
+    )
+    findings = check(tree(("deploy/ns.yaml", NAMESPACE), ("app.yaml", app)))
+    assert [(f.rule, f.rendered.pointer) for f in findings] == [
+        ("MLS405", "/spec/sources/1/path")
+    ]
+
+
+def test_cost_labels_on_deployment_pod_template() -> None:
+    deployment = obj(
+        "Deployment",
+        "web",
+        "spec:\n  template:\n    metadata:\n      labels: {app: web}\n    spec: {containers: [{name: a, image: x}]}\n",
+        api="apps/v1",
+    )
+    findings = check(tree(("d.yaml", deployment)))
+    assert [(f.rule, f.rendered.line) for f in findings] == [("MLS418", 7)]
+
+
+def test_bare_pod_labels_are_checked_once() -> None:
+    pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: a}]}\n"
+    assert rules(tree(("p.yaml", pod))) == ["MLS417"]
+
+
+QUOTA = obj(
+    "ResourceQuota",
+    "q",
+    "spec:\n  hard: {cpu: '2', requests.memory: 1Gi, limits.cpu: '100'}\n",
+)
+LIMITS = obj(
+    "LimitRange",
+    "l",
+    "spec:\n  limits:\n    - {type: Container, defaultRequest: {cpu: 1500m}, default: {memory: 2Gi}}\n",
+)
+
+
+def workflow(resources: str, extra_steps: str = "") -> str:
+    return obj(
+        "WorkflowTemplate",
+        "wt",
+        "spec:\n  podMetadata:\n    " + LABELS + "\n  templates:\n"
+        f"    - name: big\n      container: {{image: x{resources}}}\n{extra_steps}",
+        api="argoproj.io/v1alpha1",
+    )
+
+
+def test_limit_range_defaults_count_against_the_quota() -> None:
+    # cpu: default request 1.5 fits 2; memory: the default *limit* becomes the request.
+    findings = check(
+        tree(
+            ("ns.yaml", NAMESPACE),
+            ("q.yaml", QUOTA),
+            ("l.yaml", LIMITS),
+            ("wt.yaml", workflow("")),
+        )
+    )
+    assert [f.rule for f in findings] == ["MLS408"]
+    assert "memory 2Gi > 1Gi" in findings[0].message
+    assert "cpu" not in findings[0].message
+
+
+def test_quantities_are_compared_exactly() -> None:
+    fits = ", resources: {requests: {cpu: 2000m, memory: 1024Mi}}"
+    assert rules(tree(("q.yaml", QUOTA), ("wt.yaml", workflow(fits)))) == []
+    over = ", resources: {requests: {cpu: 2001m, memory: 1Gi}}"
+    assert rules(tree(("q.yaml", QUOTA), ("wt.yaml", workflow(over)))) == ["MLS408"]
+
+
+def test_scoped_quotas_are_not_applied_to_every_pod() -> None:
+    scoped = QUOTA.replace("spec:\n", "spec:\n  scopes: [BestEffort]\n")
+    over = ", resources: {requests: {cpu: '64'}}"
+    assert rules(tree(("q.yaml", scoped), ("wt.yaml", workflow(over)))) == []
+
+
+def test_bad_quantity_is_reported_not_raised() -> None:
+    bad = ", resources: {requests: {cpu: lots}}"
+    findings = check(tree(("q.yaml", QUOTA), ("wt.yaml", workflow(bad))))
+    assert [f.rule for f in findings] == ["MLS421"]
+
+
+def test_queue_rule_needs_a_local_queue_in_the_tree() -> None:
+    assert rules(tree(("wt.yaml", workflow("")))) == []
+    queue = obj(
+        "LocalQueue",
+        "t-queue",
+        "spec: {clusterQueue: shared}\n",
+        api="kueue.x-k8s.io/v1beta2",
+    )
+    assert rules(tree(("wt.yaml", workflow("")), ("lq.yaml", queue))) == ["MLS407"]
+
+
+def test_service_accounts_in_role_bindings_and_default() -> None:
+    sa = obj("ServiceAccount", "runner")
+    binding = obj(
+        "RoleBinding",
+        "rb",
+        "subjects:\n  - {kind: ServiceAccount, name: runner}\n  - {kind: ServiceAccount, name: ghost}\n"
+        "  - {kind: ServiceAccount, name: other-ns, namespace: elsewhere}\n",
+        api="rbac.authorization.k8s.io/v1",
+    )
+    pod = obj(
+        "Pod", "p", "spec: {serviceAccountName: default, containers: [{name: a}]}\n"
+    )
+    findings = check(tree(("sa.yaml", sa), ("rb.yaml", binding), ("p.yaml", pod)))
+    assert [(f.rule, f.rendered.pointer) for f in findings] == [
+        ("MLS411", "/subjects/1/name")
+    ]
+
+
+DAG = """\
+    - name: main
+      dag:
+        tasks:
+          - {name: a, template: produce}
+          - {name: b, template: consume, depends: "a.Succeeded || (a.Failed && !a.Skipped)",
+             arguments: {parameters: [{name: x, value: '{{tasks.a.outputs.parameters.out}}'}]}}
+          - {name: c, template: consume, depends: b,
+             arguments: {parameters: [{name: x, value: '{{tasks.a.outputs.parameters.out}}'}]}}
+          - {name: d, template: consume, when: '{{tasks.c.outputs.result}} == ok',
+             arguments: {parameters: [{name: x, value: '{{=sprig.trim(tasks.a.outputs.result)}}'}]}}
+    - name: produce
+      outputs: {parameters: [{name: out, valueFrom: {path: /o}}]}
+      container: {image: x}
+    - name: consume
+      inputs: {parameters: [{name: x}, {name: y, default: '1'}]}
+      container: {image: x, args: ['{{inputs.parameters.x}}', '{{inputs.parameters.y}}']}
+    - name: stepped
+      steps:
+        - - {name: s1, template: consume}
+"""
+
+
+def test_dag_references_follow_transitive_dependencies() -> None:
+    findings = check(tree(("wt.yaml", workflow("", DAG))))
+    got = sorted((f.rule, f.rendered.pointer) for f in findings)
+    assert got == [
+        (
+            "MLS412",
+            "/spec/templates/1/dag/tasks/3/when",
+        ),  # d reads c without depending on it
+        ("MLS413", "/spec/templates/4/steps/0/0"),  # s1 leaves input x unset
+    ]
+
+
+@pytest.mark.parametrize("ref", ["workflow.parameters.nope", "inputs.parameters.nope"])
+def test_undeclared_parameters(ref: str) -> None:
+    steps = (
+        f"    - name: echo\n      container: {{image: x, args: ['{{{{{ref}}}}}']}}\n"
+    )
+    findings = check(tree(("wt.yaml", workflow("", steps))))
+    assert [f.rule for f in findings] == [
+        "MLS414" if ref.startswith("workflow") else "MLS415"
+    ]
