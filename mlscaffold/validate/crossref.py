@@ -215,7 +215,7 @@ def _applications(tree: Tree) -> Iterator[Hit]:
         for pointer, source in sources:
             path = str(as_map(source).get("path", "")).strip("/") or "."
             if "chart" not in as_map(source) and not any(
-                f == path or f.startswith(path + "/") for f in folders
+                _holds(folder, path) for folder in folders
             ):
                 yield (
                     "MLS405",
@@ -227,6 +227,13 @@ def _applications(tree: Tree) -> Iterator[Hit]:
                         f"{_manifest_folder(tree)}."
                     ),
                 )
+
+
+def _holds(folder: str, path: str) -> bool:
+    # Argo CD paths are relative to the repository root, while the tree may be a
+    # folder given on the command line (``out/recs/deploy``): match on whole segments.
+    padded = f"/{folder}/"
+    return path == "." or f"/{path}/" in padded
 
 
 def _manifest_folder(tree: Tree) -> str:
