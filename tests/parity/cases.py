@@ -1,4 +1,5 @@
 """Skeleton cases for the engine parity test: each one a tiny skeleton, values and options."""
+# ruff: noqa: E501  (a data table: template strings read best unbroken)
 
 from __future__ import annotations
 
@@ -132,7 +133,9 @@ def build_skeleton(root: Path, files: Mapping[str, Entry]) -> None:
             path.symlink_to(entry.target)
         else:
             file = entry if isinstance(entry, File) else File(entry)
-            data = file.data.encode("utf-8") if isinstance(file.data, str) else file.data
+            data = (
+                file.data.encode("utf-8") if isinstance(file.data, str) else file.data
+            )
             path.write_bytes(data)
             path.chmod(file.mode)
     # Directory modes last: a 0o500 directory would refuse the files written into it.
@@ -166,7 +169,11 @@ TEXT_CASES: tuple[Case, ...] = (
     text("default-empty", "[${{ values.empty | default('x') }}]", "[]"),
     text("default-empty-bool", "[${{ values.empty | default('x', true) }}]", "[x]"),
     text("d-alias", "${{ values.missing | d('x') }}", "x"),
-    text("is-defined", "${{ values.missing is defined }} ${{ values.name is defined }}", "false true"),
+    text(
+        "is-defined",
+        "${{ values.missing is defined }} ${{ values.name is defined }}",
+        "false true",
+    ),
     text("is-none", "${{ values.nothing is none }}", "true"),
     text("bool-true", "${{ values.flag }}", "true"),
     text("bool-false", "${{ values.off }}", "false"),
@@ -188,7 +195,9 @@ TEXT_CASES: tuple[Case, ...] = (
     text("list-print", "${{ values.list }}", "b,a,C"),
     text("zero-truthy", "{% if values.zero %}T{% else %}F{% endif %}", "F"),
     text("str0-truthy", "{% if '0' %}T{% else %}F{% endif %}", "T"),
-    text("in-list", "${{ 'a' in values.list }} ${{ 'z' in values.list }}", "true false"),
+    text(
+        "in-list", "${{ 'a' in values.list }} ${{ 'z' in values.list }}", "true false"
+    ),
     text("in-string", "${{ 'proj' in values.name }}", "true"),
     text("not-in", "${{ 'z' not in values.list }}", "true"),
     text("obj-subscript", "${{ values.obj['k'] }} ${{ values.obj.k }}", "v v"),
@@ -204,28 +213,66 @@ TEXT_CASES: tuple[Case, ...] = (
     text("reject", "${{ values.nums | reject('odd') | join(',') }}", "2"),
     text("selectattr", "${{ values.users | selectattr('on') | join(',', 'n') }}", "x"),
     text("rejectattr", "${{ values.users | rejectattr('on') | join(',', 'n') }}", "y"),
-    text("dictsort", "{% for k, v in values.obj | dictsort %}${{ k }}=${{ v }};{% endfor %}", "a=1;k=v;"),
-    text("range", "{% for i in range(3) %}${{ i }}{% endfor %} ${{ range(1, 7, 2) | join(',') }}", "012 1,3,5"),
+    text(
+        "dictsort",
+        "{% for k, v in values.obj | dictsort %}${{ k }}=${{ v }};{% endfor %}",
+        "a=1;k=v;",
+    ),
+    text(
+        "range",
+        "{% for i in range(3) %}${{ i }}{% endfor %} ${{ range(1, 7, 2) | join(',') }}",
+        "012 1,3,5",
+    ),
     text(
         "loop-vars",
         "{% for x in values.list %}${{ loop.index }}/${{ loop.index0 }}/${{ loop.first }}/${{ loop.last }};{% endfor %}",
         "1/0/true/false;2/1/false/false;3/2/false/true;",
     ),
-    text("for-else", "{% for x in values.emptylist %}x{% else %}empty{% endfor %}", "empty"),
-    text("f-replace", "${{ 'a-b-c' | replace('-', '_') }} ${{ 'a-b-c' | replace('-', '_', 1) }}", "a_b_c a_b-c"),
-    text("f-upper-lower", "${{ values.name | upper }} ${{ values.Name2 | lower }}", "MY-PROJ hello world-foo bar"),
+    text(
+        "for-else",
+        "{% for x in values.emptylist %}x{% else %}empty{% endfor %}",
+        "empty",
+    ),
+    text(
+        "f-replace",
+        "${{ 'a-b-c' | replace('-', '_') }} ${{ 'a-b-c' | replace('-', '_', 1) }}",
+        "a_b_c a_b-c",
+    ),
+    text(
+        "f-upper-lower",
+        "${{ values.name | upper }} ${{ values.Name2 | lower }}",
+        "MY-PROJ hello world-foo bar",
+    ),
     text("f-capitalize", "${{ values.Name2 | capitalize }}", "Hello world-foo bar"),
     text("f-trim", "[${{ '  x  ' | trim }}]", "[x]"),
     text("f-center", "[${{ 'ab' | center(6) }}]", "[  ab  ]"),
-    text("f-escape", "${{ values.html | escape }}", "&lt;a href=&#39;x&#39;&gt;&amp;&lt;/a&gt;"),
+    text(
+        "f-escape",
+        "${{ values.html | escape }}",
+        "&lt;a href=&#39;x&#39;&gt;&amp;&lt;/a&gt;",
+    ),
     text("f-safe", "${{ values.html | safe }}", "<a href='x'>&</a>"),
     text("f-striptags", "${{ values.html | striptags }}", "&"),
     text("ws-default-block", "a\n{% if true %}\nx\n{% endif %}\nb\n", "a\n\nx\n\nb\n"),
     text("ws-minus", "a\n{%- if true -%}\nx\n{%- endif -%}\nb\n", "axb\n"),
     text("ws-var-minus", "a  ${{- values.name -}}  b", "amy-projb"),
-    text("ws-indented-block", "a\n    {% if true %}\n    x\n    {% endif %}\nb\n", "a\n    \n    x\n    \nb\n"),
-    text("ws-trimBlocks", "a\n{% if true %}\nx\n{% endif %}\nb\n", "a\nx\nb\n", trim_blocks=True),
-    text("ws-lstripBlocks", "a\n    {% if true %}\n    x\n    {% endif %}\nb\n", "a\n\n    x\n\nb\n", lstrip_blocks=True),
+    text(
+        "ws-indented-block",
+        "a\n    {% if true %}\n    x\n    {% endif %}\nb\n",
+        "a\n    \n    x\n    \nb\n",
+    ),
+    text(
+        "ws-trimBlocks",
+        "a\n{% if true %}\nx\n{% endif %}\nb\n",
+        "a\nx\nb\n",
+        trim_blocks=True,
+    ),
+    text(
+        "ws-lstripBlocks",
+        "a\n    {% if true %}\n    x\n    {% endif %}\nb\n",
+        "a\n\n    x\n\nb\n",
+        lstrip_blocks=True,
+    ),
     text(
         "ws-trim+lstrip",
         "a\n    {% if true %}\n    x\n    {% endif %}\nb\n",
@@ -234,18 +281,43 @@ TEXT_CASES: tuple[Case, ...] = (
         lstrip_blocks=True,
     ),
     text("ws-eof-trimBlocks", "{% if true %}x{% endif %}\n", "x", trim_blocks=True),
-    text("ws-tabs-lstrip", "a\n\t{% if true %}\n\tx\n\t{% endif %}\n", "a\n\n\tx\n\n", lstrip_blocks=True),
+    text(
+        "ws-tabs-lstrip",
+        "a\n\t{% if true %}\n\tx\n\t{% endif %}\n",
+        "a\n\n\tx\n\n",
+        lstrip_blocks=True,
+    ),
     text("ws-comment", "a\n{# c #}\nb", "a\n\nb"),
-    text("raw", "{% raw %}${{ values.name }} {% if %}{% endraw %}", "${{ values.name }} {% if %}"),
+    text(
+        "raw",
+        "{% raw %}${{ values.name }} {% if %}{% endraw %}",
+        "${{ values.name }} {% if %}",
+    ),
     text("comment", "a{# ${{ values.name }} #}b", "ab"),
     text("elif", "{% if values.off %}a{% elif values.flag %}b{% endif %}", "b"),
     text("ternary", "${{ 'y' if values.flag else 'n' }}", "y"),
     text("ternary-noelse", "[${{ 'y' if values.off }}]", "[]"),
-    text("and-or-not", "${{ values.flag and not values.off }} ${{ values.off or 'fallback' }}", "true fallback"),
-    text("set-block", "{% set b %}x${{ values.name }}{% endset %}${{ b | upper }}", "XMY-PROJ"),
+    text(
+        "and-or-not",
+        "${{ values.flag and not values.off }} ${{ values.off or 'fallback' }}",
+        "true fallback",
+    ),
+    text(
+        "set-block",
+        "{% set b %}x${{ values.name }}{% endset %}${{ b | upper }}",
+        "XMY-PROJ",
+    ),
     text("set-top", "{% set n = values.name ~ '-x' %}${{ n }}", "my-proj-x"),
-    text("macro", "{% macro m(a, b='d') %}${{ a }}-${{ b }}{% endmacro %}${{ m('x') }} ${{ m('x', b='y') }}", "x-d x-y"),
-    text("filter-block", "{% filter upper %}abc ${{ values.name }}{% endfilter %}", "ABC MY-PROJ"),
+    text(
+        "macro",
+        "{% macro m(a, b='d') %}${{ a }}-${{ b }}{% endmacro %}${{ m('x') }} ${{ m('x', b='y') }}",
+        "x-d x-y",
+    ),
+    text(
+        "filter-block",
+        "{% filter upper %}abc ${{ values.name }}{% endfilter %}",
+        "ABC MY-PROJ",
+    ),
     text("string-escapes", "${{ 'a\\nb\\tc' }}|${{ \"q'q\" }}", "a\nb\tc|q'q"),
     text("unicode", "${{ 'héllo ✓' | upper }} ${{ 'héllo' | length }}", "HÉLLO ✓ 5"),
     text("ns-parameters", "[${{ parameters.name }}]", "[]"),
@@ -253,15 +325,29 @@ TEXT_CASES: tuple[Case, ...] = (
     text("mul-float", "${{ 3.0 * 2 }} ${{ values.count * 1.5 }}", "6 4.5"),
     text("str-index", "${{ 'abc'[1] }}", "b"),
     text("strnum", "${{ values.strnum }} ${{ values.strnum | int }}", "007 7"),
-    text("escape-dollar-brace", "run: ${{ '${{' }} github.sha }}", "run: ${{ github.sha }}"),
-    text("raw-gha", "run: {% raw %}${{ github.sha }}{% endraw %}", "run: ${{ github.sha }}"),
-    text("slug", "${{ values.Name2 | lower | replace(' ', '-') }}", "hello-world-foo-bar"),
+    text(
+        "escape-dollar-brace",
+        "run: ${{ '${{' }} github.sha }}",
+        "run: ${{ github.sha }}",
+    ),
+    text(
+        "raw-gha",
+        "run: {% raw %}${{ github.sha }}{% endraw %}",
+        "run: ${{ github.sha }}",
+    ),
+    text(
+        "slug", "${{ values.Name2 | lower | replace(' ', '-') }}", "hello-world-foo-bar"
+    ),
     text("length-cmp", "${{ values.list | length > 0 }}", "true"),
     text("join-default", "${{ values.list | join }}", "baC"),
     text("crlf-only", "a\r\nb\r\n", "a\r\nb\r\n"),
     text("dollar-double", "$${{ values.name }}", "$my-proj"),
     text("float-str-filter", "${{ values.ratio | string }}", "1.5"),
-    text("eq-same-type", "${{ values.name == 'my-proj' }} ${{ values.count != 3 }}", "true false"),
+    text(
+        "eq-same-type",
+        "${{ values.name == 'my-proj' }} ${{ values.count != 3 }}",
+        "true false",
+    ),
     # The four Backstage filters (attribute access rather than `dump`, which is outside
     # the portable subset).
     text(
@@ -270,9 +356,17 @@ TEXT_CASES: tuple[Case, ...] = (
         " ${{ (values.repoUrl | parseRepoUrl).repo }}",
         "github.com acme ml-proj",
     ),
-    text("bs-parseRepoUrl-trim", "${{ ('github.com?owner=/acme/&repo=r' | parseRepoUrl).owner }}", "acme"),
+    text(
+        "bs-parseRepoUrl-trim",
+        "${{ ('github.com?owner=/acme/&repo=r' | parseRepoUrl).owner }}",
+        "acme",
+    ),
     text("bs-projectSlug", "${{ values.repoUrl | projectSlug }}", "acme/ml-proj"),
-    text("bs-projectSlug-gitlab", "${{ 'gitlab.com?owner=g/s&repo=r' | projectSlug }}", "g/s/r"),
+    text(
+        "bs-projectSlug-gitlab",
+        "${{ 'gitlab.com?owner=g/s&repo=r' | projectSlug }}",
+        "g/s/r",
+    ),
     text(
         "bs-parseEntityRef",
         "${{ (values.entity | parseEntityRef).kind }}:${{ (values.entity | parseEntityRef).namespace }}"
@@ -290,7 +384,11 @@ TEXT_CASES: tuple[Case, ...] = (
         "ns",
     ),
     text("bs-pick", "${{ values.entity | parseEntityRef | pick('name') }}", "team-a"),
-    text("bs-pick-path", "${{ values.users | pick('0.n') }} [${{ values.obj | pick('nope') }}]", "x []"),
+    text(
+        "bs-pick-path",
+        "${{ values.users | pick('0.n') }} [${{ values.obj | pick('nope') }}]",
+        "x []",
+    ),
 )
 
 # Content that Backstage refuses: both engines must fail.
@@ -309,11 +407,32 @@ ERROR_CASES: tuple[Case, ...] = (
         "${{ ('example.com?owner=a&repo=b' | parseRepoUrl).owner }}",
         error="No matching integration configuration for host example.com",
     ),
-    text("err-parseRepoUrl-url", "${{ 'https://github.com/a/b' | projectSlug }}", error="No matching integration"),
-    text("err-parseRepoUrl-noowner", "${{ 'github.com?repo=x' | projectSlug }}", error="missing owner"),
-    text("err-parseEntityRef-nokind", "${{ ('foo' | parseEntityRef).name }}", error="had missing or empty kind"),
-    text("err-parseEntityRef-form", "${{ ('group:' | parseEntityRef).name }}", error="was not on the form"),
-    Case("err-path-escape", {"${{ values.up }}.txt": "x"}, values={"up": "../x"}, error=""),
+    text(
+        "err-parseRepoUrl-url",
+        "${{ 'https://github.com/a/b' | projectSlug }}",
+        error="No matching integration",
+    ),
+    text(
+        "err-parseRepoUrl-noowner",
+        "${{ 'github.com?repo=x' | projectSlug }}",
+        error="missing owner",
+    ),
+    text(
+        "err-parseEntityRef-nokind",
+        "${{ ('foo' | parseEntityRef).name }}",
+        error="had missing or empty kind",
+    ),
+    text(
+        "err-parseEntityRef-form",
+        "${{ ('group:' | parseEntityRef).name }}",
+        error="was not on the form",
+    ),
+    Case(
+        "err-path-escape",
+        {"${{ values.up }}.txt": "x"},
+        values={"up": "../x"},
+        error="",
+    ),
     Case(
         "err-extension-and-copy",
         {"a.njk": "x"},
@@ -360,7 +479,10 @@ TREE_CASES: tuple[Case, ...] = (
         "first-wins-breadth-first",
         # Backstage lists the skeleton level by level (globby), so this root entry is
         # written before `a/b.txt` even though it sorts after it as a full path.
-        {"a/b.txt": "deep\n", "{# later #}${{ values.ab }}": "shallow ${{ values.name }}\n"},
+        {
+            "a/b.txt": "deep\n",
+            "{# later #}${{ values.ab }}": "shallow ${{ values.name }}\n",
+        },
         facts={"a/b.txt": b"shallow my-proj\n"},
     ),
     Case(
@@ -385,7 +507,12 @@ TREE_CASES: tuple[Case, ...] = (
         },
         # Text files are written through the umask, binaries are chmod-ed to the exact
         # source mode, and directories never keep theirs (values for umask 022).
-        facts={"all.txt": 0o755, "all.bin": 0o777, "group.txt": 0o644, "private": 0o755},
+        facts={
+            "all.txt": 0o755,
+            "all.bin": 0o777,
+            "group.txt": 0o644,
+            "private": 0o755,
+        },
     ),
     Case(
         "encodings",
@@ -483,7 +610,10 @@ TREE_CASES: tuple[Case, ...] = (
     ),
     Case(
         "trim-lstrip-tree",
-        {"conf.yaml": "a:\n  {% if values.flag %}\n  b: 1\n  {% endif %}\n", "${{ values.name }}.md": "x\n"},
+        {
+            "conf.yaml": "a:\n  {% if values.flag %}\n  b: 1\n  {% endif %}\n",
+            "${{ values.name }}.md": "x\n",
+        },
         trim_blocks=True,
         lstrip_blocks=True,
     ),

@@ -1,4 +1,4 @@
-"""Byte-for-byte comparison of two output trees: contents, kinds, modes, symlink targets."""
+"""Byte-for-byte comparison of two output trees: contents, kinds, modes, links."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ class _Node:
 
 
 def _scan(root: Path) -> dict[str, _Node]:
-    """Every entry under root (root excluded) keyed by POSIX relative path; links not followed."""
+    """Entries under root (root excluded) by POSIX relative path; links not followed."""
     nodes: dict[str, _Node] = {}
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
         base = Path(dirpath)
@@ -30,7 +30,7 @@ def _scan(root: Path) -> dict[str, _Node]:
             info = path.lstat()
             mode = stat.S_IMODE(info.st_mode)
             if stat.S_ISLNK(info.st_mode):
-                nodes[rel] = _Node("symlink", 0, os.fsencode(os.readlink(path)))
+                nodes[rel] = _Node("symlink", 0, os.fsencode(path.readlink()))
             elif stat.S_ISDIR(info.st_mode):
                 nodes[rel] = _Node("dir", mode, b"")
             elif stat.S_ISREG(info.st_mode):
@@ -41,7 +41,7 @@ def _scan(root: Path) -> dict[str, _Node]:
 
 
 def _first_difference(a: bytes, b: bytes) -> int:
-    for index, (x, y) in enumerate(zip(a, b)):
+    for index, (x, y) in enumerate(zip(a, b, strict=False)):
         if x != y:
             return index
     return min(len(a), len(b))

@@ -1,4 +1,4 @@
-"""Python side of the parity oracle: runs Backstage's real code through the Node scripts."""
+"""Python side of the parity oracle: runs Backstage's real code through Node."""
 
 from __future__ import annotations
 
@@ -35,23 +35,21 @@ class RenderJob:
         out: Workspace directory the action writes into (created if missing).
         skeleton: Skeleton directory, fetched as a plain local copy.
         template: Alternatively a template.yaml whose folder anchors ``input["url"]``.
-        values: The step's ``values`` input.
+        values: The step's ``values`` input; None keeps ``input["values"]`` as given.
         input: Any other fetch:template input (``copyWithoutTemplating``, ...).
     """
 
     out: Path
     skeleton: Path | None = None
     template: Path | None = None
-    values: Mapping[str, Any] = field(default_factory=dict)
+    values: Mapping[str, Any] | None = None
     input: Mapping[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """The job as render.js reads it."""
-        job: dict[str, Any] = {
-            "out": str(self.out),
-            "values": dict(self.values),
-            "input": dict(self.input),
-        }
+        job: dict[str, Any] = {"out": str(self.out), "input": dict(self.input)}
+        if self.values is not None:
+            job["values"] = dict(self.values)
         if self.skeleton is not None:
             job["skeleton"] = str(self.skeleton)
         if self.template is not None:
@@ -147,7 +145,9 @@ def backstage_render_many(jobs: Sequence[RenderJob]) -> list[RenderResult]:
     """
     if not jobs:
         return []
-    _status, raw = _run_node("render.js", ["-"], json.dumps([j.to_json() for j in jobs]))
+    _status, raw = _run_node(
+        "render.js", ["-"], json.dumps([j.to_json() for j in jobs])
+    )
     if not isinstance(raw, list) or len(raw) != len(jobs):
         raise OracleError(f"render.js returned {raw!r} for {len(jobs)} jobs")
     results = []
@@ -167,13 +167,17 @@ def backstage_step_inputs(jobs: Sequence[ValuesJob]) -> list[dict[str, Any]]:
     """Run each template with Backstage's workflow runner; one Node process for all.
 
     Returns:
-        values.js's result per job: ``{"ok": True, "step": {...}, "values": ..., "steps":
-        {...}}`` or ``{"ok": False, "stage": ..., "errors": [...]}``.
+        values.js's result per job: ``{"ok": True, "step": {...}, "values": ...,
+        "steps": {...}}`` or ``{"ok": False, "stage": ..., "errors": [...]}``.
     """
     if not jobs:
         return []
     payload = [
-        {"template": str(j.template), "step": j.step_id, "parameters": dict(j.parameters)}
+        {
+            "template": str(j.template),
+            "step": j.step_id,
+            "parameters": dict(j.parameters),
+        }
         for j in jobs
     ]
     _status, raw = _run_node("values.js", ["--batch", "-"], json.dumps(payload))
@@ -193,7 +197,9 @@ def backstage_values(
     """
     (result,) = backstage_step_inputs([ValuesJob(template_path, step_id, parameters)])
     if not result.get("ok"):
-        raise OracleError(f"Backstage {result.get('stage')} error: {result.get('errors')}")
+        raise OracleError(
+            f"Backstage {result.get('stage')} error: {result.get('errors')}"
+        )
     values = result.get("values")
     return dict(values) if isinstance(values, Mapping) else {}
 

@@ -1,4 +1,4 @@
-"""Engine parity: mlscaffold's renderer and writer against Backstage's real fetch:template."""
+"""Engine parity: mlscaffold's renderer and writer vs Backstage's fetch:template."""
 
 from __future__ import annotations
 
@@ -28,8 +28,10 @@ class BackstageRun:
 
 
 @pytest.fixture(scope="session")
-def backstage_runs(tmp_path_factory: pytest.TempPathFactory) -> Mapping[str, BackstageRun]:
-    """Every case rendered by Backstage, all in one Node process (loading it costs ~1 s)."""
+def backstage_runs(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Mapping[str, BackstageRun]:
+    """Every case rendered by Backstage in one Node process (loading costs ~1 s)."""
     require_oracle()
     root = tmp_path_factory.mktemp("engine-parity")
     jobs: list[RenderJob] = []
@@ -48,7 +50,7 @@ def backstage_runs(tmp_path_factory: pytest.TempPathFactory) -> Mapping[str, Bac
     results = backstage_render_many(jobs)
     return {
         case.id: BackstageRun(job.skeleton or Path(), job.out, result)
-        for case, job, result in zip(ALL_CASES, jobs, results)
+        for case, job, result in zip(ALL_CASES, jobs, results, strict=True)
     }
 
 
@@ -97,7 +99,7 @@ def test_backstage_behaves_as_documented(
 
 
 def _listing(root: Path) -> list[str]:
-    """Every path under root, directories with a trailing slash (like globby marks them)."""
+    """Every path under root, directories with a trailing slash (as globby marks)."""
     paths = []
     for dirpath, dirnames, filenames in os.walk(root):
         for name in (*dirnames, *filenames):
@@ -124,7 +126,7 @@ def test_engine_matches_backstage(
     run = backstage_runs[case.id]
     ours = tmp_path / "mlscaffold"
     if not run.result.ok:
-        # ValueError too: a bad option combination is a caller error, not a skeleton one.
+        # ValueError too: a bad option combination is a caller error.
         with pytest.raises((MlscaffoldError, ValueError)) as caught:
             render_with_mlscaffold(case, run.skeleton, ours)
         if case.error:
