@@ -1,0 +1,429 @@
+"""The syrupy extension that stores one readable YAML snapshot per generated file."""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
+
+from mlscaffold.render.tree import RenderedTree, TreeEntry
+
+if TYPE_CHECKING:
+    import pytest
+    from syrupy.location import PyTestLocation
+    from syrupy.types import (
+        PropertyFilter,
+        PropertyMatcher,
+        SerializableData,
+        SerializedData,
+        SnapshotIndex,
+    )
+
+__all__ = [
+    "GeneratedFile",
+    "YamlTreeExtension",
+    "compare_tree",
+    "iter_snapshot_files",
+    "serialize_entry",
+    "snapshot_relpath",
+    "test_snapshot_dir",
+]
+
+_YAML_SUFFIXES = (".yaml", ".yml")
+# Characters that a verbatim YAML snapshot cannot hold safely (YAML forbids most
+# C0/C1 controls; a bare carriage return would be normalized away by git or by
+# universal-newline reads, hiding a real difference).
+_UNSAFE_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff]")
+# Characters syrupy and common file systems refuse in a file name.
+_UNSAFE_NAME = re.compile(r'[\\/?*:|"<>\x00-\x1f]')
+
+
+@dataclass(frozen=True)
+class GeneratedFile:
+    """What the extension serializes: one rendered entry and where it goes.
+
+    Attributes:
+        path: POSIX path of the entry relative to the rendered tree's root.
+        entry: The rendered entry.
+        replacements: Literal text to replace before storing (absolute paths
+            of the machine, mapped to stable placeholders).
+    """
+
+    path: str
+    entry: TreeEntry
+    replacements: tuple[tuple[str, str], ...] = ()
+
+
+def snapshot_relpath(path: str) -> str:
+    """The snapshot file name for a generated path: YAML keeps its name, else ``+.yaml``.
+
+    Args:
+        path: Generated path, e.g. ``deploy/resourcequota.yaml`` or ``README.md``.
+    """
+    return path if path.endswith(_YAML_SUFFIXES) else f"{path}.yaml"
+
+
+def _safe_component(text: str) -> str:
+    cleaned = _UNSAFE_NAME.sub("_", text).strip()
+    # A component of only dots would climb out of the snapshot folder.
+    return cleaned if cleaned.strip(".") else cleaned.replace(".", "_") or "_"
+
+
+def test_snapshot_dir(test_location: PyTestLocation) -> Path:
+    """The folder that holds one test's snapshots.
+
+    ``<test dir>/__snapshots__/<module>/<Class.test_function>/<param id>``: a
+    parametrized test gets one folder per parameter id (a team of teams.yaml),
+    so a pull request shows ``.../test_team/recs/deploy/resourcequota.yaml``.
+
+    Args:
+        test_location: syrupy's view of the running test.
+    """
+    root = Path(YamlTreeExtension.dirname(test_location=test_location))
+    name = test_location.nodename or test_location.methodname
+    base, _, param = name.partition("[")
+    parts = [
+        base if test_location.classname is None else f"{test_location.classname}.{base}"
+    ]
+    if param:
+        parts.append(param[:-1] if param.endswith("]") else param)
+    return root.joinpath(*(_safe_component(p) for p in parts))
+
+
+class _LiteralDumper(yaml.SafeDumper):
+    """Dumps multi-line strings as ``|`` blocks, so a diff reads line by line."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in data else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+_LiteralDumper.add_representer(str, _represent_str)
+
+
+def _replace(text: str, replacements: Iterable[tuple[str, str]]) -> str:
+    for old, new in replacements:
+        if old:
+            text = text.replace(old, new)
+    return text
+
+
+def _parses_as_yaml(text: str) -> bool:
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        for _ in yaml.load_all(text, Loader=loader):
+            pass
+    except yaml.YAMLError:
+        return False
+    return True
+
+
+def serialize_entry(
+    path: str, entry: TreeEntry, replacements: Iterable[tuple[str, str]] = ()
+) -> str:
+    """The snapshot text of one rendered entry; always valid, deterministic YAML.
+
+    A YAML file that parses is stored verbatim under a one-line comment header, so
+    the snapshot reads exactly like the manifest (key order as rendered). Any other
+    file is wrapped as a mapping: ``text`` as a literal block, or ``binary`` with
+    size and sha256. The header records only what is stable across machines: the
+    path, the executable bit (not the umask-dependent mode) and a missing final
+    newline. Machine paths in ``replacements`` become placeholders.
+
+    Args:
+        path: Generated path relative to the tree root.
+        entry: The rendered entry.
+        replacements: ``(literal, placeholder)`` pairs applied to text content.
+    """
+    notes = [f"mlscaffold snapshot of {path}"]
+    if entry.mode & 0o111:
+        notes.append("executable")
+    body: dict[str, Any]
+    if entry.kind == "symlink":
+        body = {"symlink": entry.link_target or ""}
+        return _wrapped(notes, body)
+    try:
+        text = entry.data.decode("utf-8")
+    except UnicodeDecodeError:
+        body = {
+            "binary": {
+                "bytes": len(entry.data),
+                "sha256": hashlib.sha256(entry.data).hexdigest(),
+            }
+        }
+        return _wrapped(notes, body)
+    text = _replace(text, replacements)
+    verbatim = (
+        path.endswith(_YAML_SUFFIXES)
+        and text.strip() != ""
+        and not _UNSAFE_TEXT.search(text)
+        and _parses_as_yaml(text)
+    )
+    if not verbatim:
+        return _wrapped(notes, {"text": text})
+    if not text.endswith("\n"):
+        notes.append("no newline at end of file")
+        text += "\n"
+    return f"# {', '.join(notes)}\n{text}"
+
+
+def _wrapped(notes: list[str], body: Mapping[str, Any]) -> str:
+    dumped = yaml.dump(
+        dict(body),
+        Dumper=_LiteralDumper,
+        sort_keys=False,
+        allow_unicode=True,
+        width=10_000,
+        default_flow_style=False,
+    )
+    return f"# {', '.join(notes)}\n{dumped}"
+
+
+class YamlTreeExtension(SingleFileSnapshotExtension):
+    """syrupy extension: the snapshot index is a generated path, one YAML file each.
+
+    Snapshots of a test live under :func:`test_snapshot_dir`, at
+    :func:`snapshot_relpath` of the generated path. The extension keeps out of
+    syrupy's unused-snapshot discovery: the mlscaffold plugin reports orphaned
+    snapshots itself, per team, because only it knows which files a tree holds.
+    """
+
+    file_extension = "yaml"
+    _write_mode = WriteMode.TEXT
+
+    def serialize(
+        self,
+        data: SerializableData,
+        *,
+        exclude: PropertyFilter | None = None,
+        include: PropertyFilter | None = None,
+        matcher: PropertyMatcher | None = None,
+    ) -> SerializedData:
+        """Serialize a :class:`GeneratedFile` (or plain text) to its snapshot text."""
+        del exclude, include, matcher  # property filters make no sense for files
+        if isinstance(data, GeneratedFile):
+            return serialize_entry(data.path, data.entry, data.replacements)
+        if isinstance(data, str):
+            return data
+        raise TypeError(
+            f"mlscaffold snapshots take a GeneratedFile, not {type(data).__name__}"
+        )
+
+    @classmethod
+    def get_snapshot_name(
+        cls, *, test_location: PyTestLocation, index: SnapshotIndex = 0
+    ) -> str:
+        """``test_team[recs][deploy/x.yaml]``: the test and the generated path."""
+        return f"{test_location.snapshot_name}[{index}]"
+
+    @classmethod
+    def get_location(
+        cls, *, test_location: PyTestLocation, index: SnapshotIndex
+    ) -> str:
+        """The snapshot file: the test's folder plus the index (a snapshot relpath)."""
+        return str(test_snapshot_dir(test_location) / str(index))
+
+    @classmethod
+    def matches_test_location(
+        cls, *, test_location: PyTestLocation, snapshot_location: str
+    ) -> bool:
+        """True for files under this test's snapshot folder."""
+        return Path(snapshot_location).is_relative_to(test_snapshot_dir(test_location))
+
+    def discover_snapshots(
+        self,
+        *,
+        test_location: PyTestLocation,
+        ignore_extensions: list[str] | None = None,
+    ) -> Any:
+        """Nothing: orphaned mlscaffold snapshots are found by the plugin, per tree."""
+        from syrupy.data import SnapshotCollections
+
+        del test_location, ignore_extensions
+        return SnapshotCollections()
+
+    @classmethod
+    def write_snapshot_collection(
+        cls, *, snapshot_collection: Any, name_order: dict[str, int] | None = None
+    ) -> None:
+        """Write the one snapshot as UTF-8 with ``\\n`` line ends on every platform."""
+        del name_order
+        data = next(iter(snapshot_collection)).data
+        if not isinstance(data, str):
+            raise TypeError(f"mlscaffold snapshots are text, not {type(data).__name__}")
+        target = Path(snapshot_collection.location)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(data, encoding="utf-8", newline="\n")
+
+
+# --- comparing a whole tree ---------------------------------------------------------------
+
+_MAX_DIFF_LINES = 120
+
+
+def compare_tree(
+    node: pytest.Item,
+    tree_like: object,
+    *,
+    ci: bool,
+    replacements: Sequence[tuple[str, str]] = (),
+) -> str:
+    """Assert every file of a tree against its snapshot; return a report, empty if all match.
+
+    Each file is one syrupy assertion (so syrupy counts and writes them, and
+    ``--snapshot-update`` works as usual); missing snapshots are written unless
+    ``ci``; snapshot files that no generated file maps to are orphans, deleted
+    when updating.
+
+    Args:
+        node: The running test item.
+        tree_like: A RenderedTree, or an object with ``.tree`` (and a team name).
+        ci: Strict mode: a missing snapshot is a failure, never written.
+        replacements: Machine paths to replace by placeholders in text.
+    """
+    from syrupy.assertion import SnapshotAssertion
+    from syrupy.location import PyTestLocation
+
+    config = node.config
+    session = getattr(config, "_syrupy", None)
+    if session is None:
+        return "the syrupy pytest plugin is not active (was it disabled with -p no:syrupy?)"
+    tree, team = _unpack(tree_like, node)
+    location = PyTestLocation(node)
+    folder = test_snapshot_dir(location)
+    option = config.option
+    updating = bool(option.update_snapshots)
+    assertion = SnapshotAssertion(
+        session=session,
+        extension_class=YamlTreeExtension,
+        test_location=location,
+        update_snapshots=updating,
+        update_new_snapshots_only=bool(option.update_new_snapshots_only) or not ci,
+    )
+    expected: dict[str, str] = {}
+    problems: list[str] = []
+    for path in tree:
+        entry = tree[path]
+        if entry.kind == "dir":
+            continue
+        rel = snapshot_relpath(path)
+        if rel in expected:
+            problems.append(
+                f"{path}: its snapshot name {rel} is taken by {expected[rel]}"
+            )
+            continue
+        expected[rel] = path
+        ok = assertion(name=rel) == GeneratedFile(path, entry, tuple(replacements))
+        if not ok:
+            problems.append(
+                _explain(assertion, path, folder / rel, config.rootpath, ci)
+            )
+    problems += _orphans(folder, set(expected), updating, config.rootpath)
+    if not problems:
+        return ""
+    head = (
+        f"team {team}: {len(problems)} snapshot problem(s) in {len(expected)} generated "
+        f"file(s) [{node.nodeid}]"
+    )
+    return "\n".join([head, *problems])
+
+
+def _unpack(tree_like: object, node: pytest.Item) -> tuple[RenderedTree, str]:
+    tree = getattr(tree_like, "tree", tree_like)
+    if not isinstance(tree, RenderedTree):
+        raise TypeError(
+            f"expected a rendered tree, project or team, got {type(tree_like).__name__}"
+        )
+    team = getattr(tree_like, "name", None)
+    params = getattr(tree_like, "params", None)
+    if team is None and params is not None:
+        team = getattr(params, "team", None)
+    if team is None:
+        callspec = getattr(node, "callspec", None)
+        team = callspec.id if callspec is not None else node.name
+    return tree, str(team)
+
+
+def _explain(assertion: Any, path: str, snapshot: Path, root: Path, ci: bool) -> str:
+    result = assertion.executions[assertion.num_executions - 1]
+    where = _rel(snapshot, root)
+    if result.exception is not None:
+        return f"{path}: cannot compare with {where}: {result.exception}"
+    if result.recalled_data is None:
+        why = (
+            "strict CI mode never writes snapshots"
+            if ci
+            else "snapshot could not be written"
+        )
+        return (
+            f"{path}: no snapshot at {where} ({why}; run pytest --snapshot-update "
+            "locally, review and commit it)"
+        )
+    diff = list(
+        difflib.unified_diff(
+            str(result.recalled_data).splitlines(),
+            str(result.asserted_data or "").splitlines(),
+            fromfile=f"snapshot {where}",
+            tofile=f"rendered {path}",
+            lineterm="",
+        )
+    )
+    if len(diff) > _MAX_DIFF_LINES:
+        diff = [
+            *diff[:_MAX_DIFF_LINES],
+            f"... {len(diff) - _MAX_DIFF_LINES} more diff lines",
+        ]
+    return "\n".join(
+        [
+            f"{path}: differs from its snapshot (pytest --snapshot-update accepts the change)",
+            *diff,
+        ]
+    )
+
+
+def _orphans(folder: Path, expected: set[str], updating: bool, root: Path) -> list[str]:
+    problems: list[str] = []
+    for file in iter_snapshot_files(folder):
+        rel = file.relative_to(folder).as_posix()
+        if rel in expected:
+            continue
+        if updating:
+            file.unlink()
+            _prune_empty(file.parent, folder)
+        else:
+            problems.append(
+                f"{rel}: orphaned snapshot {_rel(file, root)}: the tree no longer has this "
+                "file (pytest --snapshot-update deletes it)"
+            )
+    return problems
+
+
+def _prune_empty(directory: Path, stop: Path) -> None:
+    while (
+        directory != stop
+        and directory.is_relative_to(stop)
+        and not any(directory.iterdir())
+    ):
+        directory.rmdir()
+        directory = directory.parent
+
+
+def iter_snapshot_files(folder: Path) -> Iterator[Path]:
+    """Every file under a snapshot folder, hidden ones included, sorted."""
+    if folder.is_dir():
+        yield from sorted(p for p in folder.rglob("*") if p.is_file())
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
