@@ -107,7 +107,10 @@ def parse_assignments(assignments: Iterable[str]) -> dict[str, Any]:
 
 
 def load_values_file(path: Path) -> dict[str, Any]:
-    """Read parameters from a YAML (or JSON) mapping.
+    """Read parameters from a YAML (or JSON) mapping, or from a team's answers file.
+
+    An answers file (``.mlscaffold/answers.yaml``: ``template`` plus ``parameters``)
+    yields its ``parameters``, so a team repository can be re-rendered as it was.
 
     Raises:
         ParamsError: When the file is not a mapping of parameters.
@@ -120,6 +123,8 @@ def load_values_file(path: Path) -> dict[str, Any]:
         return {}
     if not isinstance(data, dict):
         raise ParamsError([f"{path}: must be a mapping of parameter names to values"])
+    if set(data) == {"template", "parameters"} and isinstance(data["parameters"], dict):
+        return cast(dict[str, Any], data["parameters"])
     return cast(dict[str, Any], data)
 
 

@@ -11,13 +11,22 @@ import pytest
 _REPO = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(scope="session")
+def _session_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # Converted CRD schemas are cached by content hash, so one cache per session is
+    # safe to share and spares every test the 2 s conversion of the Argo CRDs.
+    return tmp_path_factory.mktemp("cache")
+
+
 @pytest.fixture(autouse=True)
-def _isolated_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Point HOME and the mlscaffold cache at fresh tmp dirs for every test."""
+def _isolated_home(
+    tmp_path_factory: pytest.TempPathFactory, _session_cache: Path
+) -> Iterator[None]:
+    """Point HOME at a fresh tmp dir and the mlscaffold cache at the session's."""
     home = tmp_path_factory.mktemp("home")
     saved = {name: os.environ.get(name) for name in ("HOME", "MLSCAFFOLD_CACHE_DIR")}
     os.environ["HOME"] = str(home)
-    os.environ["MLSCAFFOLD_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+    os.environ["MLSCAFFOLD_CACHE_DIR"] = str(_session_cache)
     yield
     for name, value in saved.items():
         if value is None:

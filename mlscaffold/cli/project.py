@@ -21,7 +21,7 @@ _SET_HELP = "Set one team parameter, e.g. --set team=recs (repeatable; wins over
     "--values",
     "values_file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="YAML file of team parameters (e.g. a team's .mlscaffold/answers.yaml parameters).",
+    help="YAML file of team parameters, or a team's .mlscaffold/answers.yaml.",
 )
 @click.option(
     "-o",
@@ -32,6 +32,17 @@ _SET_HELP = "Set one team parameter, e.g. --set team=recs (repeatable; wins over
 @click.option("--force", is_flag=True, help="Replace a non-empty output folder.")
 @click.option("--dry-run", is_flag=True, help="Print the rendered files instead of writing.")
 @click.option(
+    "--skeleton",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Skeleton folder to render (default: the shipped skeletons/ml-project).",
+)
+@click.option(
+    "--platform",
+    "platform_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Platform settings YAML (default: the shipped schemas/platform.yaml).",
+)
+@click.option(
     "--no-validate", is_flag=True, help="Write even when validation finds errors."
 )
 @validation_options
@@ -41,6 +52,8 @@ def render(  # noqa: PLR0913 - one parameter per documented option
     out: Path | None,
     force: bool,
     dry_run: bool,
+    skeleton: Path | None,
+    platform_file: Path | None,
     no_validate: bool,
     **validation: Any,
 ) -> int:
@@ -60,12 +73,17 @@ def render(  # noqa: PLR0913 - one parameter per documented option
     from mlscaffold.api import render_project
     from mlscaffold.params import load_values_file, parse_assignments
     from mlscaffold.render.write import write_tree
+    from mlscaffold.settings import load_platform
 
     if out is None and not dry_run:
         raise click.UsageError("give an output folder with -o DIR, or --dry-run")
     parameters: dict[str, Any] = load_values_file(values_file) if values_file else {}
     parameters.update(parse_assignments(assignments))
-    project = render_project(parameters)
+    project = render_project(
+        parameters,
+        platform=load_platform(platform_file) if platform_file else None,
+        skeleton=skeleton,
+    )
 
     if not no_validate:
         from mlscaffold.validate import validate_tree

@@ -1,0 +1,243 @@
+"""The CLI: exit codes, messages, and what is (not) written."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+import yaml
+
+from mlscaffold._data import skeleton_dir
+from mlscaffold.cli import main
+
+TEAM = [
+    "--set", "team=recs",
+    "--set", "owner=group:default/recs",
+    "--set", "repoUrl=github.com?owner=acme&repo=recs-ml",
+    "--set", "modelName=ranker",
+]  # fmt: skip
+
+
+def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as caught:
+        main(args)
+    out, err = capsys.readouterr()
+    return int(caught.value.code or 0), out, err
+
+
+@pytest.fixture
+def rendered(tmp_path: Path, shared_crds: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+    out = tmp_path / "recs"
+    code, _, err = run(["render", *TEAM, "--crds", str(shared_crds), "-o", str(out)], capsys)
+    assert code == 0, err
+    return out
+
+
+def test_render_writes_the_project_and_summarises_it(
+    tmp_path: Path, shared_crds: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "recs"
+    code, stdout, _ = run(
+        ["render", *TEAM, "--set", "maturity=L3", "--crds", str(shared_crds), "-o", str(out)],
+        capsys,
+    )
+    assert code == 0
+    assert "namespace  recs-ml (Pod Security restricted)" in stdout
+    assert "queue      recs-queue -> ClusterQueue ml-shared" in stdout
+    assert "retrained on '0 3 * * 1'" in stdout
+    assert (out / "deploy" / "cronworkflow.yaml").is_file()
+    answers = yaml.safe_load((out / ".mlscaffold" / "answers.yaml").read_text())
+    assert answers["parameters"]["team"] == "recs"
+
+
+def test_invalid_parameters_exit_2_one_line_each_and_write_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    code, stdout, stderr = run(
+        ["render", "--set", "team=Bad_Team", "--set", "size=xl", "-o", str(out)], capsys
+    )
+    assert code == 2
+    assert stdout == ""
+    lines = stderr.splitlines()
+    assert lines[0] == "Invalid parameters:"
+    assert "  team: 'Bad_Team' has the wrong form (allowed: Lower-case DNS label" in stderr
+    assert "  size: 'xl' is not allowed (allowed: xs, s, m, l)" in lines
+    assert lines[-1] == "Nothing was written."
+    assert not out.exists()
+
+
+def test_non_empty_output_needs_force(
+    rendered: Path, shared_crds: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    keep = rendered / "team-notes.md"
+    keep.write_text("mine", encoding="utf-8")
+    args = ["render", *TEAM, "--crds", str(shared_crds), "-o", str(rendered)]
+    code, _, stderr = run(args, capsys)
+    assert code == 2
+    assert "--force" in stderr
+    assert keep.read_text(encoding="utf-8") == "mine"
+    code, _, _ = run([*args, "--force"], capsys)
+    assert code == 0
+    assert not keep.exists()
+
+
+def test_invalid_tree_is_refused_unless_no_validate(
+    tmp_path: Path, shared_crds: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    skeleton = tmp_path / "skeleton"
+    subprocess.run(["cp", "-r", str(skeleton_dir()), str(skeleton)], check=True)
+    quota = skeleton / "deploy" / "resourcequota.yaml"
+    quota.write_text(quota.read_text(encoding="utf-8").replace("spec:", "spce:"), encoding="utf-8")
+    out = tmp_path / "out"
+    args = ["render", *TEAM, "--skeleton", str(skeleton), "--crds", str(shared_crds), "-o", str(out)]
+    code, _, stderr = run(args, capsys)
+    assert code == 1
+    assert "deploy/resourcequota.yaml:" in stderr and "MLS101 unknown field 'spce'" in stderr
+    assert "nothing was written" in stderr
+    assert not out.exists()
+    code, _, _ = run([*args, "--no-validate"], capsys)
+    assert code == 0
+    assert "spce:" in (out / "deploy" / "resourcequota.yaml").read_text(encoding="utf-8")
+
+
+def test_skeleton_syntax_error_exits_3_with_the_skeleton_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    skeleton = tmp_path / "skeleton"
+    skeleton.mkdir()
+    (skeleton / "a.yaml").write_text("ok: 1\nbad: ${{ values.team \n", encoding="utf-8")
+    code, _, stderr = run(["render", *TEAM, "--skeleton", str(skeleton), "--dry-run"], capsys)
+    assert code == 3
+    assert "a.yaml:2" in stderr
+
+
+def test_dry_run_prints_files_and_writes_nothing(
+    tmp_path: Path, shared_crds: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, stdout, _ = run(["render", *TEAM, "--crds", str(shared_crds), "--dry-run"], capsys)
+    assert code == 0
+    assert "--- deploy/localqueue.yaml (mode 644)" in stdout
+    assert 'name: "recs-queue"' in stdout
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_values_file_accepts_an_answers_file(
+    rendered: Path, tmp_path: Path, shared_crds: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    again = tmp_path / "again"
+    answers = rendered / ".mlscaffold" / "answers.yaml"
+    args = ["render", "--values", str(answers), "--crds", str(shared_crds), "-o", str(again)]
+    code, _, _ = run(args, capsys)
+    assert code == 0
+    for path in rendered.rglob("*"):
+        if path.is_file():
+            assert (again / path.relative_to(rendered)).read_bytes() == path.read_bytes()
+
+
+def test_validate_clean_tree_exits_0(
+    rendered: Path, shared_crds: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, stdout, _ = run(["validate", str(rendered), "--crds", str(shared_crds)], capsys)
+    assert code == 0
+    assert stdout.splitlines()[-1].startswith("0 errors, 0 warnings")
+
+
+def test_validate_points_at_file_line_and_rule(
+    rendered: Path, shared_crds: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    queue = rendered / "deploy" / "localqueue.yaml"
+    text = queue.read_text(encoding="utf-8").replace("clusterQueue:", "clusterQeue:")
+    queue.write_text(text, encoding="utf-8")
+    line = next(i for i, row in enumerate(text.splitlines(), 1) if "clusterQeue" in row)
+    code, stdout, _ = run(["validate", str(rendered), "--crds", str(shared_crds)], capsys)
+    assert code == 1
+    assert f"{queue.as_posix()}:{line}:" in stdout
+    assert "MLS101 unknown field 'clusterQeue'" in stdout
+
+
+@pytest.mark.parametrize("fmt", ["json", "junit", "sarif"])
+def test_machine_readable_reports_parse(
+    fmt: str, rendered: Path, shared_crds: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (rendered / "deploy" / "namespace.yaml").write_text(
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: recs-ml\n  lables: {}\n",
+        encoding="utf-8",
+    )
+    args = ["validate", str(rendered), "--crds", str(shared_crds), "--output", fmt]
+    code, stdout, _ = run(args, capsys)
+    assert code == 1
+    if fmt == "junit":
+        assert ET.fromstring(stdout).iter("failure")
+    else:
+        data = json.loads(stdout)
+        rules = (
+            [f["rule"] for f in data["findings"]]
+            if fmt == "json"
+            else [r["ruleId"] for r in data["runs"][0]["results"]]
+        )
+        assert "MLS101" in rules
+
+
+def test_template_build_check(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "ml-project"
+    code, _, stderr = run(["template", "build", "--check", "--out", str(out)], capsys)
+    assert code == 1
+    assert "template.yaml: missing" in stderr
+    assert run(["template", "build", "--out", str(out)], capsys)[0] == 0
+    assert run(["template", "build", "--check", "--out", str(out)], capsys)[0] == 0
+
+
+def test_lint_reports_non_portable_constructs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    skeleton = tmp_path / "skel"
+    skeleton.mkdir()
+    (skeleton / "x.yaml").write_text("name: ${{ values.team.upper() }}\n", encoding="utf-8")
+    code, stdout, _ = run(["lint", str(skeleton)], capsys)
+    assert code == 1
+    assert "x.yaml:1:" in stdout and "MLS503" in stdout
+    assert run(["lint"], capsys)[0] == 0  # the shipped skeleton is portable
+
+
+def test_schemas_pull_verifies_every_file(
+    tmp_path: Path, shared_crds: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    crd = shared_crds / "kueue" / "kueue.x-k8s.io_localqueues.yaml"
+    digest = hashlib.sha256(crd.read_bytes()).hexdigest()
+
+    def catalog(sha: str) -> Path:
+        path = tmp_path / f"catalog-{sha[:6]}.yaml"
+        entry = {"name": crd.name, "url": crd.resolve().as_uri(), "sha256": sha}
+        path.write_text(yaml.safe_dump({"crds": [entry]}), encoding="utf-8")
+        return path
+
+    code, _, stderr = run(["schemas", "pull", "--catalog", str(catalog("0" * 64))], capsys)
+    assert code == 4
+    assert "sha256 mismatch" in stderr
+    code, stdout, _ = run(["schemas", "pull", "--catalog", str(catalog(digest))], capsys)
+    assert code == 0
+    assert crd.name in stdout
+
+
+def test_help_and_module_entry_point() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "mlscaffold", "--help"], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0
+    for command in ("render", "validate", "lint", "params", "template", "export", "schemas"):
+        assert command in result.stdout
+    assert "2  usage error or invalid parameters" in result.stdout
+
+
+def test_params_schema_is_the_form_schema(capsys: pytest.CaptureFixture[str]) -> None:
+    code, stdout, _ = run(["params", "schema"], capsys)
+    assert code == 0
+    schema = json.loads(stdout)
+    assert schema["required"] == ["team", "owner", "repoUrl", "modelName"]
+    assert schema["properties"]["size"]["enum"] == ["xs", "s", "m", "l"]
