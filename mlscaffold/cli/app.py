@@ -66,7 +66,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Run the CLI and turn mlscaffold errors into one message and an exit code."""
     # Registering here keeps `import mlscaffold.cli.app` cheap for tests that only
     # need the group, and avoids an import cycle between the command modules and app.
-    from mlscaffold.cli import check, project  # noqa: F401
+    from mlscaffold.cli import check, fleet, project  # noqa: F401
 
     try:
         code = cli.main(args=list(argv) if argv is not None else None, standalone_mode=False)

@@ -1,0 +1,346 @@
+"""Commands for many teams: fleet render, fleet diff, and update of one team repo."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from mlscaffold.cli.app import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    EXIT_RENDER,
+    EXIT_TOOL,
+    EXIT_USAGE,
+    cli,
+)
+from mlscaffold.cli.reporting import validate_options
+from mlscaffold.report.model import Severity
+
+if TYPE_CHECKING:
+    from mlscaffold.fleet.render import FleetProgress, TeamError
+    from mlscaffold.fleet.revision import PlatformSources
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_THRESHOLDS = {"error": Severity.ERROR, "warning": Severity.WARNING}
+_ERROR_CODES = {
+    "ParamsError": EXIT_USAGE,
+    "OutputExistsError": EXIT_USAGE,
+    "SkeletonError": EXIT_RENDER,
+    "RenderError": EXIT_RENDER,
+    "SchemaStoreError": EXIT_TOOL,
+    "ToolError": EXIT_TOOL,
+}
+
+
+def _fleet_options(func: F) -> F:
+    """Options shared by fleet render and fleet diff."""
+    options = [
+        click.argument(
+            "team_sources",
+            metavar="TEAMS...",
+            nargs=-1,
+            required=True,
+            type=click.Path(exists=True, path_type=Path),
+        ),
+        click.option(
+            "--crds",
+            "crd_dirs",
+            multiple=True,
+            type=click.Path(exists=True, file_okay=False, path_type=Path),
+            envvar="MLSCAFFOLD_CRDS",
+            help="Folder of CRD YAML files (repeatable; env MLSCAFFOLD_CRDS).",
+        ),
+        click.option("--kube-version", default=None, metavar="X.Y",
+                     help="Kubernetes minor for the core schemas."),
+        # Off by default: one kubeconform process per team costs ~0.7 s each.
+        click.option("--kubeconform", "kubeconform_mode",
+                     type=click.Choice(["auto", "off", "require"]), default="off",
+                     show_default=True, help="Also run kubeconform on every team."),
+        click.option("--fail-on", type=click.Choice(["error", "warning"]),
+                     default="error", show_default=True,
+                     help="Lowest severity that makes the exit code 1."),
+        click.option("--no-validate", is_flag=True, help="Render only; do not validate."),
+        click.option("-j", "--jobs", type=click.IntRange(min=0), default=1,
+                     show_default=True, help="Processes to use; 0 means every core."),
+        click.option("--progress/--no-progress", default=None,
+                     help="Show progress on stderr (default: a bar on a terminal, "
+                     "plain lines otherwise)."),
+        click.option("--platform-repo", type=click.Path(exists=True, file_okay=False,
+                     path_type=Path), default=None,
+                     help="Platform repository (skeletons/, schemas/, tags); "
+                     "default: the current directory's."),
+    ]  # fmt: skip
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+@cli.group()
+def fleet() -> None:
+    """Render, validate and diff every team of the paved road at once.
+
+    \b
+    TEAMS are teams.yaml files (`teams:` list or mapping, optional `defaults:`),
+    answers files, or folders holding answers files (each `.mlscaffold/answers.yaml`
+    below, and each *.yaml directly inside).
+    """
+
+
+@contextmanager
+def _progress(
+    enabled: bool | None, total: int
+) -> Iterator[Callable[[FleetProgress], None]]:
+    tty = sys.stderr.isatty()
+    if enabled is False or (enabled is None and total == 0):
+        yield lambda _event: None
+    elif tty:
+        with click.progressbar(length=total, label="teams", file=sys.stderr) as bar:
+            yield lambda _event: bar.update(1)
+    else:
+        step = max(1, total // 20)  # about twenty lines in a CI log, whatever the size
+
+        def line(event: FleetProgress) -> None:
+            if event.done % step == 0 or event.done == event.total or not event.ok:
+                state = "ok" if event.ok else "FAILED"
+                click.echo(
+                    f"[{event.done}/{event.total}] {event.team} {state}", err=True
+                )
+
+        yield line
+
+
+def _validation(no_validate: bool, **options: Any) -> Any:
+    return None if no_validate else validate_options(**options)
+
+
+def _error_code(errors: list[TeamError]) -> int | None:
+    return max((_ERROR_CODES.get(e.kind, EXIT_RENDER) for e in errors), default=None)
+
+
+@contextmanager
+def _sources(repo: Path | None, rev: str | None) -> Iterator[PlatformSources]:
+    from mlscaffold.fleet.revision import (
+        installed_sources,
+        repo_root,
+        revision_sources,
+        worktree_sources,
+    )
+
+    if rev is None:
+        yield worktree_sources(repo_root(repo)) if repo else installed_sources()
+        return
+    with revision_sources(repo_root(repo or Path.cwd()), rev) as sources:
+        yield sources
+
+
+@fleet.command("render")
+@_fleet_options
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write each valid team to OUT/<team>; without it nothing is written.",
+)
+@click.option("--force", is_flag=True, help="Replace non-empty team folders.")
+@click.option(
+    "--rev",
+    help="Render with the template at this revision of the "
+    "platform repository (default: the installed one, or --platform-repo's "
+    "work tree).",
+)
+@click.option(
+    "--output",
+    "output_format",
+    type=click.Choice(["text", "json", "junit", "sarif"]),
+    default="text",
+    show_default=True,
+    help="Report format (findings at warning or above; paths <team>/...).",
+)
+def fleet_render(
+    team_sources: tuple[Path, ...], out: Path | None, force: bool, rev: str | None,
+    output_format: str, no_validate: bool, jobs: int, progress: bool | None,
+    platform_repo: Path | None, fail_on: str, **validation: Any,
+) -> int:  # fmt: skip
+    """Render and validate every team; write the valid ones with -o DIR.
+
+    Exit 0 when every team renders clean, 1 when a team has findings at or
+    above --fail-on, 2/3/4 when a team's parameters, render or tools fail.
+
+    \b
+    Example:
+      mlscaffold fleet render teams.yaml --crds ../shared/crds -j 0 -o out/
+    """
+    from mlscaffold.cli.reporting import emit_report
+    from mlscaffold.fleet.output import fleet_report, render_summary
+    from mlscaffold.fleet.render import render_fleet
+    from mlscaffold.fleet.teams import load_teams
+
+    threshold = _THRESHOLDS[fail_on]
+    teams = load_teams(list(team_sources))
+    with (
+        _sources(platform_repo, rev) as sources,
+        _progress(progress, len(teams)) as bar,
+    ):
+        results = render_fleet(
+            teams, sources, validate=_validation(no_validate, **validation),
+            fail_on=threshold, out_dir=out, force=force, jobs=jobs, progress=bar,
+        )  # fmt: skip
+    report = fleet_report(results)
+    report.findings = report.at_least(Severity.WARNING)
+    emit_report(report, output_format)
+    click.echo(render_summary(results, threshold), err=True, nl=False)
+    code = _error_code([r.error for r in results if r.error])
+    if code is not None:
+        return code
+    failing = any(f.severity >= threshold for r in results for f in r.findings)
+    return EXIT_FINDINGS if failing else EXIT_OK
+
+
+@fleet.command("diff")
+@_fleet_options
+@click.option(
+    "--base",
+    required=True,
+    help="Revision of the platform repository to compare against (e.g. origin/main).",
+)
+@click.option(
+    "--head",
+    default=None,
+    help="Revision to compare (default: the work tree, uncommitted edits included).",
+)
+@click.option(
+    "--output",
+    "output_format",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "--markdown-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the Markdown summary (a pull-request comment) here.",
+)
+@click.option("--stat", is_flag=True, help="Text output: summary only, no diffs.")
+def fleet_diff(
+    team_sources: tuple[Path, ...], base: str, head: str | None, output_format: str,
+    markdown_file: Path | None, stat: bool, no_validate: bool, jobs: int,
+    progress: bool | None, platform_repo: Path | None, fail_on: str, **validation: Any,
+) -> int:  # fmt: skip
+    """Show what a template change does to every team, per team and file.
+
+    Renders the fleet with the template at --base and at --head (default: the
+    work tree), prints unified diffs and a summary (teams affected, files
+    changed, new findings). Exit 1 when the change introduces findings at or
+    above --fail-on, 2/3/4 when a team no longer renders; unchanged teams are
+    not validated again.
+
+    \b
+    Example:
+      mlscaffold fleet diff teams/ --base origin/main --crds ../shared/crds \\
+        --output json --markdown-file comment.md -j 0
+    """
+    from mlscaffold.fleet.diff import diff_fleet
+    from mlscaffold.fleet.output import diff_json, diff_markdown, diff_text
+    from mlscaffold.fleet.teams import load_teams
+
+    repo = platform_repo or Path.cwd()
+    teams = load_teams(list(team_sources))
+    with _sources(repo, base) as old, _sources(repo, head) as new:
+        with _progress(progress, len(teams)) as bar:
+            result = diff_fleet(
+                teams, old, new, validate=_validation(no_validate, **validation),
+                jobs=jobs, progress=bar,
+            )  # fmt: skip
+    result = type(result)(base, head or "work tree", result.teams)
+    if markdown_file is not None:
+        markdown_file.write_text(diff_markdown(result), encoding="utf-8")
+    formats = {"json": diff_json, "markdown": diff_markdown}
+    text = (
+        formats[output_format](result)
+        if output_format in formats
+        else (diff_text(result, show_diffs=not stat))
+    )
+    click.echo(text, nl=False)
+    code = _error_code([t.error for t in result.teams if t.error])
+    if code is not None:
+        return code
+    return EXIT_FINDINGS if result.new_findings(_THRESHOLDS[fail_on]) else EXIT_OK
+
+
+@cli.command("update")
+@click.argument(
+    "repo_dir", type=click.Path(exists=True, file_okay=False, path_type=Path)
+)
+@click.option(
+    "--to",
+    "to_rev",
+    help="Update to the template at this revision of "
+    "the platform repository (default: its work tree).",
+)
+@click.option(
+    "--from",
+    "from_rev",
+    help="The revision the repository was rendered "
+    "from (default: tag ml-project-v<version in .mlscaffold/answers.yaml>).",
+)
+@click.option(
+    "--platform-repo",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=Path(),
+    show_default="the current directory",
+    help="Platform repository (skeletons/, schemas/, version tags).",
+)
+@click.option("--check", is_flag=True, help="Only report whether an update is pending.")
+def update(
+    repo_dir: Path, to_rev: str | None, from_rev: str | None, platform_repo: Path,
+    check: bool,
+) -> int:  # fmt: skip
+    """Update a team repository to a newer template with a three-way merge.
+
+    The old render (re-created from the recorded template version) is the base,
+    the repository is the team's side, the new render is upstream. Clean merges
+    are applied; where both changed the same lines the file gets diff3 conflict
+    markers, and where one side deleted a file the other changed, the upstream
+    change is left in FILE.rej. A team's edit is never dropped.
+
+    \b
+    Exit codes:
+      --check:  0 up to date, 1 update available, 2/3/4 error
+      update:   0 applied cleanly, 1 applied with conflicts to resolve, 2/3/4 error
+    """
+    from mlscaffold.fleet.revision import repo_root
+    from mlscaffold.fleet.update import update_repo
+
+    result = update_repo(
+        repo_dir,
+        repo_root(platform_repo),
+        from_rev=from_rev,
+        to_rev=to_rev,
+        check=check,
+    )
+    versions = (
+        f"{result.from_version} ({result.base}) -> {result.to_version} ({result.head})"
+    )
+    if not result.pending:
+        click.echo(f"{repo_dir} is up to date with the template: {versions}")
+        return EXIT_OK
+    verb = "Update available" if check else "Updated"
+    click.echo(f"{verb} for {repo_dir}: {versions}")
+    for outcome in result.outcomes:
+        action = "would " + outcome.action if check else outcome.action
+        detail = f": {outcome.detail}" if outcome.detail else ""
+        click.echo(f"  {action:<18} {outcome.path}{detail}")
+    if check:
+        return EXIT_FINDINGS
+    if result.conflicts:
+        click.echo(f"{len(result.conflicts)} file(s) need the team's resolution "
+                   "(conflict markers or .rej files).", err=True)  # fmt: skip
+        return EXIT_FINDINGS
+    return EXIT_OK

@@ -1,0 +1,58 @@
+"""Fleet operations: render, validate and diff many teams; update one team's repository."""
+
+from __future__ import annotations
+
+from mlscaffold.fleet.diff import (
+    FileChange,
+    FleetDiff,
+    TeamDiff,
+    diff_fleet,
+    diff_trees,
+)
+from mlscaffold.fleet.render import (
+    FleetProgress,
+    TeamError,
+    TeamRenderer,
+    TeamResult,
+    render_fleet,
+)
+from mlscaffold.fleet.revision import (
+    PlatformSources,
+    installed_sources,
+    revision_sources,
+    version_tag,
+    worktree_sources,
+)
+from mlscaffold.fleet.teams import Answers, Team, load_answers, load_teams
+from mlscaffold.fleet.update import (
+    FileOutcome,
+    UpdateResult,
+    base_revision,
+    update_repo,
+)
+
+__all__ = [
+    "Answers",
+    "FileChange",
+    "FileOutcome",
+    "FleetDiff",
+    "FleetProgress",
+    "PlatformSources",
+    "Team",
+    "TeamDiff",
+    "TeamError",
+    "TeamRenderer",
+    "TeamResult",
+    "UpdateResult",
+    "base_revision",
+    "diff_fleet",
+    "diff_trees",
+    "installed_sources",
+    "load_answers",
+    "load_teams",
+    "render_fleet",
+    "revision_sources",
+    "update_repo",
+    "version_tag",
+    "worktree_sources",
+]

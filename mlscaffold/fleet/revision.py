@@ -1,0 +1,191 @@
+"""The platform's template sources (skeleton, schemas) as in a work tree or at a Git revision."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import subprocess
+import tarfile
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from mlscaffold._data import schema_file, skeleton_dir
+from mlscaffold.errors import ToolError
+from mlscaffold.template.build import TEMPLATE_NAME
+
+__all__ = [
+    "SKELETON_PATH",
+    "SOURCE_PATHS",
+    "PlatformSources",
+    "git",
+    "installed_sources",
+    "repo_root",
+    "resolve_revision",
+    "revision_sources",
+    "run_git",
+    "version_tag",
+    "worktree_sources",
+]
+
+SKELETON_PATH = f"skeletons/{TEMPLATE_NAME}"
+"""The skeleton's path in the platform repository."""
+SOURCE_PATHS = (SKELETON_PATH, "schemas")
+"""What a render depends on besides the code: the skeleton and the settings."""
+_TIMEOUT = 120
+
+
+@dataclass(frozen=True)
+class PlatformSources:
+    """Where one version of the template's sources lies on disk.
+
+    Attributes:
+        skeleton: The ml-project skeleton folder.
+        platform_file: The platform settings (``schemas/platform.yaml``).
+        label: What it is, for reports (``work tree``, a revision, ``installed``).
+        commit: The commit it was taken from, when it was a revision.
+    """
+
+    skeleton: Path
+    platform_file: Path
+    label: str
+    commit: str | None = None
+
+
+def installed_sources() -> PlatformSources:
+    """The skeleton and settings shipped with (or edited beside) this mlscaffold."""
+    return PlatformSources(
+        skeleton_dir(TEMPLATE_NAME), schema_file("platform.yaml"), "installed"
+    )
+
+
+def worktree_sources(repo: Path) -> PlatformSources:
+    """The sources as they are in ``repo``'s work tree, uncommitted edits included.
+
+    Raises:
+        ToolError: ``repo`` has no ``skeletons/ml-project`` or ``schemas/platform.yaml``.
+    """
+    sources = _sources_in(Path(repo), "work tree", None)
+    if not sources.skeleton.is_dir() or not sources.platform_file.is_file():
+        raise ToolError(
+            f"{repo} is not a platform repository: it needs {SKELETON_PATH}/ and "
+            "schemas/platform.yaml"
+        )
+    return sources
+
+
+def version_tag(version: str) -> str:
+    """The Git tag that marks template version ``version``: ``ml-project-v<version>``."""
+    return f"{TEMPLATE_NAME}-v{version}"
+
+
+def run_git(
+    repo: Path, args: Sequence[str], *, stdin: bytes | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    """Run ``git -C repo ARGS`` (an argument list, never a shell); any exit code.
+
+    Raises:
+        ToolError: git is missing or does not finish in time.
+    """
+    binary = shutil.which("git")
+    if binary is None:
+        raise ToolError("git is required but not on PATH")
+    # Fixed locale so messages are predictable; no pager or prompts in a library.
+    env = {**os.environ, "LC_ALL": "C", "GIT_TERMINAL_PROMPT": "0", "GIT_PAGER": "cat"}
+    try:
+        return subprocess.run(  # noqa: S603 - argument list, binary from PATH
+            [binary, "-C", str(repo), *args],
+            input=stdin,
+            capture_output=True,
+            check=False,
+            timeout=_TIMEOUT,
+            env=env,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise ToolError(f"git {' '.join(args)} failed: {exc}") from exc
+
+
+def git(repo: Path, args: Sequence[str], *, stdin: bytes | None = None) -> bytes:
+    """Run ``git -C repo ARGS`` and return its stdout.
+
+    Raises:
+        ToolError: git is missing, times out, or exits non-zero.
+    """
+    done = run_git(repo, args, stdin=stdin)
+    if done.returncode != 0:
+        message = done.stderr.decode("utf-8", "replace").strip() or "no message"
+        raise ToolError(f"git {' '.join(args)} failed in {repo}: {message}")
+    return done.stdout
+
+
+def repo_root(path: Path) -> Path:
+    """The top of the Git work tree that holds ``path``.
+
+    Raises:
+        ToolError: ``path`` is not inside a Git work tree.
+    """
+    out = git(path, ["rev-parse", "--show-toplevel"])
+    return Path(out.decode("utf-8").strip())
+
+
+def resolve_revision(repo: Path, rev: str) -> str:
+    """The full commit id that ``rev`` names in ``repo``.
+
+    Raises:
+        ToolError: ``rev`` names no commit there.
+    """
+    if rev.startswith("-"):
+        raise ToolError(f"{rev!r} is not a revision")
+    out = git(
+        repo,
+        ["rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}"],
+    )
+    return out.decode("ascii").strip()
+
+
+@contextmanager
+def revision_sources(repo: Path, rev: str) -> Iterator[PlatformSources]:
+    """Check the sources out of ``repo`` at ``rev`` into a temporary folder.
+
+    Only ``skeletons/ml-project`` and ``schemas`` are extracted (``git archive``),
+    with ``tar.umask=022`` so file modes match a usual checkout; the folder is
+    removed on exit.
+
+    Raises:
+        ToolError: Unknown revision, or the revision has no such paths.
+    """
+    commit = resolve_revision(repo, rev)
+    with tempfile.TemporaryDirectory(prefix="mlscaffold-rev-") as tmp:
+        archive = git(
+            repo,
+            [
+                "-c",
+                "tar.umask=0022",
+                "archive",
+                "--format=tar",
+                commit,
+                "--",
+                *SOURCE_PATHS,
+            ],
+        )
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            # The data filter refuses absolute paths, '..' and links leaving the folder.
+            tar.extractall(tmp, filter="data")
+        sources = _sources_in(Path(tmp), rev, commit)
+        if not sources.skeleton.is_dir() or not sources.platform_file.is_file():
+            raise ToolError(
+                f"revision {rev} has no {SKELETON_PATH}/ or schemas/platform.yaml"
+            )
+        yield sources
+
+
+def _sources_in(root: Path, label: str, commit: str | None) -> PlatformSources:
+    return PlatformSources(
+        skeleton=root / SKELETON_PATH,
+        platform_file=root / "schemas" / "platform.yaml",
+        label=label,
+        commit=commit,
+    )

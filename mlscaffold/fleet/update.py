@@ -1,0 +1,259 @@
+"""Update a team repository to a newer template by a three-way merge per file.
+
+The base is the repository as the template rendered it (re-created exactly, since
+rendering is deterministic), "ours" is the repository as the team has it, and
+"theirs" is the new render. The base's sources are found by this rule: the
+template version recorded in ``.mlscaffold/answers.yaml`` names the Git tag
+``ml-project-v<version>`` in the platform repository (``--from REV`` overrides
+it), and the base render must record that same version, or the update stops.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from mlscaffold.errors import Location, ToolError
+from mlscaffold.fleet.diff import diff_trees
+from mlscaffold.fleet.render import TeamRenderer
+from mlscaffold.fleet.revision import (
+    PlatformSources,
+    revision_sources,
+    run_git,
+    version_tag,
+    worktree_sources,
+)
+from mlscaffold.fleet.teams import ANSWERS_FILE, Answers, load_answers
+from mlscaffold.render.tree import RenderedTree, TreeEntry
+
+__all__ = ["Action", "FileOutcome", "UpdateResult", "base_revision", "update_repo"]
+
+Action = Literal["updated", "added", "removed", "merged", "conflict"]
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    """What the update did (or would do) to one file.
+
+    Attributes:
+        path: Path in the team repository.
+        action: ``updated`` (taken from upstream, the team had not changed it),
+            ``added``, ``removed``, ``merged`` (both changed it, merged cleanly) or
+            ``conflict`` (both changed the same lines, or one side deleted it).
+        detail: For conflicts, what was left for the team to resolve.
+    """
+
+    path: str
+    action: Action
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class UpdateResult:
+    """The outcome of ``update_repo``.
+
+    Attributes:
+        repo: The team repository.
+        base: The base sources' label (the revision it was rendered from).
+        head: The new sources' label.
+        from_version: Template version the repository recorded.
+        to_version: Template version of the new render.
+        outcomes: One entry per file upstream changed, sorted by path.
+        applied: False for a check (nothing was written).
+    """
+
+    repo: str
+    base: str
+    head: str
+    from_version: str
+    to_version: str
+    outcomes: tuple[FileOutcome, ...]
+    applied: bool
+
+    @property
+    def pending(self) -> bool:
+        """True when the new template changes anything for this team."""
+        return bool(self.outcomes)
+
+    @property
+    def conflicts(self) -> list[FileOutcome]:
+        """The files the team has to resolve."""
+        return [o for o in self.outcomes if o.action == "conflict"]
+
+
+def base_revision(answers: Answers, override: str | None = None) -> str:
+    """The platform revision a repository was rendered from: ``override`` or the tag.
+
+    Raises:
+        ToolError: No override and the answers file records no version.
+    """
+    if override:
+        return override
+    if not answers.template_version:
+        raise ToolError(
+            f"{ANSWERS_FILE} records no template version; give the base with --from REV",
+            source=Location(ANSWERS_FILE),
+        )
+    return version_tag(answers.template_version)
+
+
+@contextmanager
+def _sources(platform_repo: Path, rev: str | None) -> Iterator[PlatformSources]:
+    if rev is None:
+        yield worktree_sources(platform_repo)
+    else:
+        with revision_sources(platform_repo, rev) as sources:
+            yield sources
+
+
+def update_repo(
+    repo: Path,
+    platform_repo: Path,
+    *,
+    from_rev: str | None = None,
+    to_rev: str | None = None,
+    check: bool = False,
+) -> UpdateResult:
+    """Re-render ``repo`` with a newer template and merge the change into it.
+
+    Args:
+        repo: The team repository (holds ``.mlscaffold/answers.yaml``).
+        platform_repo: The platform repository (``skeletons/``, ``schemas/``, tags).
+        from_rev: The base revision; default: tag ``ml-project-v<recorded version>``.
+        to_rev: The new revision; default: the platform repository's work tree.
+        check: Only work out what would change; write nothing.
+
+    Raises:
+        ParamsError: The answers file is unreadable or its parameters are invalid.
+        ToolError: A revision is unknown, the base does not match the recorded
+            version, or git fails.
+        SkeletonError, RenderError: A template does not render.
+    """
+    answers = load_answers(repo / ANSWERS_FILE)
+    rev = base_revision(answers, from_rev)
+    with ExitStack() as stack:
+        base_sources = stack.enter_context(_sources(platform_repo, rev))
+        head_sources = stack.enter_context(_sources(platform_repo, to_rev))
+        base_renderer = TeamRenderer(base_sources)
+        if answers.template_version and (
+            base_renderer.platform.template_version != answers.template_version
+        ):
+            raise ToolError(
+                f"{rev} renders template version {base_renderer.platform.template_version}, "
+                f"but {ANSWERS_FILE} records {answers.template_version}; give the "
+                "right base with --from REV"
+            )
+        head_renderer = TeamRenderer(head_sources)
+        _, base = base_renderer.render(answers.parameters)
+        _, head = head_renderer.render(answers.parameters)
+        outcomes = [
+            outcome
+            for change in diff_trees(base, head)
+            if (outcome := _merge_one(repo, change.path, base.get(change.path),
+                                      head.get(change.path), apply=not check))
+        ]  # fmt: skip
+        result = UpdateResult(
+            repo=repo.as_posix(),
+            base=rev,
+            head=to_rev or head_sources.label,
+            from_version=answers.template_version,
+            to_version=head_renderer.platform.template_version,
+            outcomes=tuple(outcomes),
+            applied=not check,
+        )
+    return result
+
+
+def _ours(repo: Path, path: str) -> bytes | None:
+    target = _safe_target(repo, path)
+    if target.is_symlink() or not target.is_file():
+        return None
+    return target.read_bytes()
+
+
+def _safe_target(repo: Path, path: str) -> Path:
+    """The repository path for ``path``, refusing to follow symlinked folders."""
+    target = repo.joinpath(*path.split("/"))
+    for parent in target.relative_to(repo).parents:
+        if parent != Path() and (repo / parent).is_symlink():
+            raise ToolError(f"{path}: lies under a symlink in the team repository")
+    return target
+
+
+def _merge_one(
+    repo: Path, path: str, base: TreeEntry | None, new: TreeEntry | None, *, apply: bool
+) -> FileOutcome | None:
+    ours = _ours(repo, path)
+    old_data = base.data if base is not None and base.kind == "file" else None
+    new_data = new.data if new is not None and new.kind == "file" else None
+    mode = new.mode if new is not None else 0o644
+    if ours == new_data:
+        return None  # the team already has the new content: nothing to do
+    if ours == old_data:
+        if new_data is None:
+            if apply:
+                _safe_target(repo, path).unlink()
+            return FileOutcome(path, "removed")
+        if apply:
+            _write(repo, path, new_data, mode)
+        return FileOutcome(path, "added" if ours is None else "updated")
+    if ours is None or new_data is None:
+        side = "deleted by the team" if ours is None else "deleted upstream"
+        detail = f"{side} but changed on the other side; the upstream change is in {path}.rej"
+        if apply:
+            _write(repo, path + ".rej", _upstream_patch(path, base, new), 0o644)
+        return FileOutcome(path, "conflict", detail)
+    merged, conflicts = _merge_file(path, ours, old_data or b"", new_data)
+    if apply:
+        _write(repo, path, merged, _safe_target(repo, path).stat().st_mode)
+    if conflicts:
+        return FileOutcome(
+            path, "conflict", f"{conflicts} conflict(s) marked in the file"
+        )
+    return FileOutcome(path, "merged")
+
+
+def _upstream_patch(path: str, base: TreeEntry | None, new: TreeEntry | None) -> bytes:
+    old_tree = RenderedTree({path: base} if base is not None else {})
+    new_tree = RenderedTree({path: new} if new is not None else {})
+    return "".join(c.diff for c in diff_trees(old_tree, new_tree)).encode("utf-8")
+
+
+def _merge_file(
+    path: str, ours: bytes, base: bytes, theirs: bytes
+) -> tuple[bytes, int]:
+    """``git merge-file --diff3`` on the three versions: (merged bytes, conflicts)."""
+    with tempfile.TemporaryDirectory(prefix="mlscaffold-merge-") as tmp:
+        names = []
+        for name, data in (("ours", ours), ("base", base), ("theirs", theirs)):
+            (Path(tmp) / name).write_bytes(data)
+            names.append(name)
+        done = run_git(
+            Path(tmp),
+            ["merge-file", "-p", "--diff3",
+             "-L", f"team {path}", "-L", "base", "-L", "upstream", *names],
+        )  # fmt: skip
+    # Exit status: 0 clean, 1..127 the number of conflicts, anything else an error.
+    if not 0 <= done.returncode < 128:
+        message = done.stderr.decode("utf-8", "replace").strip()
+        raise ToolError(f"git merge-file failed on {path}: {message}")
+    return done.stdout, done.returncode
+
+
+def _write(repo: Path, path: str, data: bytes, mode: int) -> None:
+    target = _safe_target(repo, path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".mlscaffold-", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(tmp, mode & 0o777)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

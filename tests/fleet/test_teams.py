@@ -1,0 +1,92 @@
+"""Loading a fleet: teams files, answers files and folders of them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mlscaffold.errors import ParamsError
+from mlscaffold.fleet.teams import load_answers, load_teams
+
+ANSWERS = """\
+template:
+  name: ml-project
+  version: "1.0.0"
+parameters:
+  team: {team}
+  owner: group:default/{team}
+  repoUrl: github.com?owner=acme&repo={team}
+  modelName: m
+"""
+
+
+def test_teams_file_as_list_with_defaults(tmp_path: Path) -> None:
+    path = tmp_path / "teams.yaml"
+    path.write_text(
+        "defaults: {owner: 'group:default/ml', size: m}\n"
+        "teams:\n  - {team: b, modelName: x}\n  - {team: a, modelName: y, size: l}\n"
+    )
+    teams = load_teams([path])
+    assert [t.name for t in teams] == ["a", "b"]
+    assert teams[0].parameters == {
+        "owner": "group:default/ml", "size": "l", "team": "a", "modelName": "y"
+    }  # fmt: skip
+    assert teams[1].parameters["size"] == "m"
+
+
+def test_teams_file_as_mapping_names_teams_by_key(tmp_path: Path) -> None:
+    path = tmp_path / "teams.yaml"
+    path.write_text("teams:\n  recs: {modelName: x}\n  other: {team: fraud}\n")
+    assert [t.name for t in load_teams([path])] == ["fraud", "recs"]
+
+
+def test_folder_of_answers_files_and_team_repositories(tmp_path: Path) -> None:
+    (tmp_path / "recs.yaml").write_text(ANSWERS.format(team="recs"))
+    repo = tmp_path / "checkouts" / "fraud-ml"
+    (repo / ".mlscaffold").mkdir(parents=True)
+    (repo / ".mlscaffold" / "answers.yaml").write_text(ANSWERS.format(team="fraud"))
+    # Manifests in a checked-out repository are not answers files.
+    (repo / "deploy").mkdir()
+    (repo / "deploy" / "namespace.yaml").write_text("apiVersion: v1\nkind: Namespace\n")
+    teams = load_teams([tmp_path])
+    assert [(t.name, t.template_version) for t in teams] == [
+        ("fraud", "1.0.0"), ("recs", "1.0.0")
+    ]  # fmt: skip
+
+
+def test_duplicate_team_is_refused_with_both_files(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(ANSWERS.format(team="recs"))
+    (tmp_path / "b.yaml").write_text(ANSWERS.format(team="recs"))
+    with pytest.raises(ParamsError, match=r"b\.yaml: team 'recs' is also defined in"):
+        load_teams([tmp_path])
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("teams: [{modelName: x}]\n", "has no 'team' parameter"),
+        ("teams: 3\n", "must be a list or a mapping"),
+        ("- a\n", "must be a YAML mapping"),
+        ("parameters: {team: a}\n", "needs a 'template' and a 'parameters' mapping"),
+        ("teams: [a]\n", r"teams\.\[0\]: must be a mapping"),
+    ],
+)
+def test_bad_files_are_refused(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "t.yaml"
+    path.write_text(text)
+    with pytest.raises(ParamsError, match=message):
+        load_teams([path])
+
+
+def test_empty_folder_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ParamsError, match="no answers or teams files"):
+        load_teams([tmp_path])
+
+
+def test_load_answers_reads_template_version(tmp_path: Path) -> None:
+    path = tmp_path / "answers.yaml"
+    path.write_text(ANSWERS.format(team="recs"))
+    answers = load_answers(path)
+    assert (answers.template_name, answers.template_version) == ("ml-project", "1.0.0")
+    assert answers.parameters["team"] == "recs"
