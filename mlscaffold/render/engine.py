@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import Callable, Iterator, Mapping, Sized
+from collections.abc import Callable, Mapping
 from typing import Any, Final, Literal
-from urllib.parse import quote
 
 import jinja2
 from jinja2 import nodes
 from jinja2.environment import TemplateExpression
+from jinja2.parser import Parser
 from jinja2.runtime import ChainableUndefined, Undefined
 from jinja2.sandbox import SandboxedEnvironment
 from jinja2.utils import pass_environment
 
 from mlscaffold.errors import Location, MlscaffoldError, RenderError, SkeletonError
-from mlscaffold.render import filters as bs
+from mlscaffold.render import filters_backstage as bs
+from mlscaffold.render import filters_nunjucks as nj
+from mlscaffold.render import jsprint as js
 
 __all__ = [
     "BackstageEnvironment",
@@ -51,89 +52,24 @@ def js_finalize(value: Any) -> str:
     ``True`` -> ``true``, ``None`` -> ``''``, ``1.0`` -> ``1``, lists join with ``,``,
     mappings print ``[object Object]``.
     """
-    return bs.js_string(value)
+    return js.js_string(value)
 
 
-# ------------------------------------------------ nunjucks built-ins that differ
+class _NunjucksParser(Parser):
+    """Jinja2's parser with nunjucks' object literals.
 
+    In nunjucks ``{ defaultKind: 'group' }`` has the *key* ``defaultKind``; Jinja2
+    would read it as a variable (undefined). Only bare names that are keys of a dict
+    literal change; ``{ (k): 1 }`` and ``{ 'k': 1 }`` are untouched.
+    """
 
-def _js_length(value: Any) -> Any:
-    if isinstance(value, str):  # JS counts UTF-16 code units: '😀' has length 2
-        return len(value.encode("utf-16-le", "surrogatepass")) // 2
-    if value is None or isinstance(value, Undefined):
-        return 0
-    if isinstance(value, Sized):
-        return len(value)
-    if isinstance(value, Iterator):
-        return len(list(value))
-    return bs.JS_UNDEFINED
-
-
-def _js_round(value: Any, precision: int = 0, method: str = "common") -> float:
-    factor = 10.0**precision
-    scaled = float(value) * factor
-    if method == "ceil":
-        rounded = math.ceil(scaled)
-    elif method == "floor":
-        rounded = math.floor(scaled)
-    else:  # Math.round: halves go towards +infinity
-        rounded = math.floor(scaled + 0.5)
-    return rounded / factor
-
-
-def _js_title(value: Any) -> str:
-    return " ".join(
-        w[:1].upper() + w[1:].lower() for w in bs.js_string(value).split(" ")
-    )
-
-
-def _js_indent(value: Any, width: int = 4, indentfirst: bool = False) -> str:
-    text = bs.js_string(value)
-    if not text:
-        return ""
-    pad = " " * int(width)
-    lines = text.split("\n")
-    return "\n".join(
-        line if i == 0 and not indentfirst else pad + line
-        for i, line in enumerate(lines)
-    )
-
-
-def _js_truncate(
-    value: Any, length: int = 255, killwords: bool = False, end: str | None = "..."
-) -> str:
-    text = bs.js_string(value)
-    length = int(length) or 255
-    if len(text) <= length:
-        return text
-    if killwords:
-        text = text[:length]
-    else:
-        cut = text.rfind(" ", 0, length + 1)
-        text = text[: length if cut == -1 else cut]
-    return text + ("..." if end is None or isinstance(end, Undefined) else end)
-
-
-def _uri_component(value: Any) -> str:
-    return quote(bs.js_string(value), safe="-_.!~*'()")
-
-
-def _js_urlencode(value: Any) -> str:
-    if isinstance(value, Mapping):
-        pairs: Any = value.items()
-    elif isinstance(value, (list, tuple)):
-        pairs = value
-    else:
-        return _uri_component(value)
-    return "&".join(f"{_uri_component(k)}={_uri_component(v)}" for k, v in pairs)
-
-
-def _js_truthy(value: Any) -> bool:
-    if value is None or isinstance(value, Undefined) or value is False:
-        return False
-    if isinstance(value, (int, float)):
-        return value != 0 and not math.isnan(value)
-    return not (isinstance(value, str) and value == "")
+    def parse_dict(self) -> nodes.Dict:
+        """A dict literal whose bare-name keys are string constants."""
+        node = super().parse_dict()
+        for pair in node.items:
+            if isinstance(pair.key, nodes.Name) and pair.key.ctx == "load":
+                pair.key = nodes.Const(pair.key.name, lineno=pair.key.lineno)
+        return node
 
 
 class BackstageEnvironment(SandboxedEnvironment):
@@ -199,38 +135,36 @@ class BackstageEnvironment(SandboxedEnvironment):
         }
         for name, func in backstage.items():
             self.filters[name] = _filter(name, func)
-        # nunjucks built-ins whose result differs from Jinja2's (fidelity table §4.4).
-        builtins: dict[str, Callable[..., Any]] = {
-            "dump": bs.js_dump,
-            "string": bs.js_string,
-            "length": _js_length,
-            "round": _js_round,
-            "title": _js_title,
-            "indent": _js_indent,
-            "truncate": _js_truncate,
-            "urlencode": _js_urlencode,
-        }
-        for name, func in builtins.items():
+        for name, func in nj.NUNJUCKS_FILTERS.items():
             self.filters[name] = _filter(name, func, wrap_errors=False)
-        self.filters["join"] = self._js_join
-        self.tests.update(
-            {
-                "null": lambda v: v is None,
-                "undefined": lambda v: isinstance(v, Undefined),
-                "truthy": _js_truthy,
-                "falsy": lambda v: not _js_truthy(v),
-            }
-        )
+        self.filters["join"] = nj.js_join
+        self.tests.update(nj.NUNJUCKS_TESTS)
+        # nunjucks' range() is an array: it prints and joins like one.
+        self.globals["range"] = nj.js_range
 
-    def _js_join(self, value: Any, d: Any = "", attribute: Any = None) -> str:
-        """Nunjucks ``join``: Array.join, so ``null`` items join as empty text."""
-        if isinstance(value, str) or not isinstance(value, (list, tuple, Iterator)):
-            return "".join(bs.js_string(v) for v in value) if value else ""
-        items = list(value)
-        if attribute is not None and not isinstance(attribute, Undefined):
-            items = [self.getitem(item, attribute) for item in items]
-        sep = bs.js_string(d) if d else ""
-        return sep.join(bs.js_string(item) for item in items)
+    # --------------------------------------------------------------- parsing
+
+    def _parse(
+        self, source: str, name: str | None, filename: str | None
+    ) -> nodes.Template:
+        """Parse with nunjucks' object-literal keys (see ``_NunjucksParser``)."""
+        return _NunjucksParser(self, source, name, filename).parse()
+
+    def compile_expression(
+        self, source: str, undefined_to_none: bool = True
+    ) -> TemplateExpression:
+        """Jinja2's ``compile_expression`` with the nunjucks parser."""
+        parser = _NunjucksParser(self, source, state="variable")
+        try:
+            expr = parser.parse_expression()
+            if not parser.stream.eos:
+                parser.fail("chunk after expression")
+            expr.set_environment(self)
+        except jinja2.TemplateSyntaxError:
+            self.handle_exception(source=source)
+        body = [nodes.Assign(nodes.Name("result", "store"), expr, lineno=1)]
+        template = self.from_string(nodes.Template(body, lineno=1))
+        return TemplateExpression(template, undefined_to_none)
 
     # ------------------------------------------------------ JS member access
 
@@ -244,8 +178,8 @@ class BackstageEnvironment(SandboxedEnvironment):
                 else self.undefined(obj=obj, name=attribute)
             )
         if kind is str or kind is list or kind is tuple:
-            member = _js_member(obj, attribute)
-            if member is bs.JS_UNDEFINED:
+            member = nj.js_member(obj, attribute)
+            if member is js.JS_UNDEFINED:
                 return self.undefined(obj=obj, name=attribute)
             return member
         if kind in (int, float, bool):
@@ -256,7 +190,7 @@ class BackstageEnvironment(SandboxedEnvironment):
         """``obj[argument]`` with JavaScript semantics on plain JSON data."""
         kind = type(obj)
         if kind is dict:
-            key = argument if isinstance(argument, str) else bs.js_string(argument)
+            key = argument if isinstance(argument, str) else js.js_string(argument)
             return obj[key] if key in obj else self.undefined(obj=obj, name=key)
         if kind is str or kind is list or kind is tuple:
             if isinstance(argument, slice):  # nunjitsu slices strings into char arrays
@@ -330,7 +264,7 @@ def _filter(
         environment: jinja2.Environment, value: Any, *args: Any, **kwargs: Any
     ) -> Any:
         plain = [
-            bs.JS_UNDEFINED if isinstance(v, Undefined) else v for v in (value, *args)
+            js.JS_UNDEFINED if isinstance(v, Undefined) else v for v in (value, *args)
         ]
         try:
             result = func(*plain, **kwargs)
@@ -340,51 +274,10 @@ def _filter(
             raise RenderError(
                 f'Template filter "{name}" failed: {exc.message}'
             ) from exc
-        return environment.undefined(name=name) if result is bs.JS_UNDEFINED else result
+        return environment.undefined(name=name) if result is js.JS_UNDEFINED else result
 
     run.__name__ = name
     return run
-
-
-def _js_member(obj: str | list[Any] | tuple[Any, ...], name: str) -> Any:
-    """The JS property ``name`` of a string or array, or JS_UNDEFINED."""
-    if name == "length":
-        return _js_length(obj)
-    if isinstance(obj, str):
-        methods: dict[str, Callable[..., Any]] = {
-            "toUpperCase": obj.upper,
-            "toLowerCase": obj.lower,
-            "trim": obj.strip,
-            "trimStart": obj.lstrip,
-            "trimEnd": obj.rstrip,
-            "startsWith": lambda s, pos=0: obj.startswith(bs.js_string(s), int(pos)),
-            "endsWith": lambda s: obj.endswith(bs.js_string(s)),
-            "includes": lambda s: bs.js_string(s) in obj,
-            "indexOf": lambda s: obj.find(bs.js_string(s)),
-            "split": lambda sep=bs.JS_UNDEFINED: (
-                [obj]
-                if sep is bs.JS_UNDEFINED or isinstance(sep, Undefined)
-                else (list(obj) if sep == "" else obj.split(bs.js_string(sep)))
-            ),
-            # JS replaces only the first match for a string pattern.
-            "replace": lambda a, b: obj.replace(bs.js_string(a), bs.js_string(b), 1),
-            "replaceAll": lambda a, b: obj.replace(bs.js_string(a), bs.js_string(b)),
-            "slice": lambda start=0, end=None: obj[
-                int(start) : None if end is None else int(end)
-            ],
-            "toString": lambda: obj,
-        }
-        return methods.get(name, bs.JS_UNDEFINED)
-    seq = obj
-    array_methods: dict[str, Callable[..., Any]] = {
-        "join": lambda sep=",": bs.js_string(sep).join(bs.js_string(v) for v in seq),
-        "includes": lambda v: v in seq,
-        "indexOf": lambda v: seq.index(v) if v in seq else -1,
-        "slice": lambda start=0, end=None: list(
-            seq[int(start) : None if end is None else int(end)]
-        ),
-    }
-    return array_methods.get(name, bs.JS_UNDEFINED)
 
 
 # ----------------------------------------------------------------- newlines

@@ -19,7 +19,8 @@ class TreeEntry:
         mode: Permission bits copied from the skeleton entry.
         source: Skeleton path (POSIX, relative to the skeleton root) it came from.
         link_target: For symlinks, the unchanged target.
-        templated: False when the content was copied verbatim (binary, copyWithoutTemplating).
+        templated: False when the content was copied verbatim (binary,
+            copyWithoutTemplating).
     """
 
     kind: EntryKind

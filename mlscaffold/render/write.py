@@ -55,8 +55,7 @@ def _write_entry(root: Path, path: str, entry: TreeEntry) -> None:
     if parent:
         root.joinpath(*parent.split("/")).mkdir(parents=True, exist_ok=True)
     if entry.kind == "dir":
-        # Mode left to the umask, as fs.ensureDir does.
-        target.mkdir(exist_ok=True)
+        target.mkdir(exist_ok=True)  # mode set once everything is written
     elif entry.kind == "symlink":
         # The target is written exactly as in the skeleton and never resolved.
         target.symlink_to(entry.link_target or "")
@@ -71,6 +70,16 @@ def _write_entry(root: Path, path: str, entry: TreeEntry) -> None:
             os.fchmod(fd, entry.mode & 0o777)
         finally:
             os.close(fd)
+
+
+def _dir_mode(mode: int) -> int:
+    """A directory's mode: whoever may read it may also enter it (``chmod a+X``).
+
+    TreeEntry's default mode is a file's (0644); a folder written with it would be
+    unusable.
+    """
+    mode &= 0o777
+    return mode | ((mode & 0o444) >> 2)
 
 
 def _fresh_dir(parent: Path, name: str, tag: str) -> Path:
@@ -88,8 +97,9 @@ def write_tree(tree: RenderedTree, out: Path, *, force: bool = False) -> None:
 
     The tree is built in a temporary sibling folder and renamed into place. With
     ``force`` an existing ``out`` is first moved aside, and removed only after the
-    new folder is in place. Bytes and permission bits are written exactly; symlinks
-    are created with their target unchanged and never followed.
+    new folder is in place. Bytes and permission bits (of files and directories)
+    are written exactly as the tree says; symlinks are created with their target
+    unchanged and never followed.
 
     Args:
         tree: The rendered output.
@@ -116,6 +126,11 @@ def write_tree(tree: RenderedTree, out: Path, *, force: bool = False) -> None:
     try:
         for path in tree:
             _write_entry(staging, path, tree[path])
+        # Directory modes last and deepest first, so a read-only folder never
+        # refuses its own files; explicit so the result does not depend on our umask.
+        for path in sorted(tree, key=lambda p: p.count("/"), reverse=True):
+            if tree[path].kind == "dir":
+                staging.joinpath(*path.split("/")).chmod(_dir_mode(tree[path].mode))
         if not replace:
             if exists:
                 out.rmdir()  # an empty folder: rename cannot replace it on every OS

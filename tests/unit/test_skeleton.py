@@ -117,6 +117,19 @@ def test_modes_kept(tmp_path: Path) -> None:
     assert tree["plain"].mode == 0o600
 
 
+def test_text_modes_pass_the_umask_binaries_and_dirs_do_not(tmp_path: Path) -> None:
+    build(tmp_path, {"all.txt": "a", "group.txt": "g", "all.bin": b"\x00x", "d/": None})
+    (tmp_path / "all.txt").chmod(0o777)
+    (tmp_path / "group.txt").chmod(0o664)
+    (tmp_path / "all.bin").chmod(0o777)
+    (tmp_path / "d").chmod(0o700)
+    tree = render_skeleton(tmp_path, VALUES, copy_without_templating=["group.txt"])
+    assert tree["all.txt"].mode == 0o755
+    assert tree["group.txt"].mode == 0o644  # copied verbatim, still outputFile
+    assert tree["all.bin"].mode == 0o777
+    assert tree["d"].mode == 0o755
+
+
 def test_symlinks_and_empty_dirs(tmp_path: Path) -> None:
     build(tmp_path, {"run.sh": "x", "empty/": None})
     (tmp_path / "link-${{ values.name }}").symlink_to("run.sh")
@@ -124,8 +137,26 @@ def test_symlinks_and_empty_dirs(tmp_path: Path) -> None:
     tree = render_skeleton(tmp_path, VALUES)
     assert tree["link-my-proj"].kind == "symlink"
     assert tree["link-my-proj"].link_target == "run.sh"
-    assert tree["abs"].link_target == "/etc/passwd"
+    assert "abs" not in tree  # leads outside the skeleton: Backstage's copy drops it
     assert tree["empty"].kind == "dir"
+
+
+def test_links_leaving_the_skeleton_are_dropped(tmp_path: Path) -> None:
+    skeleton = tmp_path / "skel"
+    build(skeleton, {"kept.txt": "k", "sub/f.txt": "f", "outside/x.txt": "o"})
+    (skeleton / "up").symlink_to("../elsewhere")  # dangling, outside
+    (skeleton / "sub/inside").symlink_to("../kept.txt")
+    (skeleton / "sub/dangling").symlink_to("nowhere/${{ values.name }}")
+    (skeleton / "chain").symlink_to("sub/hop")
+    (skeleton / "sub/hop").symlink_to("/etc")  # a link to a link that leaves
+    (skeleton / "..weird").write_text("x")  # relative path starts with '..'
+    tree = render_skeleton(skeleton, VALUES)
+    assert "up" not in tree
+    assert "chain" not in tree
+    assert "sub/hop" not in tree
+    assert "..weird" not in tree
+    assert tree["sub/inside"].link_target == "../kept.txt"
+    assert tree["sub/dangling"].link_target == "nowhere/${{ values.name }}"
 
 
 def test_copy_without_templating(tmp_path: Path) -> None:

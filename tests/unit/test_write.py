@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ def sample() -> RenderedTree:
         "a.txt": TreeEntry(kind="file", data=b"a\r\n\xef\xbb\xbfx", mode=0o644),
         "bin/run.sh": TreeEntry(kind="file", data=b"#!/bin/sh\n", mode=0o755),
         "empty": TreeEntry(kind="dir"),
+        "private": TreeEntry(kind="dir", mode=0o700),
         "link": TreeEntry(kind="symlink", link_target="bin/run.sh"),
         "deep/er/f": TreeEntry(kind="file", data=b"", mode=0o600),
     })  # fmt: skip
@@ -31,6 +33,8 @@ def test_writes_bytes_modes_and_links(tmp_path: Path) -> None:
     assert (out / "bin/run.sh").stat().st_mode & 0o777 == 0o755
     assert (out / "deep/er/f").stat().st_mode & 0o777 == 0o600
     assert (out / "empty").is_dir()
+    assert (out / "empty").stat().st_mode & 0o777 == 0o755  # default: a+X added
+    assert (out / "private").stat().st_mode & 0o777 == 0o700
     assert (out / "link").readlink().as_posix() == "bin/run.sh"
     assert leftovers(tmp_path, "out") == []
 
@@ -138,3 +142,21 @@ def test_never_writes_through_symlinks(tmp_path: Path) -> None:
         write_tree(tree, tmp_path / "out")
     assert list(victim.iterdir()) == []
     assert not (tmp_path / "out").exists()
+
+
+def test_directory_modes_do_not_depend_on_the_umask(tmp_path: Path) -> None:
+    tree = RenderedTree({
+        "ro": TreeEntry(kind="dir", mode=0o555),
+        "ro/f": TreeEntry(kind="file", data=b"x", mode=0o644),
+        "open": TreeEntry(kind="dir", mode=0o755),
+    })  # fmt: skip
+    old = os.umask(0o077)
+    try:
+        write_tree(tree, tmp_path / "out")
+    finally:
+        os.umask(old)
+    out = tmp_path / "out"
+    assert (out / "open").stat().st_mode & 0o777 == 0o755
+    assert (out / "ro").stat().st_mode & 0o777 == 0o555  # set after its file
+    assert (out / "ro/f").read_bytes() == b"x"
+    (out / "ro").chmod(0o755)  # let tmp_path cleanup remove it
