@@ -65,7 +65,7 @@ def _fleet_options(func: F) -> F:
         click.option("--fail-on", type=click.Choice(["error", "warning"]),
                      default="error", show_default=True,
                      help="Lowest severity that makes the exit code 1."),
-        click.option("--no-validate", is_flag=True, help="Render only; do not validate."),
+        click.option("--no-validate", is_flag=True, help="Render only; no validation."),
         click.option("-j", "--jobs", type=click.IntRange(min=0), default=1,
                      show_default=True, help="Processes to use; 0 means every core."),
         click.option("--progress/--no-progress", default=None,
@@ -83,7 +83,7 @@ def _fleet_options(func: F) -> F:
 
 @cli.group()
 def fleet() -> None:
-    """Render, validate and diff every team of the paved road at once.
+    r"""Render, validate and diff every team of the paved road at once.
 
     \b
     TEAMS are teams.yaml files (`teams:` list or mapping, optional `defaults:`),
@@ -167,7 +167,7 @@ def fleet_render(
     output_format: str, no_validate: bool, jobs: int, progress: bool | None,
     platform_repo: Path | None, fail_on: str, **validation: Any,
 ) -> int:  # fmt: skip
-    """Render and validate every team; write the valid ones with -o DIR.
+    r"""Render and validate every team; write the valid ones with -o DIR.
 
     Exit 0 when every team renders clean, 1 when a team has findings at or
     above --fail-on, 2/3/4 when a team's parameters, render or tools fail.
@@ -233,7 +233,7 @@ def fleet_diff(
     markdown_file: Path | None, stat: bool, no_validate: bool, jobs: int,
     progress: bool | None, platform_repo: Path | None, fail_on: str, **validation: Any,
 ) -> int:  # fmt: skip
-    """Show what a template change does to every team, per team and file.
+    r"""Show what a template change does to every team, per team and file.
 
     Renders the fleet with the template at --base and at --head (default: the
     work tree), prints unified diffs and a summary (teams affected, files
@@ -252,12 +252,15 @@ def fleet_diff(
 
     repo = platform_repo or Path.cwd()
     teams = load_teams(list(team_sources))
-    with _sources(repo, base) as old, _sources(repo, head) as new:
-        with _progress(progress, len(teams)) as bar:
-            result = diff_fleet(
-                teams, old, new, validate=_validation(no_validate, **validation),
-                jobs=jobs, progress=bar,
-            )  # fmt: skip
+    with (
+        _sources(repo, base) as old,
+        _sources(repo, head) as new,
+        _progress(progress, len(teams)) as bar,
+    ):
+        result = diff_fleet(
+            teams, old, new, validate=_validation(no_validate, **validation),
+            jobs=jobs, progress=bar,
+        )  # fmt: skip
     result = type(result)(base, head or "work tree", result.teams)
     if markdown_file is not None:
         markdown_file.write_text(diff_markdown(result), encoding="utf-8")
@@ -302,7 +305,7 @@ def update(
     repo_dir: Path, to_rev: str | None, from_rev: str | None, platform_repo: Path,
     check: bool,
 ) -> int:  # fmt: skip
-    """Update a team repository to a newer template with a three-way merge.
+    r"""Update a team repository to a newer template with a three-way merge.
 
     The old render (re-created from the recorded template version) is the base,
     the repository is the team's side, the new render is upstream. Clean merges
@@ -334,9 +337,8 @@ def update(
     verb = "Update available" if check else "Updated"
     click.echo(f"{verb} for {repo_dir}: {versions}")
     for outcome in result.outcomes:
-        action = "would " + outcome.action if check else outcome.action
         detail = f": {outcome.detail}" if outcome.detail else ""
-        click.echo(f"  {action:<18} {outcome.path}{detail}")
+        click.echo(f"  {outcome.action:<10} {outcome.path}{detail}")
     if check:
         return EXIT_FINDINGS
     if result.conflicts:

@@ -1,4 +1,4 @@
-"""Fleet operations: render, validate and diff many teams; update one team's repository."""
+"""Fleet operations: render, validate and diff many teams; update a team repository."""
 
 from __future__ import annotations
 

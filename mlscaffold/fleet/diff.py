@@ -144,12 +144,11 @@ def _file_diff(
     old_lines, new_lines = _entry_lines(old), _entry_lines(new)
     if old_lines is None or new_lines is None:
         return f"Binary files {a} and {b} differ\n"
-    out = []
-    for line in difflib.unified_diff(old_lines, new_lines, a, b):
-        out.append(
-            line if line.endswith("\n") else line + "\n\\ No newline at end of file\n"
-        )
-    return "".join(out)
+    lines = difflib.unified_diff(old_lines, new_lines, a, b)
+    return "".join(
+        line if line.endswith("\n") else line + "\n\\ No newline at end of file\n"
+        for line in lines
+    )
 
 
 def _signature(entry: TreeEntry) -> tuple[str, bytes, bool, str | None]:

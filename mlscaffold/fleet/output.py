@@ -74,7 +74,8 @@ def _summary_rows(diff: FleetDiff) -> list[tuple[str, str, str, str]]:
 
 
 def _finding_line(team: str, finding: Finding) -> str:
-    return f"{team}/{finding.rendered}: {finding.rule} [{finding.severity}] {finding.message}"
+    where = f"{team}/{finding.rendered}"
+    return f"{where}: {finding.rule} [{finding.severity}] {finding.message}"
 
 
 def diff_text(diff: FleetDiff, *, show_diffs: bool = True) -> str:
@@ -120,7 +121,8 @@ def diff_markdown(diff: FleetDiff, *, limit: int = MARKDOWN_LIMIT) -> str:
     s = diff.summary()
     head = [
         f"### mlscaffold fleet diff: `{diff.base}` -> `{diff.head}`\n\n",
-        "| teams | affected | files changed | new findings | new errors | render errors |\n",
+        "| teams | affected | files changed | new findings | new errors "
+        "| render errors |\n",
         "|---:|---:|---:|---:|---:|---:|\n",
         f"| {s['teams']} | {s['teamsAffected']} | {s['filesChanged']} | "
         f"{s['newFindings']} | {s['newErrors']} | {s['teamsWithErrors']} |\n\n",
@@ -157,11 +159,11 @@ def _md_team(team: TeamDiff) -> str:
     parts.append("</summary>\n\n")
     if team.error:
         parts.append(f"**Error:** {_md_cell(team.error.message)}\n\n")
-    for finding in team.new_findings:
-        parts.append(
-            f"- `{finding.rendered}` {finding.rule} ({finding.severity}): "
-            f"{_md_cell(finding.message)}\n"
-        )
+    parts.extend(
+        f"- `{finding.rendered}` {finding.rule} ({finding.severity}): "
+        f"{_md_cell(finding.message)}\n"
+        for finding in team.new_findings
+    )
     if team.changes:
         fence = "````" if any("```" in c.diff for c in team.changes) else "```"
         parts.append(
@@ -201,7 +203,8 @@ def render_summary(results: Sequence[TeamResult], fail_on: Severity) -> str:
     errors = [r for r in results if r.error is not None]
     written = sum(1 for r in results if r.written)
     lines = [
-        f"{len(results)} teams: {len(results) - len(errors)} rendered, {written} written, "
+        f"{len(results)} teams: {len(results) - len(errors)} rendered, "
+        f"{written} written, "
         f"{len(failing)} with findings at or above {fail_on}, {len(errors)} failed\n"
     ]
     lines.extend(

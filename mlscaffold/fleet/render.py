@@ -113,6 +113,7 @@ class TeamRenderer:
     """
 
     def __init__(self, sources: PlatformSources) -> None:
+        """Load the settings and compile the skeleton."""
         self.sources = sources
         self.platform = load_platform(sources.platform_file)
         self._values = fetch_step(build_template(self.platform))["input"].get(
@@ -165,7 +166,7 @@ def run_parallel(
     *,
     jobs: int = 1,
 ) -> Iterator[R]:
-    """Apply a worker built by ``factory`` to ``items``, yielding results as they finish.
+    """Apply a worker built by ``factory`` to ``items``; yield results as they come.
 
     ``factory`` runs once per process (so compiled skeletons and schema validators
     are built once per core, not once per team) and must be picklable, as must

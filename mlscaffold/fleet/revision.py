@@ -1,4 +1,4 @@
-"""The platform's template sources (skeleton, schemas) as in a work tree or at a Git revision."""
+"""The template's sources (skeleton, schemas): in a work tree or at a Git revision."""
 
 from __future__ import annotations
 
@@ -66,7 +66,7 @@ def worktree_sources(repo: Path) -> PlatformSources:
     """The sources as they are in ``repo``'s work tree, uncommitted edits included.
 
     Raises:
-        ToolError: ``repo`` has no ``skeletons/ml-project`` or ``schemas/platform.yaml``.
+        ToolError: ``repo`` lacks ``skeletons/ml-project`` or ``schemas/platform.yaml``.
     """
     sources = _sources_in(Path(repo), "work tree", None)
     if not sources.skeleton.is_dir() or not sources.platform_file.is_file():
@@ -78,7 +78,7 @@ def worktree_sources(repo: Path) -> PlatformSources:
 
 
 def version_tag(version: str) -> str:
-    """The Git tag that marks template version ``version``: ``ml-project-v<version>``."""
+    """The Git tag of template version ``version``: ``ml-project-v<version>``."""
     return f"{TEMPLATE_NAME}-v{version}"
 
 

@@ -96,7 +96,8 @@ def base_revision(answers: Answers, override: str | None = None) -> str:
         return override
     if not answers.template_version:
         raise ToolError(
-            f"{ANSWERS_FILE} records no template version; give the base with --from REV",
+            f"{ANSWERS_FILE} records no template version; "
+            "give the base with --from REV",
             source=Location(ANSWERS_FILE),
         )
     return version_tag(answers.template_version)
@@ -144,7 +145,8 @@ def update_repo(
             base_renderer.platform.template_version != answers.template_version
         ):
             raise ToolError(
-                f"{rev} renders template version {base_renderer.platform.template_version}, "
+                f"{rev} renders template version "
+                f"{base_renderer.platform.template_version}, "
                 f"but {ANSWERS_FILE} records {answers.template_version}; give the "
                 "right base with --from REV"
             )
@@ -157,7 +159,7 @@ def update_repo(
             if (outcome := _merge_one(repo, change.path, base.get(change.path),
                                       head.get(change.path), apply=not check))
         ]  # fmt: skip
-        result = UpdateResult(
+        return UpdateResult(
             repo=repo.as_posix(),
             base=rev,
             head=to_rev or head_sources.label,
@@ -166,7 +168,6 @@ def update_repo(
             outcomes=tuple(outcomes),
             applied=not check,
         )
-    return result
 
 
 def _ours(repo: Path, path: str) -> bytes | None:
@@ -204,7 +205,10 @@ def _merge_one(
         return FileOutcome(path, "added" if ours is None else "updated")
     if ours is None or new_data is None:
         side = "deleted by the team" if ours is None else "deleted upstream"
-        detail = f"{side} but changed on the other side; the upstream change is in {path}.rej"
+        detail = (
+            f"{side} but changed on the other side; "
+            f"the upstream change is in {path}.rej"
+        )
         if apply:
             _write(repo, path + ".rej", _upstream_patch(path, base, new), 0o644)
         return FileOutcome(path, "conflict", detail)
@@ -252,8 +256,8 @@ def _write(repo: Path, path: str, data: bytes, mode: int) -> None:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-        os.chmod(tmp, mode & 0o777)
-        os.replace(tmp, target)
+        Path(tmp).chmod(mode & 0o777)
+        Path(tmp).replace(target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -1,0 +1,146 @@
+"""Benchmark: render + validate 10, 100 and 1,000 teams (wall time, peak memory).
+
+Run from the repository root with the venv's interpreter (a pyenv shim adds start-up
+time):
+
+    .venv/bin/python benchmarks/bench_fleet.py --jobs 2 --sizes 10 100 1000
+
+Each size runs in a fresh process, so its peak memory (the whole process tree:
+the parent plus its worker processes, sampled from /proc every 20 ms) and its
+start-up cost are its own. Validation uses the CRDs in $MLSCAFFOLD_CRDS or
+``../shared/crds``, with kubeconform off (as `mlscaffold fleet render` defaults).
+The results are printed as a Markdown table for benchmarks/RESULTS-fleet.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+SIZES = ("xs", "s", "m", "l")
+ACCELERATORS = (
+    "none",
+    "nvidia.com/gpu",
+    "nvidia.com/mig-1g.10gb",
+    "nvidia.com/mig-3g.40gb",
+)
+
+
+def fleet(count: int) -> list[dict[str, Any]]:
+    """``count`` valid, varied teams (sizes, maturity, serving mode, cost centers)."""
+    teams = []
+    for i in range(count):
+        size = SIZES[i % 4]
+        teams.append({
+            "team": f"team{i:04d}",
+            "owner": f"group:default/team{i:04d}",
+            "repoUrl": f"github.com?owner=acme&repo=team{i:04d}-ml",
+            "modelName": f"model{i:04d}",
+            "size": size,
+            "accelerator": "none" if size == "xs" else ACCELERATORS[1 + i % 3],
+            "gpuHoursPerMonth": 0 if size == "xs" else 100,
+            "maturity": "L3" if i % 2 else "L2",
+            "servingMode": "always-on" if i % 3 == 0 else "scale-to-zero",
+            "costCenter": f"cc-{i % 17}" if i % 5 else "",
+            "description": f"Team {i}: models for \"things\"; see #{i}",
+        })  # fmt: skip
+    return teams
+
+
+def _tree_rss_kb(pid: int) -> int:
+    """Resident memory of ``pid`` and all its descendants, in KiB."""
+    total, stack = 0, [pid]
+    while stack:
+        current = stack.pop()
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+            total += int(next(
+                ln.split()[1] for ln in status.splitlines() if ln.startswith("VmRSS:")
+            ))  # fmt: skip
+            for task in Path(f"/proc/{current}/task").iterdir():
+                stack.extend(int(c) for c in (task / "children").read_text().split())
+        except (OSError, StopIteration, ValueError):
+            continue
+    return total
+
+
+def one(count: int, jobs: int) -> dict[str, Any]:
+    """Render and validate ``count`` teams in this process tree; return the numbers."""
+    peak = [0]
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.is_set():
+            peak[0] = max(peak[0], _tree_rss_kb(os.getpid()))
+            stop.wait(0.02)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    start = time.perf_counter()
+    from mlscaffold.fleet.render import render_fleet
+    from mlscaffold.fleet.revision import installed_sources
+    from mlscaffold.fleet.teams import Team
+    from mlscaffold.validate import ValidateOptions
+
+    crds = Path(os.environ.get("MLSCAFFOLD_CRDS") or REPO.parent / "shared" / "crds")
+    teams = [Team(p["team"], p) for p in fleet(count)]
+    results = render_fleet(
+        teams,
+        installed_sources(),
+        validate=ValidateOptions(crd_dirs=(crds,), kubeconform="off"),
+        jobs=jobs,
+    )
+    wall = time.perf_counter() - start
+    stop.set()
+    sampler.join()
+    failed = [
+        r.team for r in results if r.error or any(f.severity >= 30 for f in r.findings)
+    ]
+    return {
+        "teams": count,
+        "jobs": jobs,
+        "wall_s": round(wall, 2),
+        "ms_per_team": round(wall / count * 1000, 1),
+        "peak_rss_mb": round(peak[0] / 1024),
+        "files": sum(r.files for r in results),
+        "failed": len(failed),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10, 100, 1000])
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one is not None:
+        print(json.dumps(one(args.one, args.jobs)))
+        return
+    rows = []
+    for count in args.sizes:
+        done = subprocess.run(
+            [sys.executable, __file__, "--one", str(count), "--jobs", str(args.jobs)],
+            capture_output=True, text=True, check=True, cwd=REPO,
+        )  # fmt: skip
+        rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        print(rows[-1], file=sys.stderr)
+    print(
+        "| teams | jobs | wall (s) | ms per team | peak RSS, process tree (MB) "
+        "| files | failed |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        print(f"| {r['teams']} | {r['jobs']} | {r['wall_s']} | {r['ms_per_team']} | "
+              f"{r['peak_rss_mb']} | {r['files']} | {r['failed']} |")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

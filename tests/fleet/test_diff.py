@@ -1,0 +1,182 @@
+"""fleet diff: the teams and files a template change touches, and its new findings."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from fleet_helpers import commit, edit, git
+
+from mlscaffold.cli import main
+from mlscaffold.fleet.diff import changes_by_team, diff_fleet, diff_trees
+from mlscaffold.fleet.output import diff_markdown, diff_text
+from mlscaffold.fleet.revision import revision_sources, worktree_sources
+from mlscaffold.fleet.teams import load_teams
+from mlscaffold.render.tree import RenderedTree, TreeEntry
+from mlscaffold.validate import ValidateOptions
+
+CRON = (
+    "skeletons/ml-project/${{ 'deploy' if values.maturity == 'L3' else '' }}"
+    "/cronworkflow.yaml"
+)
+LIMITS = "skeletons/ml-project/deploy/limitrange.yaml"
+
+
+def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as caught:
+        main(args)
+    out, err = capsys.readouterr()
+    return int(caught.value.code or 0), out, err
+
+
+def test_diff_names_exactly_the_changed_teams_and_files(
+    platform_repo: Path, teams_file: Path
+) -> None:
+    edit(
+        platform_repo / CRON, "concurrencyPolicy: Forbid", "concurrencyPolicy: Replace"
+    )
+    commit(platform_repo, "retrain: replace a running retrain")
+    teams = load_teams([teams_file])
+    with (
+        revision_sources(platform_repo, "HEAD~1") as base,
+        revision_sources(platform_repo, "HEAD") as head,
+    ):
+        diff = diff_fleet(teams, base, head, validate=None)
+    # Only the L3 teams have a CronWorkflow; fraud (L2) shows nothing.
+    assert changes_by_team(diff) == {
+        "recs": ["deploy/cronworkflow.yaml"],
+        "vision": ["deploy/cronworkflow.yaml"],
+    }
+    fraud = next(t for t in diff.teams if t.team == "fraud")
+    assert not fraud.affected
+    change = next(t for t in diff.teams if t.team == "recs").changes[0]
+    assert change.status == "modified"
+    assert (
+        "--- a/recs/deploy/cronworkflow.yaml\n+++ b/recs/deploy/cronworkflow.yaml\n"
+        in (change.diff)
+    )
+    assert (
+        "-  concurrencyPolicy: Forbid\n+  concurrencyPolicy: Replace\n" in change.diff
+    )
+    assert diff.summary()["teamsAffected"] == 2
+    assert diff.summary()["filesChanged"] == 2
+    text = diff_text(diff)
+    assert "=== fraud" not in text
+    assert "2 of 3 teams affected, 2 files changed, 0 new findings" in text
+
+
+def test_unchanged_template_shows_no_diff(
+    platform_repo: Path, teams_file: Path
+) -> None:
+    with revision_sources(platform_repo, "HEAD") as base:
+        diff = diff_fleet(
+            load_teams([teams_file]),
+            base,
+            worktree_sources(platform_repo),
+            validate=None,
+        )
+    assert diff.affected() == []
+    assert "No team is affected." in diff_markdown(diff)
+
+
+def test_new_finding_fails_the_cli_and_is_named(
+    platform_repo: Path, teams_file: Path, shared_crds: Path,
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    # An unknown field in a core kind: a schema error for every team, in the work tree.
+    edit(platform_repo / LIMITS, "spec:\n  limits:", "spec:\n  limitz: []\n  limits:")
+    monkeypatch.chdir(platform_repo)
+    md = platform_repo.parent / "comment.md"
+    code, out, _ = run(
+        ["fleet", "diff", str(teams_file), "--base", "HEAD", "--crds", str(shared_crds),
+         "--output", "json", "--markdown-file", str(md), "--no-progress"],
+        capsys,
+    )  # fmt: skip
+    assert code == 1
+    data = json.loads(out)
+    assert data["base"] == "HEAD"
+    assert data["head"] == "work tree"
+    assert data["summary"]["teamsAffected"] == 3
+    assert data["summary"]["filesChanged"] == 3
+    for team in data["teams"]:
+        assert [f["path"] for f in team["files"]] == ["deploy/limitrange.yaml"]
+        errors = [f for f in team["newFindings"] if f["severity"] == "error"]
+        assert errors
+        assert {f["path"] for f in errors} == {"deploy/limitrange.yaml"}
+        assert any("limitz" in f["message"] for f in errors)
+    comment = md.read_text()
+    assert comment.startswith("### mlscaffold fleet diff: `HEAD` -> `work tree`")
+    assert "| 3 | 3 | 3 |" in comment
+    assert "```diff" in comment
+
+
+def test_harmless_change_exits_zero_and_the_text_has_diffs(
+    platform_repo: Path, teams_file: Path, shared_crds: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    edit(
+        platform_repo / LIMITS,
+        "# Defaults for containers",
+        "# Default values for containers",
+    )
+    commit(platform_repo, "reword")
+    code, out, _ = run(
+        ["fleet", "diff", str(teams_file), "--base", "HEAD~1", "--head", "HEAD",
+         "--platform-repo", str(platform_repo), "--crds", str(shared_crds),
+         "--no-progress", "-j", "2"],
+        capsys,
+    )  # fmt: skip
+    assert code == 0
+    assert out.count("+++ b/") == 3
+    assert "3 of 3 teams affected, 3 files changed, 0 new findings (0 errors)" in out
+
+
+def test_unknown_base_revision_is_a_tool_error(
+    platform_repo: Path, teams_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    git(platform_repo, "status")
+    code, _, err = run(
+        ["fleet", "diff", str(teams_file), "--base", "no-such-rev",
+         "--platform-repo", str(platform_repo), "--no-validate"],
+        capsys,
+    )  # fmt: skip
+    assert code == 4
+    assert "no-such-rev" in err
+
+
+def test_diff_trees_statuses() -> None:
+    base = RenderedTree({
+        "a.txt": TreeEntry("file", b"one\n"),
+        "gone.txt": TreeEntry("file", b"x\n"),
+        "run.sh": TreeEntry("file", b"echo\n", mode=0o644),
+        "same.txt": TreeEntry("file", b"s\n", mode=0o664),
+    })  # fmt: skip
+    head = RenderedTree({
+        "a.txt": TreeEntry("file", b"two"),
+        "new.txt": TreeEntry("file", b"n\n"),
+        "run.sh": TreeEntry("file", b"echo\n", mode=0o755),
+        "same.txt": TreeEntry("file", b"s\n", mode=0o644),  # not a change to Git
+        "d": TreeEntry("dir"),
+    })  # fmt: skip
+    changes = {c.path: c for c in diff_trees(base, head)}
+    assert {p: c.status for p, c in changes.items()} == {
+        "a.txt": "modified", "gone.txt": "removed", "new.txt": "added", "run.sh": "mode"
+    }  # fmt: skip
+    assert changes["a.txt"].diff.endswith("+two\n\\ No newline at end of file\n")
+    assert changes["new.txt"].diff.startswith("--- /dev/null\n+++ b/new.txt\n")
+
+
+def test_validation_skipped_for_unchanged_teams(
+    platform_repo: Path, teams_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[int] = []
+    import mlscaffold.fleet.diff as diff_module
+
+    monkeypatch.setattr(diff_module, "validate_tree", lambda *_a, **_k: calls.append(1))
+    with revision_sources(platform_repo, "HEAD") as base:
+        diff_fleet(
+            load_teams([teams_file]), base, worktree_sources(platform_repo),
+            validate=ValidateOptions(kubeconform="off"),
+        )  # fmt: skip
+    assert calls == []

@@ -1,0 +1,190 @@
+"""update: a three-way merge of the new render into a team repository."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from fleet_helpers import commit, edit, git, team_parameters
+
+from mlscaffold.cli import main
+from mlscaffold.fleet.render import TeamRenderer
+from mlscaffold.fleet.revision import worktree_sources
+from mlscaffold.fleet.update import update_repo
+from mlscaffold.render.write import write_tree
+
+LIMITS = "deploy/limitrange.yaml"
+README = "README.md"
+RBAC = "deploy/rbac.yaml"
+
+
+def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as caught:
+        main(args)
+    out, err = capsys.readouterr()
+    return int(caught.value.code or 0), out, err
+
+
+@pytest.fixture
+def team_repo(platform_repo: Path, tmp_path: Path) -> Path:
+    """The team 'recs' as Backstage created it from template 1.0.0, in Git."""
+    _, tree = TeamRenderer(worktree_sources(platform_repo)).render(
+        team_parameters("recs")
+    )
+    repo = tmp_path / "recs-ml"
+    write_tree(tree, repo)
+    git(repo, "init", "-q", "-b", "main")
+    commit(repo, "created by Backstage")
+    return repo
+
+
+def release(platform_repo: Path, version: str, *edits: tuple[str, str, str]) -> None:
+    """Change the skeleton, bump the template version, commit and tag."""
+    for path, old, new in edits:
+        edit(platform_repo / "skeletons" / "ml-project" / path, old, new)
+    edit(platform_repo / "schemas" / "platform.yaml", "templateVersion: '1.0.0'",
+         f"templateVersion: '{version}'")  # fmt: skip
+    commit(platform_repo, f"template {version}")
+    git(platform_repo, "tag", f"ml-project-v{version}")
+
+
+def recorded_version(repo: Path) -> str:
+    answers = yaml.safe_load((repo / ".mlscaffold" / "answers.yaml").read_text())
+    return str(answers["template"]["version"])
+
+
+def test_local_edit_and_upstream_change_in_other_files_both_land(
+    platform_repo: Path, team_repo: Path
+) -> None:
+    edit(team_repo / RBAC, "\n", "\n# Our team's note.\n")
+    release(
+        platform_repo,
+        "1.1.0",
+        (
+            LIMITS,
+            'memory: "${{ values.platform.limits.max',
+            'memory: "${{ values.platform.limits.default',
+        ),
+    )
+    result = update_repo(team_repo, platform_repo, to_rev="ml-project-v1.1.0")
+    # README.md names the template version, so it changes with every release.
+    assert {o.path: o.action for o in result.outcomes} == {
+        ".mlscaffold/answers.yaml": "updated",
+        README: "updated",
+        LIMITS: "updated",
+    }
+    assert result.conflicts == []
+    assert "# Our team's note." in (team_repo / RBAC).read_text()
+    limits = yaml.safe_load((team_repo / LIMITS).read_text())
+    assert limits["spec"]["limits"][0]["max"]["memory"] == "2Gi"
+    assert recorded_version(team_repo) == "1.1.0"
+    # Now up to date: the next check finds the 1.1.0 tag as its base.
+    assert not update_repo(team_repo, platform_repo, to_rev="HEAD", check=True).pending
+
+
+def test_same_lines_changed_on_both_sides_conflict_and_keep_the_team_edit(
+    platform_repo: Path, team_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    edit(
+        team_repo / LIMITS,
+        '      max:\n        cpu: "16"',
+        '      max:\n        cpu: "24"',
+    )
+    release(
+        platform_repo,
+        "1.1.0",
+        (LIMITS, 'cpu: "${{ values.platform.limits.max.cpu }}"', 'cpu: "32"'),
+    )
+    code, out, err = run(
+        ["update", str(team_repo), "--platform-repo", str(platform_repo)], capsys
+    )
+    assert code == 1
+    assert f"  conflict   {LIMITS}: 1 conflict(s) marked in the file" in out
+    assert "need the team's resolution" in err
+    text = (team_repo / LIMITS).read_text()
+    assert f"<<<<<<< team {LIMITS}\n" in text
+    assert '        cpu: "24"\n' in text  # the team's edit survives
+    assert "||||||| base\n" in text
+    assert '        cpu: "16"\n' in text
+    assert '        cpu: "32"\n' in text
+    assert ">>>>>>> upstream\n" in text
+    assert recorded_version(team_repo) == "1.1.0"
+
+
+def test_edits_in_the_same_file_at_different_places_merge_cleanly(
+    platform_repo: Path, team_repo: Path
+) -> None:
+    edit(
+        team_repo / LIMITS, "# Defaults for containers", "# Our defaults for containers"
+    )
+    release(
+        platform_repo,
+        "1.1.0",
+        (LIMITS, 'cpu: "${{ values.platform.limits.max.cpu }}"', 'cpu: "32"'),
+    )
+    result = update_repo(team_repo, platform_repo)
+    assert {o.path: o.action for o in result.outcomes}[LIMITS] == "merged"
+    text = (team_repo / LIMITS).read_text()
+    assert text.startswith("# Our defaults for containers")
+    assert '        cpu: "32"\n' in text
+    assert "<<<<<<<" not in text
+
+
+def test_files_added_and_removed_upstream(platform_repo: Path, team_repo: Path) -> None:
+    skeleton = platform_repo / "skeletons" / "ml-project"
+    (skeleton / "deploy" / "podmonitor.yaml").write_text("# new\n")
+    (skeleton / "deploy" / "networkpolicy.yaml").unlink()
+    (skeleton / "deploy" / "localqueue.yaml").unlink()
+    edit(team_repo / "deploy" / "localqueue.yaml", "\n", "\n# ours\n")
+    release(platform_repo, "1.1.0")
+    result = update_repo(team_repo, platform_repo)
+    actions = {o.path: o.action for o in result.outcomes}
+    assert actions["deploy/podmonitor.yaml"] == "added"
+    assert actions["deploy/networkpolicy.yaml"] == "removed"
+    assert actions["deploy/localqueue.yaml"] == "conflict"
+    assert (team_repo / "deploy" / "podmonitor.yaml").read_text() == "# new\n"
+    assert not (team_repo / "deploy" / "networkpolicy.yaml").exists()
+    # Changed by the team, deleted upstream: kept, with the upstream deletion beside it.
+    assert "# ours" in (team_repo / "deploy" / "localqueue.yaml").read_text()
+    rej = (team_repo / "deploy" / "localqueue.yaml.rej").read_text()
+    assert rej.startswith("--- a/deploy/localqueue.yaml\n+++ /dev/null\n")
+
+
+def test_check_exit_codes(
+    platform_repo: Path, team_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = ["update", str(team_repo), "--platform-repo", str(platform_repo), "--check"]
+    code, out, _ = run(base, capsys)
+    assert (code, "is up to date" in out) == (0, True)
+    release(platform_repo, "1.1.0", (README, "\n", "\nNew upstream line.\n"))
+    before = (team_repo / README).read_text()
+    code, out, _ = run(base, capsys)
+    assert code == 1
+    assert f"  updated    {README}\n" in out
+    assert (team_repo / README).read_text() == before  # --check writes nothing
+    code, _, err = run([*base, "--from", "no-such-tag"], capsys)
+    assert code == 4
+    assert "no-such-tag" in err
+
+
+def test_wrong_base_version_is_refused(
+    platform_repo: Path, team_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    release(platform_repo, "1.1.0")
+    code, _, err = run(
+        ["update", str(team_repo), "--platform-repo", str(platform_repo), "--check",
+         "--from", "ml-project-v1.1.0"],
+        capsys,
+    )  # fmt: skip
+    assert code == 4
+    assert "renders template version 1.1.0" in err
+
+
+def test_missing_answers_file_is_a_usage_error(
+    platform_repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(["update", str(tmp_path), "--platform-repo", str(platform_repo)],
+                       capsys)  # fmt: skip
+    assert code == 2
+    assert "answers.yaml" in err
