@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     import yaml
 
     from mlscaffold.render.tree import RenderedTree, TreeEntry
+    from mlscaffold.settings import PlatformSettings
     from mlscaffold.validate.documents import Document
     from mlscaffold.validate.schemas import SchemaStore
 
@@ -40,15 +41,16 @@ class ValidateOptions:
         kube_version: Kubernetes minor for the core schemas.
         kubeconform: ``auto`` runs it when on PATH, ``off`` never, ``require``
             fails with ToolError when it is missing.
-        context: Facts for cross-resource rules (team namespace etc.), if known.
         cache_dir: Schema cache root; None means the user cache dir.
+        platform: Platform settings the rules read (Argo CD namespace, spot
+            capacity); None means the shipped ones, loaded once per process.
     """
 
     crd_dirs: Sequence[Path] = ()
     kube_version: str = DEFAULT_KUBE_VERSION
     kubeconform: KubeconformMode = "auto"
-    context: Mapping[str, Any] = field(default_factory=dict)
     cache_dir: Path | None = None
+    platform: PlatformSettings | None = None
 
 
 def validate_tree(tree: RenderedTree, *, options: ValidateOptions) -> Report:
@@ -97,23 +99,45 @@ def _check(
 
     store = _store(options)
     report.extend(validate_documents(docs, store))
-    for module, name in (
-        ("mlscaffold.validate.policy", "check_policy"),
-        ("mlscaffold.validate.crossref", "check_cross_resources"),
-    ):
-        check = _optional_check(module, name, report)
-        if check is not None:
-            report.extend(check(docs))
+    _rule_checks(report, docs, options)
     _kubeconform(report, docs, options, store, runner)
 
 
-def _optional_check(
-    module: str, name: str, report: Report
-) -> Callable[[Sequence[Document]], list[Finding]] | None:
+def _rule_checks(
+    report: Report, docs: list[Document], options: ValidateOptions
+) -> None:
+    """Policy and cross-resource rules, given the platform facts they need.
+
+    The settings come from the options (else the shipped ones, read once per
+    process), and one memoized pod lookup lets both modules resolve each
+    document's effective pods once.
+    """
+    from mlscaffold.validate.context import argocd_namespace, shipped_platform
+    from mlscaffold.validate.pods import memoized_pods
+
+    platform = options.platform or shipped_platform()
+    pods = memoized_pods()
+    policy = _optional_check("mlscaffold.validate.policy", "check_policy", report)
+    if policy is not None:
+        # Imported after the policy module, which registers its rules in id order.
+        from mlscaffold.validate.placement import SpotCapacity
+
+        spot = SpotCapacity.from_platform(platform.raw)
+        report.extend(policy(docs, spot=spot, pods=pods))
+    crossref = _optional_check(
+        "mlscaffold.validate.crossref", "check_cross_resources", report
+    )
+    if crossref is not None:
+        namespace = argocd_namespace(platform)
+        report.extend(crossref(docs, argocd_namespace=namespace, pods=pods))
+
+
+_RuleCheck = Callable[..., list[Finding]]
+
+
+def _optional_check(module: str, name: str, report: Report) -> _RuleCheck | None:
     try:
-        check: Callable[[Sequence[Document]], list[Finding]] = getattr(
-            importlib.import_module(module), name
-        )
+        check: _RuleCheck = getattr(importlib.import_module(module), name)
     except ModuleNotFoundError as exc:
         if exc.name != module:
             raise

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from fractions import Fraction
 from typing import Any
 
 from mlscaffold.validate.documents import Document, pointer_of
@@ -129,6 +127,28 @@ class PodView:
     injector: str = ""
     replicas: int = 1
     extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+#: How checks get a document's effective pods (see :func:`memoized_pods`).
+PodLookup = Callable[[Document], "list[PodView]"]
+
+
+def memoized_pods() -> PodLookup:
+    """:func:`effective_pods` remembering each document's result.
+
+    Policy and cross-resource checks both walk every pod of a run; sharing one
+    lookup resolves each document once.
+    """
+    memo: dict[int, tuple[Document, list[PodView]]] = {}
+
+    def lookup(doc: Document) -> list[PodView]:
+        hit = memo.get(id(doc))
+        if hit is None or hit[0] is not doc:
+            # Holding the document keeps its id from being reused by another one.
+            hit = memo[id(doc)] = (doc, effective_pods(doc))
+        return hit[1]
+
+    return lookup
 
 
 def as_map(value: object) -> dict[str, Any]:
@@ -392,116 +412,3 @@ def _kserve_pods(doc: Document, spec: Mapping[str, Any]) -> Iterator[PodView]:
             replicas=max(min_replicas, 1) if isinstance(min_replicas, int) else 1,
             extra={"mode": mode or "Serverless", "storage": storage},
         )
-
-
-# --- resource quantities -------------------------------------------------------------
-
-_QUANTITY = re.compile(
-    r"^([+-]?(?:\d+\.?\d*|\.\d+))(?:(Ki|Mi|Gi|Ti|Pi|Ei)|([numkMGTPE])|[eE]([+-]?\d+))?$"
-)
-_BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
-_DECIMAL = {
-    "n": Fraction(1, 10**9),
-    "u": Fraction(1, 10**6),
-    "m": Fraction(1, 1000),
-    "k": Fraction(10**3),
-    "M": Fraction(10**6),
-    "G": Fraction(10**9),
-    "T": Fraction(10**12),
-    "P": Fraction(10**15),
-    "E": Fraction(10**18),
-}
-
-
-def parse_quantity(value: object) -> Fraction:
-    """Parse a Kubernetes resource quantity exactly.
-
-    Args:
-        value: ``"250m"``, ``"1.5Gi"``, ``"2e3"``, ``"1k"`` or a YAML number.
-
-    Returns:
-        The exact value in base units (cores, bytes, devices).
-
-    Raises:
-        ValueError: When ``value`` is not a quantity.
-    """
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return Fraction(str(value))
-    match = _QUANTITY.match(str(value).strip())
-    if match is None:
-        raise ValueError(f"not a quantity: {value!r}")
-    number, binary, decimal, exponent = match.groups()
-    amount = Fraction(number)
-    if binary:
-        return amount * _BINARY[binary]
-    if decimal:
-        return amount * _DECIMAL[decimal]
-    if exponent:
-        return amount * Fraction(10) ** int(exponent)
-    return amount
-
-
-def format_quantity(resource: str, amount: Fraction) -> str:
-    """Show ``amount`` as a manifest would write it (``1500m``, ``24Gi``, ``2``)."""
-    if resource.endswith("cpu"):
-        return (
-            str(amount.numerator)
-            if amount.denominator == 1
-            else f"{round(amount * 1000)}m"
-        )
-    if resource.endswith(("memory", "storage")):
-        for suffix in ("Ti", "Gi", "Mi", "Ki"):
-            scaled = amount / _BINARY[suffix]
-            if scaled >= 1 and scaled.denominator == 1:
-                return f"{scaled.numerator}{suffix}"
-    return str(amount.numerator) if amount.denominator == 1 else str(float(amount))
-
-
-def container_requests(
-    container: Mapping[str, Any], defaults: Mapping[str, Fraction] | None = None
-) -> dict[str, Fraction]:
-    """Requests the scheduler accounts for one container.
-
-    A missing request falls back to the container's own limit (Kubernetes copies it),
-    then to the LimitRange default in ``defaults``.
-
-    Raises:
-        ValueError: When a request or limit is not a valid quantity.
-    """
-    resources = as_map(container.get("resources"))
-    requests = {
-        str(k): parse_quantity(v) for k, v in as_map(resources.get("requests")).items()
-    }
-    for key, value in as_map(resources.get("limits")).items():
-        requests.setdefault(str(key), parse_quantity(value))
-    for key, value in (defaults or {}).items():
-        requests.setdefault(key, value)
-    return requests
-
-
-def pod_requests(
-    pod: PodView, defaults: Mapping[str, Fraction] | None = None
-) -> dict[str, Fraction]:
-    """Effective pod requests: running containers summed, init containers by maximum."""
-    total: dict[str, Fraction] = {}
-    peak_init: dict[str, Fraction] = {}
-    for container in pod.containers:
-        if container.role == "ephemeral":
-            continue  # ephemeral containers have no resources
-        for key, value in container_requests(container.data, defaults).items():
-            if container.role == "init":
-                peak_init[key] = max(peak_init.get(key, Fraction(0)), value)
-            else:
-                total[key] = total.get(key, Fraction(0)) + value
-    for key, value in peak_init.items():
-        total[key] = max(total.get(key, Fraction(0)), value)
-    return total
-
-
-#: Extended-resource prefixes that name accelerators (GPUs, MIG slices, NPUs).
-ACCELERATOR_PREFIXES = ("nvidia.com/", "amd.com/", "gpu.intel.com/", "habana.ai/")
-
-
-def is_accelerator(resource: str) -> bool:
-    """True for extended resources that are accelerators (``nvidia.com/gpu``...)."""
-    return resource.startswith(ACCELERATOR_PREFIXES) or resource.endswith("/gpu")

@@ -49,7 +49,7 @@ def stub_other_checks(monkeypatch: pytest.MonkeyPatch) -> None:
     """Policy and cross-resource checks are another module's business here."""
     for name, function in STUBS.items():
         stub = types.ModuleType(name)
-        setattr(stub, function, lambda _docs: [])
+        setattr(stub, function, lambda _docs, **_settings: [])
         monkeypatch.setitem(sys.modules, name, stub)
 
 

@@ -9,10 +9,9 @@ from fractions import Fraction
 import pytest
 
 from mlscaffold.validate.documents import parse_documents
-from mlscaffold.validate.pods import (
-    PodView,
+from mlscaffold.validate.pods import PodView, effective_pods
+from mlscaffold.validate.quantity import (
     container_requests,
-    effective_pods,
     format_quantity,
     parse_quantity,
     pod_requests,

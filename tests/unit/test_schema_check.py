@@ -38,7 +38,7 @@ def options(shared_crds: Path, cache: Path) -> Iterator[ValidateOptions]:
     saved = {name: sys.modules.get(name) for name in STUBS}
     for name, function in STUBS.items():
         stub = types.ModuleType(name)
-        setattr(stub, function, lambda _docs: [])
+        setattr(stub, function, lambda _docs, **_settings: [])
         sys.modules[name] = stub
     yield ValidateOptions(crd_dirs=[shared_crds], cache_dir=cache, kubeconform="off")
     for name, module in saved.items():

@@ -1,0 +1,100 @@
+"""Namespace and Argo CD Application rules (MLS401-MLS405)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from mlscaffold.validate.pods import as_list, as_map
+from mlscaffold.validate.project import CLUSTER_SCOPED, Hit, Tree, is_application
+
+
+def namespace_hits(tree: Tree) -> Iterator[Hit]:
+    """MLS401/402: namespaced objects belong in the team namespace."""
+    if not tree.namespace:
+        return
+    has_app = any(is_application(d) for d in tree.docs)
+    for doc in tree.docs:
+        if doc.kind in CLUSTER_SCOPED or is_application(doc):
+            continue
+        if doc.namespace and doc.namespace != tree.namespace:
+            yield (
+                "MLS401",
+                doc,
+                "/metadata/namespace",
+                (
+                    f"Namespace: {doc.kind} {doc.name} is in namespace "
+                    f'"{doc.namespace}"; write namespace: {tree.namespace}.'
+                ),
+            )
+        elif not doc.namespace and not has_app:
+            yield (
+                "MLS402",
+                doc,
+                "/metadata",
+                (
+                    f"Namespace: {doc.kind} {doc.name} has no namespace, "
+                    "so it lands wherever kubectl points; add namespace: "
+                    f"{tree.namespace}."
+                ),
+            )
+
+
+def application_hits(tree: Tree) -> Iterator[Hit]:
+    """MLS403-405: the Argo CD Application's namespace, destination and paths."""
+    folders = {d.path.rsplit("/", 1)[0] if "/" in d.path else "." for d in tree.docs}
+    for doc in (d for d in tree.docs if is_application(d)):
+        if doc.namespace and doc.namespace != tree.argocd_namespace:
+            yield (
+                "MLS403",
+                doc,
+                "/metadata/namespace",
+                (
+                    f"Argo CD: Application {doc.name} is in namespace "
+                    f'"{doc.namespace}", where Argo CD does not look; '
+                    f"write namespace: {tree.argocd_namespace}."
+                ),
+            )
+        spec = as_map(as_map(doc.data).get("spec"))
+        dest = as_map(spec.get("destination")).get("namespace")
+        if tree.namespace and dest != tree.namespace:
+            yield (
+                "MLS404",
+                doc,
+                "/spec/destination/namespace",
+                (
+                    f"Argo CD: Application {doc.name} deploys to namespace "
+                    f'"{dest}"; write destination.namespace: {tree.namespace}.'
+                ),
+            )
+        sources = [("/spec/source", spec.get("source"))] if "source" in spec else []
+        sources += [
+            (f"/spec/sources/{i}", s)
+            for i, s in enumerate(as_list(spec.get("sources")))
+        ]
+        for pointer, source in sources:
+            path = str(as_map(source).get("path", "")).strip("/") or "."
+            if "chart" not in as_map(source) and not any(
+                _holds(folder, path) for folder in folders
+            ):
+                yield (
+                    "MLS405",
+                    doc,
+                    pointer + "/path",
+                    (
+                        f'Argo CD: Application {doc.name} syncs path "{path}", '
+                        "which holds no manifests in this tree; write path: "
+                        f"{_manifest_folder(tree)}."
+                    ),
+                )
+
+
+def _holds(folder: str, path: str) -> bool:
+    # Argo CD paths are relative to the repository root, while the tree may be a
+    # folder given on the command line (``out/recs/deploy``): match on whole segments.
+    padded = f"/{folder}/"
+    return path == "." or f"/{path}/" in padded
+
+
+def _manifest_folder(tree: Tree) -> str:
+    ns = [d.path for d in tree.docs if d.kind == "Namespace"]
+    return ns[0].rsplit("/", 1)[0] if ns and "/" in ns[0] else "deploy"

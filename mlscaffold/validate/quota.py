@@ -1,0 +1,170 @@
+"""Requests against the team's ResourceQuota, and quantities that do not parse."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from fractions import Fraction
+from typing import Any
+
+from mlscaffold.validate.documents import Document
+from mlscaffold.validate.pods import PodView, as_list, as_map
+from mlscaffold.validate.project import Hit, Tree
+from mlscaffold.validate.quantity import (
+    container_requests,
+    format_quantity,
+    parse_quantity,
+    pod_requests,
+)
+
+
+def _limit_defaults(tree: Tree) -> dict[str, Fraction]:
+    defaults: dict[str, Fraction] = {}
+    for doc in tree.of_kind("LimitRange"):
+        for item in as_list(as_map(as_map(doc.data).get("spec")).get("limits")):
+            item = as_map(item)
+            if item.get("type") == "Container":
+                for key, value in {
+                    **as_map(item.get("default")),
+                    **as_map(item.get("defaultRequest")),
+                }.items():
+                    defaults.setdefault(str(key), parse_quantity(value))
+    return defaults
+
+
+def _hard(doc: Document) -> dict[str, Fraction]:
+    """The quota's request limits, keyed by resource (``cpu``, ``nvidia.com/gpu``)."""
+    hard: dict[str, Fraction] = {}
+    for key, value in as_map(as_map(as_map(doc.data).get("spec")).get("hard")).items():
+        key = str(key)
+        if key.startswith("requests."):
+            hard[key.removeprefix("requests.")] = parse_quantity(value)
+        elif key in ("cpu", "memory"):
+            hard.setdefault(key, parse_quantity(value))
+    return hard
+
+
+def _over(requests: Mapping[str, Fraction], hard: Mapping[str, Fraction]) -> str:
+    parts = [
+        f"{key} {format_quantity(key, requests[key])} > {format_quantity(key, limit)}"
+        for key, limit in sorted(hard.items())
+        if requests.get(key, Fraction(0)) > limit
+    ]
+    return ", ".join(parts)
+
+
+def quota_hits(tree: Tree) -> Iterator[Hit]:
+    """MLS408-410: step and serving requests against each unscoped quota."""
+    quotas = [q for q in tree.of_kind("ResourceQuota") if not _scoped(q)]
+    if not quotas:
+        return
+    try:
+        defaults = _limit_defaults(tree)
+        steps = [
+            (pod, pod_requests(pod, defaults))
+            for pod in tree.pods
+            if pod.kind == "workflow-step"
+        ]
+        serving = [
+            (pod, _times(pod_requests(pod, defaults), pod.replicas))
+            for pod in tree.pods
+            if pod.kind == "serving"
+        ]
+        hards = [(quota.name, _hard(quota)) for quota in quotas]
+    except ValueError:  # quantity_hits reports bad container quantities
+        return
+    serving_total = _sum(r for _, r in serving)
+    for name, hard in hards:
+        yield from _quota_one(name, hard, steps, serving, serving_total)
+
+
+def _quota_one(
+    name: str,
+    hard: Mapping[str, Fraction],
+    steps: list[tuple[PodView, dict[str, Fraction]]],
+    serving: list[tuple[PodView, dict[str, Fraction]]],
+    serving_total: dict[str, Fraction],
+) -> Iterator[Hit]:
+    fix = "lower the requests or choose a larger size"
+    for pod, requests in steps:
+        if over := _over(requests, hard):
+            yield (
+                "MLS408",
+                pod.document,
+                pod.pointer,
+                (
+                    f"Quota: {pod.label} requests more than ResourceQuota "
+                    f"{name} allows ({over}); {fix}."
+                ),
+            )
+    if serving and (over := _over(serving_total, hard)):
+        pod = serving[0][0]
+        yield (
+            "MLS409",
+            pod.document,
+            pod.pointer,
+            (
+                "Quota: serving pods at their minimum replicas "
+                f"request more than ResourceQuota {name} allows "
+                f"({over}); {fix}."
+            ),
+        )
+        return
+    for key, limit in sorted(hard.items()):
+        fitting = [(pod, r) for pod, r in steps if not _over(r, hard)]
+        if not fitting or not serving:
+            return
+        pod, requests = max(fitting, key=lambda item: item[1].get(key, Fraction(0)))
+        total = requests.get(key, Fraction(0)) + serving_total.get(key, Fraction(0))
+        if total > limit:
+            yield (
+                "MLS410",
+                pod.document,
+                pod.pointer,
+                (
+                    f"Quota: {pod.label} plus the serving pods need "
+                    f"{key} {format_quantity(key, total)}, more than "
+                    f"ResourceQuota {name} allows ({format_quantity(key, limit)}); "
+                    f"training would wait while serving runs; {fix}."
+                ),
+            )
+
+
+def _scoped(quota: Document) -> bool:
+    spec = as_map(as_map(quota.data).get("spec"))
+    return bool(spec.get("scopes") or spec.get("scopeSelector"))
+
+
+def _times(requests: Mapping[str, Fraction], n: int) -> dict[str, Fraction]:
+    return {k: v * n for k, v in requests.items()}
+
+
+def _sum(items: Iterator[dict[str, Fraction]]) -> dict[str, Fraction]:
+    total: dict[str, Fraction] = {}
+    for requests in items:
+        for key, value in requests.items():
+            total[key] = total.get(key, Fraction(0)) + value
+    return total
+
+
+def _quantity_error(container: Mapping[str, Any]) -> str:
+    try:
+        container_requests(container)
+    except ValueError as exc:
+        return str(exc)
+    return ""
+
+
+def quantity_hits(tree: Tree) -> Iterator[Hit]:
+    """MLS421: container requests and limits that are not quantities."""
+    for pod in tree.pods:
+        for c in pod.containers:
+            if error := _quantity_error(c.data):
+                yield (
+                    "MLS421",
+                    pod.document,
+                    c.pointer + "/resources",
+                    (
+                        f'Resources: container "{c.name}" in {pod.label}: {error}; '
+                        "write a quantity such as 500m, 2 or 4Gi."
+                    ),
+                )
