@@ -13,6 +13,7 @@ from mlscaffold.fleet.render import (
     ProgressCallback,
     TeamError,
     TeamRenderer,
+    for_sources,
     run_parallel,
 )
 from mlscaffold.fleet.revision import PlatformSources
@@ -221,12 +222,16 @@ class _DiffWork:
                 before = (
                     {
                         finding_key(f)
-                        for f in validate_tree(old, options=self.validate).findings
+                        for f in validate_tree(
+                            old, options=for_sources(self.validate, base)
+                        ).findings
                     }
                     if old
                     else set()
                 )
-                after = validate_tree(new, options=self.validate).findings
+                after = validate_tree(
+                    new, options=for_sources(self.validate, head)
+                ).findings
                 new_findings = [f for f in after if finding_key(f) not in before]
         except MlscaffoldError as exc:
             return TeamDiff(team.name, base_error=base_error, error=TeamError.of(exc))

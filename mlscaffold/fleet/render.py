@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -28,6 +29,7 @@ __all__ = [
     "TeamError",
     "TeamRenderer",
     "TeamResult",
+    "for_sources",
     "render_fleet",
     "resolve_jobs",
     "run_parallel",
@@ -137,6 +139,15 @@ class TeamRenderer:
         return params, self._skeleton.render(values if isinstance(values, dict) else {})
 
 
+def for_sources(options: ValidateOptions, renderer: TeamRenderer) -> ValidateOptions:
+    """``options`` with the platform settings ``renderer`` rendered with.
+
+    Rules that read settings (Argo CD namespace, spot capacity) then judge each
+    render by the settings it came from, not by the installed ones.
+    """
+    return dataclasses.replace(options, platform=renderer.platform)
+
+
 def resolve_jobs(jobs: int) -> int:
     """``jobs``, with 0 meaning every core this process may use."""
     if jobs > 0:
@@ -207,7 +218,7 @@ class _RenderWork:
         try:
             _, tree = renderer.render(team.parameters)
             report = (
-                validate_tree(tree, options=self.validate)
+                validate_tree(tree, options=for_sources(self.validate, renderer))
                 if self.validate
                 else Report()
             )

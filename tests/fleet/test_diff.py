@@ -180,3 +180,23 @@ def test_validation_skipped_for_unchanged_teams(
             validate=ValidateOptions(kubeconform="off"),
         )  # fmt: skip
     assert calls == []
+
+
+def test_each_side_is_validated_with_its_own_platform_settings(
+    platform_repo: Path, teams_file: Path, shared_crds: Path
+) -> None:
+    # Moving Argo CD to another namespace moves every Application with it; judged
+    # by the installed settings ('argocd') every team would get a new finding.
+    edit(
+        platform_repo / "schemas" / "platform.yaml",
+        "namespace: argocd",
+        "namespace: gitops",
+    )
+    with revision_sources(platform_repo, "HEAD") as base:
+        diff = diff_fleet(
+            load_teams([teams_file]), base, worktree_sources(platform_repo),
+            validate=ValidateOptions(crd_dirs=(shared_crds,), kubeconform="off"),
+        )  # fmt: skip
+    assert all("argocd/application.yaml" in c for c in changes_by_team(diff).values())
+    assert len(changes_by_team(diff)) == 3
+    assert diff.new_findings() == []
