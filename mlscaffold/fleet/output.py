@@ -187,6 +187,7 @@ def fleet_report(results: Sequence[TeamResult]) -> Report:
         for finding in result.findings:
             moved = replace(finding.rendered, path=prefix + finding.rendered.path)
             findings.append(replace(finding, rendered=moved))
+        report.checked.extend(prefix + path for path in result.checked)
         for name, reason in result.skipped.items():
             report.skipped[name] = reason
     report.extend(findings)

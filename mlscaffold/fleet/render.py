@@ -68,6 +68,7 @@ class TeamResult:
         files: How many files were rendered.
         findings: Validation findings (paths relative to the team's tree).
         skipped: Checkers that did not run, with the reason.
+        checked: Files that were validated.
         error: Set when the team could not be rendered or written.
         written: The folder the tree was written to, if it was.
     """
@@ -76,6 +77,7 @@ class TeamResult:
     files: int = 0
     findings: tuple[Finding, ...] = ()
     skipped: Mapping[str, str] = field(default_factory=dict)
+    checked: tuple[str, ...] = ()
     error: TeamError | None = None
     written: str | None = None
 
@@ -236,6 +238,7 @@ class _RenderWork:
             files=files,
             findings=tuple(report.findings),
             skipped=dict(report.skipped),
+            checked=tuple(report.checked),
             written=written,
         )
 
