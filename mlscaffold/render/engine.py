@@ -59,8 +59,8 @@ class _NunjucksParser(Parser):
     """Jinja2's parser with nunjucks' object literals.
 
     In nunjucks ``{ defaultKind: 'group' }`` has the *key* ``defaultKind``; Jinja2
-    would read it as a variable (undefined). Only bare names that are keys of a dict
-    literal change; ``{ (k): 1 }`` and ``{ 'k': 1 }`` are untouched.
+    would read it as a variable (undefined). Only names that are keys of a dict
+    literal change; values, and keys that are strings or other expressions, do not.
     """
 
     def parse_dict(self) -> nodes.Dict:

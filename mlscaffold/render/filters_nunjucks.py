@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Iterator, Mapping, Sized
 from typing import Any, Final
 from urllib.parse import quote
@@ -196,6 +197,46 @@ def js_range(start: Any, stop: Any = None, step: Any = None) -> list[Any]:
     return output
 
 
+# JS StrWhiteSpaceChar: what parseFloat/parseInt skip before the number.
+_JS_SPACE: Final = (
+    "\t\n\v\f\r \u00a0\u1680\u2028\u2029\u202f\u205f\u3000\ufeff"
+    + "".join(chr(c) for c in range(0x2000, 0x200B))
+)
+_JS_FLOAT = re.compile(r"[+-]?(?:Infinity|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)")
+_DIGITS: Final = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def js_float(value: Any, default: Any = js.JS_UNDEFINED) -> Any:
+    """Nunjucks ``float``: ``parseFloat(String(value))``, ``default`` when NaN.
+
+    ``'3.5px'`` gives 3.5 and ``'abc'`` gives undefined, where Jinja2 gives 0.0.
+    """
+    match = _JS_FLOAT.match(js.template_literal(value).lstrip(_JS_SPACE))
+    if match is None:
+        return default
+    return float(match.group(0).replace("Infinity", "inf"))
+
+
+def js_int(value: Any, default: Any = js.JS_UNDEFINED, base: Any = 10) -> Any:
+    """Nunjucks ``int``: ``parseInt(String(value), base)``, ``default`` when NaN."""
+    text = js.template_literal(value).lstrip(_JS_SPACE)
+    sign = -1 if text[:1] == "-" else 1
+    text = text[1:] if text[:1] in "+-" else text
+    radix = 10 if js.is_undefined(base) else int(base)
+    if radix in (0, 16) and text[:2].lower() == "0x":
+        text, radix = text[2:], 16
+    radix = radix or 10
+    if not 2 <= radix <= 36:
+        return default
+    allowed = _DIGITS[:radix]
+    count = 0
+    while count < len(text) and text[count].lower() in allowed:
+        count += 1
+    if count == 0:
+        return default
+    return sign * int(text[:count], radix)
+
+
 # Filters registered over Jinja's own (fidelity table, section 4.4); they take plain
 # arguments and may raise RenderError unwrapped.
 NUNJUCKS_FILTERS: Final[Mapping[str, Callable[..., Any]]] = {
@@ -207,6 +248,8 @@ NUNJUCKS_FILTERS: Final[Mapping[str, Callable[..., Any]]] = {
     "indent": _js_indent,
     "truncate": _js_truncate,
     "urlencode": _js_urlencode,
+    "float": js_float,
+    "int": js_int,
 }
 
 NUNJUCKS_TESTS: Final[Mapping[str, Callable[[Any], bool]]] = {

@@ -620,3 +620,57 @@ TREE_CASES: tuple[Case, ...] = (
 )
 
 ALL_CASES: tuple[Case, ...] = TEXT_CASES + ERROR_CASES + TREE_CASES
+
+# Cases added with the engine fixes (range as an array, object-literal keys, nunjucks'
+# float/int, links resolving outside the skeleton, breadth-first first-wins).
+MORE_TEXT_CASES: tuple[Case, ...] = (
+    text("range-print", "${{ range(3) }} ${{ range(5, 0, -2) | join(',') }}", "0,1,2 5,3,1"),
+    text("range-length", "${{ range(1, 4) | length }} ${{ range(0, 1, 0.5) | join(',') }}", "3 0,0.5"),
+    text("range-zero-step", "${{ range(0, 3, 0) | join(',') }}", "0,1,2"),
+    text("dict-literal-keys", "{% set o = { kind: 'x', name: values.name } %}${{ o.kind }}/${{ o.name }}", "x/my-proj"),
+    text("dict-literal-quoted-key", "${{ { 'a-b': 1 }['a-b'] }}", "1"),
+    text("dict-literal-entity", "${{ { kind: 'Group', namespace: 'ns', name: 'n' } | parseEntityRef | pick('namespace') }}", "ns"),
+    text("float-prefix", "${{ '3.5px' | float }} [${{ 'abc' | float }}] ${{ 'abc' | float(2) }}", "3.5 [] 2"),
+    text("int-prefix", "${{ '42abc' | int }} ${{ 7.9 | int }} [${{ 'x' | int }}] ${{ 'ff' | int(0, 16) }}", "42 7 [] 255"),
+)
+
+MORE_TREE_CASES: tuple[Case, ...] = (
+    Case(
+        "symlink-chain-outside-dropped",
+        {
+            "hop": Link("sub/next"),
+            "sub/next": Link("/etc"),
+            "sub/ok": Link("../file.txt"),
+            "file.txt": "f\n",
+        },
+        paths=("file.txt", "sub/", "sub/ok"),
+    ),
+    Case(
+        # isChildPath tests `relative.startsWith('..')`: a root entry named `..x`
+        # looks like a parent path and is not copied at all.
+        "dotdot-name-dropped",
+        {"..x": "gone\n", "..d/f.txt": "gone\n", "a/..y": "kept\n"},
+        paths=("a/", "a/..y"),
+    ),
+    Case(
+        "first-wins-breadth-first-deeper",
+        # `a/{# #}...` is at depth 1, listed before anything at depth 2.
+        {
+            "a/b/c.txt": "literal\n",
+            "a/{# x #}${{ values.bc }}": "rendered ${{ values.name }}\n",
+        },
+        values={**DEFAULT_VALUES, "bc": "b/c.txt"},
+        facts={"a/b/c.txt": b"rendered my-proj\n"},
+    ),
+    Case(
+        "modes-copy-without-templating",
+        {
+            "raw.txt": File("raw ${{ values.name }}\n", 0o777),
+            "raw.bin": File(b"\x00raw", 0o666),
+        },
+        copy_without_templating=("raw.*",),
+        facts={"raw.txt": 0o755, "raw.bin": 0o666},
+    ),
+)
+
+ALL_CASES = ALL_CASES + MORE_TEXT_CASES + MORE_TREE_CASES

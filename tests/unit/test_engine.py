@@ -232,3 +232,61 @@ def test_evaluate_lone_expression_keeps_types(env: BackstageEnvironment) -> None
     assert evaluate_lone_expression(env, " parameters.obj ", ctx, name="v") == {
         "a": [1]
     }
+
+
+@pytest.mark.parametrize(
+    ("template", "expected"),
+    [
+        ("${{ range(1, 7, 2) | join(',') }}", "1,3,5"),
+        ("${{ range(3) }}", "0,1,2"),
+        ("${{ range(3, 0, -1) | join(',') }}", "3,2,1"),
+        ("${{ range(0, 2, 0) | join(',') }}", "0,1"),
+        ("${{ range(0, 1, 0.25) | last }}", "0.75"),
+    ],
+)
+def test_range_is_an_array(template: str, expected: str) -> None:
+    assert render_string(BackstageEnvironment(), template, {}, name="t") == expected
+
+
+def test_range_too_big_is_refused() -> None:
+    with pytest.raises(RenderError):
+        render_string(BackstageEnvironment(), "${{ range(10**7) }}", {}, name="t")
+
+
+def test_object_literal_keys_are_names() -> None:
+    env = BackstageEnvironment()
+    context = {"defaultKind": "WRONG", "k": "v"}
+    out = render_string(
+        env, "${{ ('foo' | parseEntityRef({ defaultKind: 'group' })).kind }}",
+        context, name="t",
+    )  # fmt: skip
+    assert out == "group"
+    assert render_string(env, "${{ { k: 1 }.k }} ${{ { 'k': 2 }.k }}", context,
+                         name="t") == "1 2"  # fmt: skip
+    tree = env.parse("${{ { a: b } }}")
+    pair = tree.body[0].nodes[0].items[0]  # type: ignore[attr-defined]
+    assert pair.key.value == "a"
+    assert pair.value.name == "b"  # values stay variables
+
+
+def test_object_literal_keys_in_expressions() -> None:
+    env = BackstageEnvironment()
+    expression = env.compile_expression("{ a: 1 }", undefined_to_none=False)
+    assert expression(a="x") == {"a": 1}
+
+
+@pytest.mark.parametrize(
+    ("template", "expected"),
+    [
+        ("${{ '3.5px' | float }}", "3.5"),
+        ("[${{ 'abc' | float }}]", "[]"),
+        ("${{ 'abc' | float(1) }}", "1"),
+        ("${{ ' 42abc' | int }}", "42"),
+        ("${{ -7.9 | int }}", "-7"),
+        ("${{ '0x1f' | int(0, 16) }}", "31"),
+        ("${{ 'z' | int(default=5) }}", "5"),
+        ("${{ '11' | int(0, 2) }}", "3"),
+    ],
+)
+def test_float_and_int_parse_like_javascript(template: str, expected: str) -> None:
+    assert render_string(BackstageEnvironment(), template, {}, name="t") == expected

@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from mlscaffold.errors import RenderError
+from mlscaffold.errors import RenderError, SkeletonError
 from mlscaffold.render.engine import BackstageEnvironment
 from mlscaffold.render.values import js_json_value, render_step_input
 
@@ -55,16 +55,35 @@ def test_numbers_become_js_doubles(env: BackstageEnvironment) -> None:
     assert out["b"] != 2**60 + 1
 
 
-def test_empty_string_is_kept(env: BackstageEnvironment) -> None:
+def test_empty_string_from_a_lone_expression_is_kept(env: BackstageEnvironment) -> None:
     values = {
         "lone": "${{ parameters.empty }}",
-        "literal": "",
+        "literal": "",  # renders to '' -> undefined -> dropped
         "text": "x${{ parameters.empty }}",
+        "gone": "${{ parameters.empty }}${{ parameters.empty }}",
+    }
+    assert render_step_input(values, PARAMS, env) == {"lone": "", "text": "x"}
+
+
+def test_single_tag_is_coerced_to_json(env: BackstageEnvironment) -> None:
+    values = {
+        "off": "{% if parameters.useGpu %}true{% else %}false{% endif %}",
+        "text": "{% if true %}abc{% endif %}",
+        "loop": "{% for t in parameters.tags %}${{ loop.index }}{% endfor %}",
+        "obj": "{% if true %}${{ parameters.nested }}{% endif %}",
+        "comment": "{# c #}${{ parameters.epochs }}",
+        "raw": "{% raw %}42{% endraw %}",
+        "two": "${{ parameters.epochs }}${{ parameters.epochs }}",
+        "none": "{% if false %}x{% endif %}",
     }
     assert render_step_input(values, PARAMS, env) == {
-        "lone": "",
-        "literal": "",
-        "text": "x",
+        "off": False,
+        "text": "abc",
+        "loop": 12,
+        "obj": {"k": 1.5},
+        "comment": 3,
+        "raw": "42",
+        "two": "33",
     }
 
 
@@ -96,11 +115,22 @@ def test_nested_structures_and_passthrough(env: BackstageEnvironment) -> None:
     }
 
 
-def test_failure_is_render_error(env: BackstageEnvironment) -> None:
+def test_failure_keeps_the_raw_text(env: BackstageEnvironment) -> None:
+    values = {
+        "filter": "${{ 'foo' | parseEntityRef }}",
+        "unknown": "a ${{ parameters.name | nofilter }}",
+        "syntax": "${{ parameters.name ",
+    }
+    assert render_step_input(values, PARAMS, env) == values
+
+
+def test_strict_raises(env: BackstageEnvironment) -> None:
     with pytest.raises(RenderError):
         render_step_input(
-            {"x": "${{ 'foo' | parseEntityRef }}"}, PARAMS, env, name="values"
+            {"x": "${{ 'foo' | parseEntityRef }}"}, PARAMS, env, strict=True
         )
+    with pytest.raises(SkeletonError):
+        render_step_input({"x": "${{ parameters.name "}, PARAMS, env, strict=True)
 
 
 def test_js_json_value() -> None:
