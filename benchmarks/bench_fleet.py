@@ -105,6 +105,7 @@ def one(count: int, jobs: int) -> dict[str, Any]:
         r.team for r in results if r.error or any(f.severity >= 30 for f in r.findings)
     ]
     return {
+        "load_1min": round(os.getloadavg()[0], 1),
         "teams": count,
         "jobs": jobs,
         "wall_s": round(wall, 2),
@@ -115,12 +116,48 @@ def one(count: int, jobs: int) -> dict[str, Any]:
     }
 
 
+def phases(count: int) -> dict[str, float]:
+    """Warm, one core, in this process: ms per team for each phase."""
+    from mlscaffold.api import render_project
+    from mlscaffold.fleet.render import TeamRenderer
+    from mlscaffold.fleet.revision import installed_sources
+    from mlscaffold.validate import ValidateOptions, validate_tree
+
+    crds = Path(os.environ.get("MLSCAFFOLD_CRDS") or REPO.parent / "shared" / "crds")
+    options = ValidateOptions(crd_dirs=(crds,), kubeconform="off")
+    teams = fleet(count)
+    renderer = TeamRenderer(installed_sources())
+    validate_tree(renderer.render(teams[0])[1], options=options)  # warm up
+    start = time.perf_counter()
+    trees = [renderer.render(team)[1] for team in teams]
+    render_ms = (time.perf_counter() - start) / count * 1000
+    start = time.perf_counter()
+    for tree in trees:
+        validate_tree(tree, options=options)
+    validate_ms = (time.perf_counter() - start) / count * 1000
+    start = time.perf_counter()
+    for team in teams[:20]:
+        render_project(team)
+    api_ms = (time.perf_counter() - start) / min(20, count) * 1000
+    return {
+        "fleet_render_ms": round(render_ms, 2),
+        "validate_ms": round(validate_ms, 2),
+        "api_render_project_ms": round(api_ms, 1),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 100, 1000])
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--phases", type=int, metavar="N", help="Time each phase over N teams, warm."
+    )
     args = parser.parse_args()
+    if args.phases:
+        print(json.dumps(phases(args.phases)))
+        return
     if args.one is not None:
         print(json.dumps(one(args.one, args.jobs)))
         return
@@ -134,12 +171,13 @@ def main() -> None:
         print(rows[-1], file=sys.stderr)
     print(
         "| teams | jobs | wall (s) | ms per team | peak RSS, process tree (MB) "
-        "| files | failed |"
+        "| files | failed | load avg (1 min, at end) |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
-        print(f"| {r['teams']} | {r['jobs']} | {r['wall_s']} | {r['ms_per_team']} | "
-              f"{r['peak_rss_mb']} | {r['files']} | {r['failed']} |")  # fmt: skip
+        cells = ("teams", "jobs", "wall_s", "ms_per_team", "peak_rss_mb", "files",
+                 "failed", "load_1min")  # fmt: skip
+        print("| " + " | ".join(str(r[c]) for c in cells) + " |")
 
 
 if __name__ == "__main__":
