@@ -1,4 +1,4 @@
-"""pytest plugin: render teams in memory, snapshot every generated file, assert rejections.
+"""pytest plugin: render teams, snapshot every generated file, assert rejections.
 
 Loaded through the ``pytest11`` entry point. syrupy and the renderer are imported
 only when a fixture needs them, so installing mlscaffold never slows down or
@@ -143,7 +143,8 @@ def load_teams(path: Path) -> list[TeamCase]:
     ):
         raise ParamsError(
             [
-                f"{path.name}: expected a mapping with `teams` (id: parameters) and optional `defaults`"
+                f"{path.name}: expected a mapping with `teams` (id: parameters) "
+                "and optional `defaults`"
             ]
         )
     entries = teams.items() if isinstance(teams, dict) else ((None, t) for t in teams)
@@ -167,13 +168,13 @@ def load_teams(path: Path) -> list[TeamCase]:
 
 
 def ci_mode(config: pytest.Config) -> bool:
-    """True under ``--mlscaffold-ci`` or when $CI is set to anything but a false word."""
+    """True under ``--mlscaffold-ci``, or when $CI is set and not a false word."""
     if config.getoption("mlscaffold_ci", default=False):
         return True
     return os.environ.get("CI", "").strip().lower() not in _FALSE_WORDS
 
 
-# --- hooks ------------------------------------------------------------------------------
+# --- hooks --------------------------------------------------------------------
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -184,7 +185,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         default=False,
         dest="mlscaffold_ci",
-        help="Strict mode (also on when $CI is set): a missing snapshot fails instead of being written.",
+        help="Strict mode (also on when $CI is set): a missing snapshot fails "
+        "instead of being written.",
     )
     group.addoption(
         "--mlscaffold-skeleton", default=None, help="Skeleton folder to render."
@@ -315,8 +317,8 @@ def pytest_terminal_summary(
     terminalreporter.write_sep("-", "mlscaffold snapshots")
     for folder in state.orphan_dirs:
         terminalreporter.write_line(
-            f"orphaned: {_rel(folder, config.rootpath)}: no collected test renders this "
-            "team any more (run pytest --snapshot-update to delete it)"
+            f"orphaned: {_rel(folder, config.rootpath)}: no collected test "
+            "renders this team any more (run pytest --snapshot-update to delete it)"
         )
     for folder in state.deleted_dirs:
         terminalreporter.write_line(f"deleted: {_rel(folder, config.rootpath)}")
@@ -365,7 +367,7 @@ def _read_settings(config: pytest.Config) -> MlscaffoldSettings:
     )
 
 
-# --- rendering ----------------------------------------------------------------------------
+# --- rendering ----------------------------------------------------------------
 
 
 def render_checked(
@@ -431,7 +433,7 @@ def mlscaffold_settings(pytestconfig: pytest.Config) -> MlscaffoldSettings:
 def mlscaffold_render(
     mlscaffold_settings: MlscaffoldSettings,
 ) -> Callable[[Mapping[str, Any] | str | Path], RenderedProject]:
-    """Render a team from a parameter mapping or a YAML file, validated (see render_checked)."""
+    """Render a team from a mapping or a YAML file, validated (see render_checked)."""
 
     def render(parameters: Mapping[str, Any] | str | Path) -> RenderedProject:
         return render_checked(parameters, mlscaffold_settings)
@@ -443,11 +445,12 @@ def mlscaffold_render(
 def mlscaffold_team(
     request: pytest.FixtureRequest, mlscaffold_settings: MlscaffoldSettings
 ) -> RenderedTeam:
-    """One team of the teams file (the test is parametrized over all of them), rendered."""
+    """One team of the teams file, rendered (the test runs once per team)."""
     case = getattr(request, "param", None)
     if not isinstance(case, TeamCase):
         raise pytest.UsageError(
-            "mlscaffold_team is parametrized by the plugin; do not request it indirectly"
+            "mlscaffold_team is parametrized by the plugin from a teams file; "
+            "do not parametrize it yourself"
         )
     project = render_checked(case.parameters, mlscaffold_settings)
     return RenderedTeam(name=case.name, parameters=case.parameters, project=project)
@@ -498,7 +501,8 @@ def assert_rejected(
     else:
         pytest.fail(
             f"parameters were accepted (team {project.params.team!r} rendered "
-            f"{sum(1 for _ in project.tree.files())} files); expected {field!r} to be rejected",
+            f"{sum(1 for _ in project.tree.files())} files); "
+            f"expected {field!r} to be rejected",
             pytrace=False,
         )
     on_field = [p for p in problems if p.split(":", 1)[0].strip() == field]
@@ -512,7 +516,7 @@ def assert_rejected(
     )
 
 
-# --- snapshots ------------------------------------------------------------------------------
+# --- snapshots ----------------------------------------------------------------
 
 
 @pytest.fixture
@@ -534,6 +538,7 @@ class TreeSnapshot:
     def __init__(
         self, request: pytest.FixtureRequest, settings: MlscaffoldSettings
     ) -> None:
+        """Bind to the requesting test."""
         self._request = request
         self._settings = settings
         self.last_failure = ""
@@ -546,7 +551,7 @@ class TreeSnapshot:
         longer holds are orphans: they fail, or are deleted under ``--snapshot-update``.
 
         Args:
-            tree: The tree, or a project or team holding it (names the team in messages).
+            tree: The tree, or a project or team holding it (named in messages).
         """
         if self != tree:
             pytest.fail(self.last_failure, pytrace=False)
@@ -557,7 +562,8 @@ class TreeSnapshot:
             from mlscaffold.snapshot import compare_tree
         except ImportError as exc:  # syrupy is an extra
             raise pytest.UsageError(
-                f"mlscaffold snapshots need syrupy: pip install 'mlscaffold[pytest]' ({exc})"
+                "mlscaffold snapshots need syrupy: "
+                f"pip install 'mlscaffold[pytest]' ({exc})"
             ) from exc
         config = self._request.config
         self.last_failure = compare_tree(

@@ -62,7 +62,7 @@ class GeneratedFile:
 
 
 def snapshot_relpath(path: str) -> str:
-    """The snapshot file name for a generated path: YAML keeps its name, else ``+.yaml``.
+    """The snapshot name of a generated path: YAML keeps its name, others get ``.yaml``.
 
     Args:
         path: Generated path, e.g. ``deploy/resourcequota.yaml`` or ``README.md``.
@@ -254,7 +254,7 @@ class YamlTreeExtension(SingleFileSnapshotExtension):
     def write_snapshot_collection(
         cls, *, snapshot_collection: Any, name_order: dict[str, int] | None = None
     ) -> None:
-        """Write the one snapshot as UTF-8 with ``\\n`` line ends on every platform."""
+        """Write the one snapshot as UTF-8 with LF line ends on every platform."""
         del name_order
         data = next(iter(snapshot_collection)).data
         if not isinstance(data, str):
@@ -264,7 +264,7 @@ class YamlTreeExtension(SingleFileSnapshotExtension):
         target.write_text(data, encoding="utf-8", newline="\n")
 
 
-# --- comparing a whole tree ---------------------------------------------------------------
+# --- comparing a whole tree ---------------------------------------------------
 
 _MAX_DIFF_LINES = 120
 
@@ -276,7 +276,7 @@ def compare_tree(
     ci: bool,
     replacements: Sequence[tuple[str, str]] = (),
 ) -> str:
-    """Assert every file of a tree against its snapshot; return a report, empty if all match.
+    """Check every file of a tree against its snapshot; report problems ("" if none).
 
     Each file is one syrupy assertion (so syrupy counts and writes them, and
     ``--snapshot-update`` works as usual); missing snapshots are written unless
@@ -295,7 +295,7 @@ def compare_tree(
     config = node.config
     session = getattr(config, "_syrupy", None)
     if session is None:
-        return "the syrupy pytest plugin is not active (was it disabled with -p no:syrupy?)"
+        return "the syrupy pytest plugin is not active (disabled by -p no:syrupy?)"
     tree, team = _unpack(tree_like, node)
     location = PyTestLocation(node)
     folder = test_snapshot_dir(location)
@@ -330,8 +330,8 @@ def compare_tree(
     if not problems:
         return ""
     head = (
-        f"team {team}: {len(problems)} snapshot problem(s) in {len(expected)} generated "
-        f"file(s) [{node.nodeid}]"
+        f"team {team}: {len(problems)} snapshot problem(s) in {len(expected)} "
+        f"generated file(s) [{node.nodeid}]"
     )
     return "\n".join([head, *problems])
 
@@ -383,7 +383,8 @@ def _explain(assertion: Any, path: str, snapshot: Path, root: Path, ci: bool) ->
         ]
     return "\n".join(
         [
-            f"{path}: differs from its snapshot (pytest --snapshot-update accepts the change)",
+            f"{path}: differs from its snapshot "
+            "(pytest --snapshot-update accepts the change)",
             *diff,
         ]
     )
@@ -400,8 +401,8 @@ def _orphans(folder: Path, expected: set[str], updating: bool, root: Path) -> li
             _prune_empty(file.parent, folder)
         else:
             problems.append(
-                f"{rel}: orphaned snapshot {_rel(file, root)}: the tree no longer has this "
-                "file (pytest --snapshot-update deletes it)"
+                f"{rel}: orphaned snapshot {_rel(file, root)}: the tree no longer "
+                "has this file (pytest --snapshot-update deletes it)"
             )
     return problems
 

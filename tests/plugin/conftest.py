@@ -20,7 +20,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def plugin_args() -> list[str]:
-    """``-p mlscaffold.pytest_plugin`` unless the installed entry point loads it already."""
+    """``-p mlscaffold.pytest_plugin`` unless the installed entry point loads it."""
     installed = any(
         ep.value == "mlscaffold.pytest_plugin"
         for ep in importlib.metadata.entry_points(group="pytest11")
@@ -85,7 +85,7 @@ def platform_repo(
     _schema_cache: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> PlatformRepo:
-    """A platform repo: its own copy of the skeleton, a teams.yaml and one test module."""
+    """A platform repo: its own skeleton copy, a teams.yaml and one test module."""
     # One converted-CRD cache for all runs of this module (conversion takes seconds).
     monkeypatch.setenv("MLSCAFFOLD_CACHE_DIR", str(_schema_cache))
     monkeypatch.delenv("CI", raising=False)

@@ -1,4 +1,4 @@
-"""Bugs the property tests found, pinned until fixed (strict xfail: a fix turns them red)."""
+"""Bugs the property tests found, pinned by strict xfails until they are fixed."""
 
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ BASE = {
 
 
 @pytest.mark.xfail(
-    strict=True, reason="retrainSchedule allows '#', Argo's CronWorkflow schedule does not"
+    strict=True,
+    reason="retrainSchedule allows '#', Argo's CronWorkflow schedule does not",
 )
 def test_accepted_cron_schedule_validates(shared_crds: Path) -> None:
     params = {**BASE, "retrainSchedule": "0 0 * * 1#2"}

@@ -30,7 +30,9 @@ LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @pytest.fixture(scope="module")
-def options(shared_crds: Path, tmp_path_factory: pytest.TempPathFactory) -> ValidateOptions:
+def options(
+    shared_crds: Path, tmp_path_factory: pytest.TempPathFactory
+) -> ValidateOptions:
     cache = tmp_path_factory.mktemp("schemas")
     return ValidateOptions(crd_dirs=(shared_crds,), kubeconform="off", cache_dir=cache)
 
@@ -38,7 +40,7 @@ def options(shared_crds: Path, tmp_path_factory: pytest.TempPathFactory) -> Vali
 def yaml_files(tree: RenderedTree) -> Iterator[tuple[str, list[Any]]]:
     for path, entry in tree.files():
         if path.endswith((".yaml", ".yml")):
-            yield path, list(yaml.load_all(entry.text, Loader=LOADER))  # noqa: S506
+            yield path, list(yaml.load_all(entry.text, Loader=LOADER))
 
 
 def key_paths(node: Any, prefix: str = "") -> Iterator[str]:
@@ -142,6 +144,8 @@ def test_invalid_parameters_are_refused_and_nothing_is_written(
         values = Path(tmp) / "values.yaml"
         values.write_text(yaml.safe_dump(params, allow_unicode=True), encoding="utf-8")
         out = Path(tmp) / "out"
-        result = CliRunner().invoke(cli, ["render", "--values", str(values), "-o", str(out)])
+        result = CliRunner().invoke(
+            cli, ["render", "--values", str(values), "-o", str(out)]
+        )
         assert result.exit_code == 2, result.output
         assert not out.exists()

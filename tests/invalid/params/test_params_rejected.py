@@ -41,7 +41,9 @@ def as_param(case: dict[str, Any]) -> Any:
 
 
 @pytest.mark.parametrize("case", [as_param(c) for c in DOC["cases"]])
-def test_rejected(case: dict[str, Any], mlscaffold_reject: Callable[..., list[str]]) -> None:
+def test_rejected(
+    case: dict[str, Any], mlscaffold_reject: Callable[..., list[str]]
+) -> None:
     mlscaffold_reject(case_params(case), case["field"], case["message"])
 
 
