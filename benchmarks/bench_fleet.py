@@ -72,8 +72,51 @@ def _tree_rss_kb(pid: int) -> int:
     return total
 
 
-def one(count: int, jobs: int) -> dict[str, Any]:
-    """Render and validate ``count`` teams in this process tree; return the numbers."""
+def _changed_copy(tmp: Path) -> Any:
+    """The installed sources with one comment changed: every team's diff has a file."""
+    import shutil
+
+    from mlscaffold.fleet.revision import PlatformSources, installed_sources
+
+    base = installed_sources()
+    shutil.copytree(base.skeleton, tmp / "skeleton", symlinks=True)
+    limits = tmp / "skeleton" / "deploy" / "limitrange.yaml"
+    limits.write_text(
+        "# changed\n" + limits.read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    return PlatformSources(tmp / "skeleton", base.platform_file, "changed")
+
+
+def _run(count: int, jobs: int, diff: bool) -> tuple[int, int]:
+    """Render (+ diff) and validate; return (files, failed teams)."""
+    import tempfile
+
+    from mlscaffold.fleet.diff import diff_fleet
+    from mlscaffold.fleet.render import render_fleet
+    from mlscaffold.fleet.revision import installed_sources
+    from mlscaffold.fleet.teams import Team
+    from mlscaffold.validate import ValidateOptions
+
+    crds = Path(os.environ.get("MLSCAFFOLD_CRDS") or REPO.parent / "shared" / "crds")
+    options = ValidateOptions(crd_dirs=(crds,), kubeconform="off")
+    teams = [Team(p["team"], p) for p in fleet(count)]
+    if diff:
+        with tempfile.TemporaryDirectory() as tmp:
+            head = _changed_copy(Path(tmp))
+            result = diff_fleet(
+                teams, installed_sources(), head, validate=options, jobs=jobs
+            )
+        changed = sum(len(t.changes) for t in result.teams)
+        return changed, sum(1 for t in result.teams if t.error or t.new_findings)
+    results = render_fleet(teams, installed_sources(), validate=options, jobs=jobs)
+    failed = [
+        r.team for r in results if r.error or any(f.severity >= 30 for f in r.findings)
+    ]
+    return sum(r.files for r in results), len(failed)
+
+
+def one(count: int, jobs: int, diff: bool = False) -> dict[str, Any]:
+    """Time one fleet run in this process tree and sample its peak memory."""
     peak = [0]
     stop = threading.Event()
 
@@ -85,34 +128,20 @@ def one(count: int, jobs: int) -> dict[str, Any]:
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     start = time.perf_counter()
-    from mlscaffold.fleet.render import render_fleet
-    from mlscaffold.fleet.revision import installed_sources
-    from mlscaffold.fleet.teams import Team
-    from mlscaffold.validate import ValidateOptions
-
-    crds = Path(os.environ.get("MLSCAFFOLD_CRDS") or REPO.parent / "shared" / "crds")
-    teams = [Team(p["team"], p) for p in fleet(count)]
-    results = render_fleet(
-        teams,
-        installed_sources(),
-        validate=ValidateOptions(crd_dirs=(crds,), kubeconform="off"),
-        jobs=jobs,
-    )
+    files, failed = _run(count, jobs, diff)
     wall = time.perf_counter() - start
     stop.set()
     sampler.join()
-    failed = [
-        r.team for r in results if r.error or any(f.severity >= 30 for f in r.findings)
-    ]
     return {
-        "load_1min": round(os.getloadavg()[0], 1),
+        "mode": "diff" if diff else "render",
         "teams": count,
         "jobs": jobs,
         "wall_s": round(wall, 2),
         "ms_per_team": round(wall / count * 1000, 1),
         "peak_rss_mb": round(peak[0] / 1024),
-        "files": sum(r.files for r in results),
-        "failed": len(failed),
+        "files": files,
+        "failed": failed,
+        "load_1min": round(os.getloadavg()[0], 1),
     }
 
 
@@ -152,6 +181,12 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     parser.add_argument(
+        "--diff",
+        action="store_true",
+        help="Time fleet diff instead: every team renders and validates twice "
+        "(one changed file each); 'files' counts changed files.",
+    )
+    parser.add_argument(
         "--phases", type=int, metavar="N", help="Time each phase over N teams, warm."
     )
     args = parser.parse_args()
@@ -159,24 +194,25 @@ def main() -> None:
         print(json.dumps(phases(args.phases)))
         return
     if args.one is not None:
-        print(json.dumps(one(args.one, args.jobs)))
+        print(json.dumps(one(args.one, args.jobs, args.diff)))
         return
     rows = []
     for count in args.sizes:
         done = subprocess.run(
-            [sys.executable, __file__, "--one", str(count), "--jobs", str(args.jobs)],
+            [sys.executable, __file__, "--one", str(count), "--jobs", str(args.jobs),
+             *(["--diff"] if args.diff else [])],
             capture_output=True, text=True, check=True, cwd=REPO,
         )  # fmt: skip
         rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
         print(rows[-1], file=sys.stderr)
     print(
-        "| teams | jobs | wall (s) | ms per team | peak RSS, process tree (MB) "
+        "| mode | teams | jobs | wall (s) | ms per team | peak RSS, process tree (MB) "
         "| files | failed | load avg (1 min, at end) |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
-        cells = ("teams", "jobs", "wall_s", "ms_per_team", "peak_rss_mb", "files",
-                 "failed", "load_1min")  # fmt: skip
+        cells = ("mode", "teams", "jobs", "wall_s", "ms_per_team", "peak_rss_mb",
+                 "files", "failed", "load_1min")  # fmt: skip
         print("| " + " | ".join(str(r[c]) for c in cells) + " |")
 
 

@@ -80,3 +80,21 @@ def test_one_bad_team_gives_exit_two_and_the_others_are_still_written(
     assert "bad: ParamsError: modelName:" in err
     assert "[1/4] bad FAILED" in err
     assert sorted(p.name for p in out.iterdir()) == ["fraud", "recs", "vision"]
+
+
+def test_fleet_render_at_a_revision_ignores_work_tree_edits(
+    tmp_path: Path, platform_repo: Path, teams_file: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    limits = platform_repo / "skeletons" / "ml-project" / "deploy" / "limitrange.yaml"
+    limits.write_text("# uncommitted\n" + limits.read_text())
+    for rev, expected in ((["--rev", "HEAD"], False), ([], True)):
+        out = tmp_path / f"out{len(rev)}"
+        code, _, err = run(
+            ["fleet", "render", str(teams_file), "--no-validate", "-o", str(out),
+             "--platform-repo", str(platform_repo), *rev],
+            capsys,
+        )  # fmt: skip
+        assert code == 0, err
+        text = (out / "recs" / "deploy" / "limitrange.yaml").read_text()
+        assert text.startswith("# uncommitted") is expected
