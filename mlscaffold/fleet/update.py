@@ -189,29 +189,18 @@ def _safe_target(repo: Path, path: str) -> Path:
 def _merge_one(
     repo: Path, path: str, base: TreeEntry | None, new: TreeEntry | None, *, apply: bool
 ) -> FileOutcome | None:
+    if any(e is not None and e.kind != "file" for e in (base, new)):
+        # Symlinks are never followed or rewritten here (see write_tree's rules).
+        return FileOutcome(path, "conflict", "a symlink changed upstream; not applied")
     ours = _ours(repo, path)
-    old_data = base.data if base is not None and base.kind == "file" else None
-    new_data = new.data if new is not None and new.kind == "file" else None
-    mode = new.mode if new is not None else 0o644
+    old_data = base.data if base is not None else None
+    new_data = new.data if new is not None else None
     if ours == new_data:
         return None  # the team already has the new content: nothing to do
     if ours == old_data:
-        if new_data is None:
-            if apply:
-                _safe_target(repo, path).unlink()
-            return FileOutcome(path, "removed")
-        if apply:
-            _write(repo, path, new_data, mode)
-        return FileOutcome(path, "added" if ours is None else "updated")
+        return _take_upstream(repo, path, new, apply=apply)
     if ours is None or new_data is None:
-        side = "deleted by the team" if ours is None else "deleted upstream"
-        detail = (
-            f"{side} but changed on the other side; "
-            f"the upstream change is in {path}.rej"
-        )
-        if apply:
-            _write(repo, path + ".rej", _upstream_patch(path, base, new), 0o644)
-        return FileOutcome(path, "conflict", detail)
+        return _one_side_deleted(repo, path, base, new, apply=apply)
     merged, conflicts = _merge_file(path, ours, old_data or b"", new_data)
     if apply:
         _write(repo, path, merged, _safe_target(repo, path).stat().st_mode)
@@ -220,6 +209,35 @@ def _merge_one(
             path, "conflict", f"{conflicts} conflict(s) marked in the file"
         )
     return FileOutcome(path, "merged")
+
+
+def _take_upstream(
+    repo: Path, path: str, new: TreeEntry | None, *, apply: bool
+) -> FileOutcome:
+    """The team left the file as rendered: the upstream version replaces it."""
+    target = _safe_target(repo, path)
+    existed = target.is_file()
+    if new is None:
+        if apply:
+            target.unlink()
+        return FileOutcome(path, "removed")
+    if apply:
+        _write(repo, path, new.data, new.mode)
+    return FileOutcome(path, "updated" if existed else "added")
+
+
+def _one_side_deleted(
+    repo: Path, path: str, base: TreeEntry | None, new: TreeEntry | None, *, apply: bool
+) -> FileOutcome:
+    """One side deleted the file, the other changed it: keep ours, leave a .rej."""
+    side = "deleted upstream" if new is None else "deleted by the team"
+    if apply:
+        _write(repo, path + ".rej", _upstream_patch(path, base, new), 0o644)
+    return FileOutcome(
+        path,
+        "conflict",
+        f"{side} but changed on the other side; the upstream change is in {path}.rej",
+    )
 
 
 def _upstream_patch(path: str, base: TreeEntry | None, new: TreeEntry | None) -> bytes:

@@ -188,3 +188,17 @@ def test_missing_answers_file_is_a_usage_error(
                        capsys)  # fmt: skip
     assert code == 2
     assert "answers.yaml" in err
+
+
+def test_symlink_changes_are_reported_not_applied(tmp_path: Path) -> None:
+    from mlscaffold.fleet.update import _merge_one
+    from mlscaffold.render.tree import TreeEntry
+
+    (tmp_path / "link").write_text("team file\n")
+    outcome = _merge_one(
+        tmp_path, "link", TreeEntry("file", b"x\n"),
+        TreeEntry("symlink", link_target="elsewhere"), apply=True,
+    )  # fmt: skip
+    assert outcome is not None
+    assert outcome.action == "conflict"
+    assert (tmp_path / "link").read_text() == "team file\n"
