@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from functools import cache
 from pathlib import Path
@@ -173,10 +173,31 @@ def _schema_problems(data: Mapping[str, Any]) -> list[str]:
         if key not in properties
     ]
     for page in parameter_pages():
-        validator = jsonschema.Draft7Validator(page)
+        validator = _JsPatternValidator(page)
         for error in sorted(validator.iter_errors(data), key=lambda e: list(e.path)):
             problems.append(_describe(error, properties))
     return problems
+
+
+@cache
+def _js_regex(pattern: str) -> re.Pattern[str]:
+    # In JavaScript (Backstage validates with the npm `jsonschema` library) `$`
+    # matches only at the very end; Python's also matches before a final newline,
+    # which would let "recs\n" through as a team name.
+    return re.compile(re.sub(r"(?<!\\)\$", r"\\Z", pattern))
+
+
+def _js_pattern(
+    validator: jsonschema.protocols.Validator, pattern: str, instance: Any, schema: Any
+) -> Iterator[jsonschema.ValidationError]:
+    del schema  # unused; part of the keyword signature
+    if validator.is_type(instance, "string") and not _js_regex(pattern).search(instance):
+        yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+_JsPatternValidator = jsonschema.validators.extend(
+    jsonschema.Draft7Validator, {"pattern": _js_pattern}
+)
 
 
 def _describe(error: jsonschema.ValidationError, properties: Mapping[str, Any]) -> str:

@@ -88,22 +88,11 @@ def js_pattern_ok(pattern: str, value: str) -> bool:
     return re.search(pattern.replace("$", r"\Z"), value) is not None
 
 
-# Known bugs, each pinned by a strict xfail test (test_known_bugs.py): the valid
-# strategy steers around them so the properties keep checking everything else.
-# Remove an entry when its xfail test starts passing.
-KNOWN_BUGS = {
-    # The schema allows `#` in cron fields; Argo's CronWorkflow CRD pattern does not.
-    "retrainSchedule": lambda v: "#" not in v,
-}
-
-
 def _schema_text(name: str) -> st.SearchStrategy[str]:
     spec = {k: v for k, v in PROPERTIES[name].items() if not k.startswith("ui:")}
     strategy = from_schema(spec)
     if "pattern" in spec:
         strategy = strategy.filter(lambda v: js_pattern_ok(spec["pattern"], v))
-    if name in KNOWN_BUGS:
-        strategy = strategy.filter(KNOWN_BUGS[name])
     return strategy
 
 
@@ -179,11 +168,8 @@ def _breakers(name: str, base: dict[str, Any]) -> list[st.SearchStrategy[Any]]:
     if "pattern" in spec:
         found.append(
             st.text(max_size=30).filter(
-                # A final newline is refused by Backstage but not yet by params.py
-                # (tests/invalid/params/cases.yaml marks that case xfail).
                 lambda v: (
                     not js_pattern_ok(spec["pattern"], v)
-                    and not v.endswith("\n")
                     and len(v) <= spec.get("maxLength", 10_000)
                 )
             )
