@@ -271,7 +271,8 @@ def fleet_diff(
         else (diff_text(result, show_diffs=not stat))
     )
     click.echo(text, nl=False)
-    code = _error_code([t.error for t in result.teams if t.error])
+    # A team that fails the same way before and after was not broken by this change.
+    code = _error_code([t.error for t in result.teams if t.error and t.new_error])
     if code is not None:
         return code
     return EXIT_FINDINGS if result.new_findings(_THRESHOLDS[fail_on]) else EXIT_OK

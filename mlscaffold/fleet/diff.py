@@ -71,8 +71,13 @@ class TeamDiff:
 
     @property
     def affected(self) -> bool:
-        """True when any file changes, a finding is new, or the head fails."""
-        return bool(self.changes or self.new_findings or self.error)
+        """True when a file changes, a finding is new, or the head newly fails."""
+        return bool(self.changes or self.new_findings or self.new_error)
+
+    @property
+    def new_error(self) -> bool:
+        """True when the head fails, and not with the same error as the base."""
+        return self.error is not None and self.error != self.base_error
 
 
 @dataclass(frozen=True)
@@ -90,7 +95,7 @@ class FleetDiff:
     teams: tuple[TeamDiff, ...] = field(default_factory=tuple)
 
     def affected(self) -> list[TeamDiff]:
-        """The teams with a change, a new finding or an error."""
+        """The teams with a change, a new finding or a new error."""
         return [t for t in self.teams if t.affected]
 
     def new_findings(
@@ -112,7 +117,10 @@ class FleetDiff:
             "filesChanged": sum(len(t.changes) for t in self.teams),
             "newFindings": len(self.new_findings()),
             "newErrors": len(self.new_findings(Severity.ERROR)),
-            "teamsWithErrors": sum(1 for t in self.teams if t.error),
+            "teamsWithNewErrors": sum(1 for t in self.teams if t.new_error),
+            "teamsFailingBefore": sum(
+                1 for t in self.teams if t.error and not t.new_error
+            ),
         }
 
 
@@ -266,7 +274,7 @@ def diff_fleet(
     for result in run_parallel(work, list(teams), jobs=jobs):
         results.append(result)
         if progress is not None:
-            ok = result.error is None and not result.new_findings
+            ok = not result.new_error and not result.new_findings
             progress(FleetProgress(len(results), len(teams), result.team, ok))
     return FleetDiff(
         base.label, head.label, tuple(sorted(results, key=lambda r: r.team))

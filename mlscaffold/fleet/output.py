@@ -96,7 +96,8 @@ def diff_text(diff: FleetDiff, *, show_diffs: bool = True) -> str:
     out.append(
         f"\n{s['teamsAffected']} of {s['teams']} teams affected, {s['filesChanged']} "
         f"files changed, {s['newFindings']} new findings ({s['newErrors']} errors), "
-        f"{s['teamsWithErrors']} teams failed to render ({diff.base} -> {diff.head})\n"
+        f"{s['teamsWithNewErrors']} teams newly failed to render "
+        f"({diff.base} -> {diff.head})\n"
     )
     rows = _summary_rows(diff)
     if rows:
@@ -122,10 +123,10 @@ def diff_markdown(diff: FleetDiff, *, limit: int = MARKDOWN_LIMIT) -> str:
     head = [
         f"### mlscaffold fleet diff: `{diff.base}` -> `{diff.head}`\n\n",
         "| teams | affected | files changed | new findings | new errors "
-        "| render errors |\n",
+        "| new render errors |\n",
         "|---:|---:|---:|---:|---:|---:|\n",
         f"| {s['teams']} | {s['teamsAffected']} | {s['filesChanged']} | "
-        f"{s['newFindings']} | {s['newErrors']} | {s['teamsWithErrors']} |\n\n",
+        f"{s['newFindings']} | {s['newErrors']} | {s['teamsWithNewErrors']} |\n\n",
     ]
     rows = _summary_rows(diff)
     if rows:

@@ -200,3 +200,25 @@ def test_each_side_is_validated_with_its_own_platform_settings(
     assert all("argocd/application.yaml" in c for c in changes_by_team(diff).values())
     assert len(changes_by_team(diff)) == 3
     assert diff.new_findings() == []
+
+
+def test_a_team_broken_before_and_after_is_not_blamed_on_the_change(
+    tmp_path: Path, platform_repo: Path, teams_file: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("teams: {bad: {modelName: X}}\n")
+    args = ["fleet", "diff", str(teams_file), str(bad), "--base", "HEAD",
+            "--platform-repo", str(platform_repo), "--no-validate", "--no-progress",
+            "--output", "json"]  # fmt: skip
+    code, out, _ = run(args, capsys)
+    data = json.loads(out)
+    assert code == 0
+    assert data["summary"]["teamsAffected"] == 0
+    assert data["summary"]["teamsFailingBefore"] == 1
+    # A setting that breaks a team that rendered before is an error of the change.
+    edit(platform_repo / "schemas" / "platform.yaml", "allowedHosts: [github.com]",
+         "allowedHosts: [gitlab.com]")  # fmt: skip
+    code, out, _ = run(args, capsys)
+    assert code == 2
+    assert json.loads(out)["summary"]["teamsWithNewErrors"] == 3
