@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
-from typing import Any, Final, Literal
+from typing import Any, Final
 
 import jinja2
 from jinja2 import nodes
@@ -14,10 +13,17 @@ from jinja2.runtime import ChainableUndefined, Undefined
 from jinja2.sandbox import SandboxedEnvironment
 from jinja2.utils import pass_environment
 
-from mlscaffold.errors import Location, MlscaffoldError, RenderError, SkeletonError
+from mlscaffold.errors import Location, RenderError, SkeletonError
 from mlscaffold.render import filters_backstage as bs
 from mlscaffold.render import filters_nunjucks as nj
 from mlscaffold.render import jsprint as js
+from mlscaffold.render.source import (
+    Newline,
+    line_text,
+    newline_sequence_for,
+    render_error,
+    run_template,
+)
 
 __all__ = [
     "BackstageEnvironment",
@@ -27,13 +33,12 @@ __all__ = [
     "js_finalize",
     "lone_expression",
     "newline_sequence_for",
+    "render_error",
     "render_string",
+    "run_template",
 ]
 
-Newline = Literal["\n", "\r\n", "\r"]
 _CACHE_LIMIT: Final = 4096
-_NEWLINE = re.compile(r"\r\n|\r|\n")
-_NEWLINE_NAMES: Final = {"\r\n": "CRLF", "\n": "LF", "\r": "CR"}
 
 
 class BackstageUndefined(ChainableUndefined):
@@ -245,7 +250,7 @@ class BackstageEnvironment(SandboxedEnvironment):
                 raise SkeletonError(
                     f"template syntax error: {exc.message}",
                     source=Location(name, exc.lineno),
-                    line_text=_line(source, exc.lineno),
+                    line_text=line_text(source, exc.lineno),
                 ) from exc
             template = env.template_class.from_code(env, code, env.make_globals(None))
             if len(env._compiled) >= _CACHE_LIMIT:
@@ -280,95 +285,7 @@ def _filter(
     return run
 
 
-# ----------------------------------------------------------------- newlines
-
-
-def newline_sequence_for(source: str, name: str) -> Newline:
-    r"""The single line ending ``source`` uses (``\\n`` when it has none).
-
-    Backstage writes every line ending as it is; Jinja2 rewrites all of them to one
-    ``newline_sequence``. A file that mixes endings therefore cannot be reproduced.
-
-    Raises:
-        SkeletonError: The file mixes line endings; says which lines and what to do.
-    """
-    if "\r" not in source:
-        return "\n"
-    lines: dict[str, list[int]] = {}
-    for number, match in enumerate(_NEWLINE.finditer(source), start=1):
-        lines.setdefault(match.group(0), []).append(number)
-    if len(lines) == 1:
-        only = next(iter(lines))
-        return "\r\n" if only == "\r\n" else "\r" if only == "\r" else "\n"
-    detail = "; ".join(
-        f"{_NEWLINE_NAMES[ending]} on line{'s' if len(found) > 1 else ''} "
-        + ", ".join(str(n) for n in found[:5])
-        + (f" and {len(found) - 5} more" if len(found) > 5 else "")
-        for ending, found in sorted(lines.items(), key=lambda item: item[1][0])
-    )
-    raise SkeletonError(
-        f"mixed line endings ({detail}): Backstage keeps each ending as it is but "
-        "Jinja2 cannot; convert the file to one line ending, or list it in "
-        "copyWithoutTemplating",
-        source=Location(name, lines[min(lines, key=lambda e: len(lines[e]))][0]),
-    )
-
-
 # -------------------------------------------------------------- rendering
-
-
-def _line(source: str, lineno: int | None) -> str | None:
-    if not lineno:
-        return None
-    lines = _NEWLINE.split(source)
-    return lines[lineno - 1].strip() if 0 < lineno <= len(lines) else None
-
-
-def _template_line(exc: BaseException, filename: str) -> int | None:
-    """Line of the deepest traceback frame inside the template (jinja maps them)."""
-    line = None
-    tb = exc.__traceback__
-    while tb is not None:
-        if tb.tb_frame.f_code.co_filename == filename:
-            line = tb.tb_lineno
-        tb = tb.tb_next
-    return line
-
-
-def render_error(
-    exc: Exception, source: str, name: str, rendered: Location | None = None
-) -> RenderError:
-    """Turn a run-time failure inside a template into a located ``RenderError``."""
-    if isinstance(exc, MlscaffoldError):
-        message = exc.message
-    elif isinstance(exc, jinja2.exceptions.SecurityError):
-        message = f"unsafe operation blocked by the sandbox: {exc}"
-    elif isinstance(exc, jinja2.UndefinedError):
-        message = f"undefined value cannot be used here: {exc}"
-    else:
-        message = f"{type(exc).__name__}: {exc}"
-    line = _template_line(exc, name)
-    return RenderError(
-        message,
-        rendered=rendered,
-        source=Location(name, line, approximate=line is None),
-        line_text=_line(source, line),
-    )
-
-
-def run_template(
-    template: jinja2.Template,
-    context: Mapping[str, Any],
-    *,
-    source: str,
-    name: str,
-    rendered: Location | None = None,
-) -> str:
-    """Render a compiled template; run-time failures become ``RenderError``."""
-    try:
-        return template.render(context)
-    except Exception as exc:
-        raise render_error(exc, source, name, rendered) from exc
 
 
 def render_string(
