@@ -148,17 +148,17 @@ def one(count: int, jobs: int, diff: bool = False) -> dict[str, Any]:
 def phases(count: int) -> dict[str, float]:
     """Warm, one core, in this process: ms per team for each phase."""
     from mlscaffold.api import render_project
-    from mlscaffold.fleet.render import TeamRenderer
+    from mlscaffold.fleet.render import renderer_for
     from mlscaffold.fleet.revision import installed_sources
     from mlscaffold.validate import ValidateOptions, validate_tree
 
     crds = Path(os.environ.get("MLSCAFFOLD_CRDS") or REPO.parent / "shared" / "crds")
     options = ValidateOptions(crd_dirs=(crds,), kubeconform="off")
     teams = fleet(count)
-    renderer = TeamRenderer(installed_sources())
-    validate_tree(renderer.render(teams[0])[1], options=options)  # warm up
+    renderer = renderer_for(installed_sources())
+    validate_tree(renderer.render(teams[0]).tree, options=options)  # warm up
     start = time.perf_counter()
-    trees = [renderer.render(team)[1] for team in teams]
+    trees = [renderer.render(team).tree for team in teams]
     render_ms = (time.perf_counter() - start) / count * 1000
     start = time.perf_counter()
     for tree in trees:

@@ -1,20 +1,24 @@
-"""The library's front door: parameters in, a rendered (and optionally validated) project out."""
+"""The library's front door: parameters in, a rendered project out."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from mlscaffold._data import skeleton_dir
+from mlscaffold._data import schema_file, skeleton_dir
 from mlscaffold.params import Params, validate_params
 from mlscaffold.render.engine import BackstageEnvironment
-from mlscaffold.render.skeleton import render_skeleton
+from mlscaffold.render.skeleton import CompiledSkeleton
 from mlscaffold.render.tree import RenderedTree
 from mlscaffold.render.values import render_step_input
 from mlscaffold.settings import PlatformSettings, load_platform
 from mlscaffold.template.build import TEMPLATE_NAME, build_template, fetch_step
+
+__all__ = ["ProjectRenderer", "RenderedProject", "render_project", "step_values"]
 
 
 @dataclass(frozen=True)
@@ -33,19 +37,63 @@ class RenderedProject:
 
 
 def step_values(
-    template: Mapping[str, Any], parameters: Mapping[str, Any]
+    template: Mapping[str, Any],
+    parameters: Mapping[str, Any],
+    env: BackstageEnvironment | None = None,
 ) -> dict[str, Any]:
     """The ``values`` Backstage's workflow runner hands to the fetch:template step.
 
     Args:
         template: A Template entity (as built or read from template.yaml).
         parameters: The form's parameters.
+        env: Environment to evaluate with; reuse one to keep its expression cache.
     """
-    step = fetch_step(template)
+    raw = fetch_step(template)["input"].get("values", {})
     rendered = render_step_input(
-        step["input"].get("values", {}), {"parameters": dict(parameters)}, BackstageEnvironment()
+        raw, {"parameters": dict(parameters)}, env or BackstageEnvironment()
     )
     return dict(rendered) if isinstance(rendered, Mapping) else {}
+
+
+class ProjectRenderer:
+    """Renders many teams from one template and skeleton, compiling them once.
+
+    Args:
+        platform: Platform settings; the shipped ones by default.
+        template: A Template entity to take the fetch step from; built from
+            ``platform`` by default.
+        skeleton: The skeleton folder; the shipped one by default.
+
+    Raises:
+        SkeletonError: The skeleton does not load.
+    """
+
+    def __init__(
+        self,
+        *,
+        platform: PlatformSettings | None = None,
+        template: Mapping[str, Any] | None = None,
+        skeleton: Path | None = None,
+    ) -> None:
+        """Load settings, build the template and compile the skeleton."""
+        self.platform = platform or load_platform()
+        self.template = (
+            template if template is not None else build_template(self.platform)
+        )
+        self._env = BackstageEnvironment()
+        self._skeleton = CompiledSkeleton(skeleton or skeleton_dir(TEMPLATE_NAME))
+
+    def render(self, parameters: Mapping[str, Any]) -> RenderedProject:
+        """Validate parameters and render the skeleton exactly as Backstage would.
+
+        Raises:
+            ParamsError: Invalid parameters (nothing is rendered).
+            SkeletonError: A used skeleton file does not parse.
+            RenderError: A template expression failed.
+        """
+        params = validate_params(parameters, self.platform)
+        values = step_values(self.template, params.as_dict(), self._env)
+        return RenderedProject(params, values, self._skeleton.render(values))
 
 
 def render_project(
@@ -55,12 +103,16 @@ def render_project(
     template: Mapping[str, Any] | None = None,
     skeleton: Path | None = None,
 ) -> RenderedProject:
-    """Validate parameters and render the ml-project skeleton exactly as Backstage would.
+    """Validate parameters and render the ml-project skeleton as Backstage would.
+
+    With the shipped platform settings and template, the compiled skeleton is reused
+    until a skeleton or settings file changes on disk.
 
     Args:
         parameters: Team parameters; missing optional fields take their defaults.
         platform: Platform settings; the shipped ones by default.
-        template: A Template entity to take the fetch step from; a fresh build by default.
+        template: A Template entity to take the fetch step from; a fresh build
+            by default.
         skeleton: The skeleton folder; the shipped one by default.
 
     Raises:
@@ -68,9 +120,33 @@ def render_project(
         SkeletonError: The skeleton does not parse.
         RenderError: A template expression failed.
     """
-    platform = platform or load_platform()
-    params = validate_params(parameters, platform)
-    template = template if template is not None else build_template(platform)
-    values = step_values(template, params.as_dict())
-    tree = render_skeleton(skeleton or skeleton_dir(TEMPLATE_NAME), values)
-    return RenderedProject(params=params, values=values, tree=tree)
+    if platform is not None or template is not None:
+        renderer = ProjectRenderer(
+            platform=platform, template=template, skeleton=skeleton
+        )
+    else:
+        root = (skeleton or skeleton_dir(TEMPLATE_NAME)).resolve()
+        renderer = _shipped_renderer(
+            root, _fingerprint(root), _fingerprint(schema_file(""))
+        )
+    return renderer.render(parameters)
+
+
+@lru_cache(maxsize=8)
+def _shipped_renderer(
+    skeleton: Path, skeleton_state: tuple[Any, ...], schemas_state: tuple[Any, ...]
+) -> ProjectRenderer:
+    del skeleton_state, schemas_state  # only part of the cache key
+    return ProjectRenderer(skeleton=skeleton)
+
+
+def _fingerprint(root: Path) -> tuple[Any, ...]:
+    # Size and mtime of every entry: cheap to read, and it changes whenever a file
+    # is edited, added or removed, which is when the compiled skeleton goes stale.
+    state = []
+    for folder, dirs, files in os.walk(root):
+        dirs.sort()
+        for name in sorted(files):
+            stat = (Path(folder) / name).lstat()
+            state.append((folder, name, stat.st_size, stat.st_mtime_ns))
+    return tuple(state)

@@ -168,7 +168,7 @@ def _schema_problems(data: Mapping[str, Any]) -> list[str]:
     schema = parameter_schema()
     properties: dict[str, Any] = schema["properties"]
     problems = [
-        f"{key}: unknown parameter (allowed: {', '.join(properties)})"
+        f"{_field_name(key)}: unknown parameter (allowed: {', '.join(properties)})"
         for key in data
         if key not in properties
     ]
@@ -198,6 +198,13 @@ def _js_pattern(
 _JsPatternValidator = jsonschema.validators.extend(
     jsonschema.Draft7Validator, {"pattern": _js_pattern}
 )
+
+
+def _field_name(key: object) -> str:
+    # A name with spaces, colons or nothing in it would make `field: problem`
+    # unreadable, so such names are shown quoted.
+    text = str(key)
+    return text if re.fullmatch(r"[A-Za-z0-9_.-]+", text) else repr(text)
 
 
 def _describe(error: jsonschema.ValidationError, properties: Mapping[str, Any]) -> str:

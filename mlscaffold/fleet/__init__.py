@@ -12,9 +12,9 @@ from mlscaffold.fleet.diff import (
 from mlscaffold.fleet.render import (
     FleetProgress,
     TeamError,
-    TeamRenderer,
     TeamResult,
     render_fleet,
+    renderer_for,
 )
 from mlscaffold.fleet.revision import (
     PlatformSources,
@@ -41,7 +41,6 @@ __all__ = [
     "Team",
     "TeamDiff",
     "TeamError",
-    "TeamRenderer",
     "TeamResult",
     "UpdateResult",
     "base_revision",
@@ -51,6 +50,7 @@ __all__ = [
     "load_answers",
     "load_teams",
     "render_fleet",
+    "renderer_for",
     "revision_sources",
     "update_repo",
     "version_tag",

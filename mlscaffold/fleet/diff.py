@@ -7,13 +7,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from mlscaffold.api import ProjectRenderer
 from mlscaffold.errors import MlscaffoldError
 from mlscaffold.fleet.render import (
     FleetProgress,
     ProgressCallback,
     TeamError,
-    TeamRenderer,
     for_sources,
+    renderer_for,
     run_parallel,
 )
 from mlscaffold.fleet.revision import PlatformSources
@@ -212,17 +213,19 @@ class _DiffWork:
     validate: ValidateOptions | None
 
     def __call__(self) -> Callable[[Team], TeamDiff]:
-        base, head = TeamRenderer(self.base), TeamRenderer(self.head)
+        base, head = renderer_for(self.base), renderer_for(self.head)
         return lambda team: self._one(base, head, team)
 
-    def _one(self, base: TeamRenderer, head: TeamRenderer, team: Team) -> TeamDiff:
+    def _one(
+        self, base: ProjectRenderer, head: ProjectRenderer, team: Team
+    ) -> TeamDiff:
         base_error = None
         try:
-            _, old = base.render(team.parameters)
+            old = base.render(team.parameters).tree
         except MlscaffoldError as exc:
             old, base_error = RenderedTree({}), TeamError.of(exc)
         try:
-            _, new = head.render(team.parameters)
+            new = head.render(team.parameters).tree
             changes = diff_trees(old, new, prefix=f"{team.name}/")
             new_findings: list[Finding] = []
             # Identical trees give identical findings: only changed teams are validated.

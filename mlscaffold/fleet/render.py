@@ -10,27 +10,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from mlscaffold.api import ProjectRenderer
 from mlscaffold.errors import MlscaffoldError
 from mlscaffold.fleet.revision import PlatformSources
 from mlscaffold.fleet.teams import Team
-from mlscaffold.params import Params, validate_params
-from mlscaffold.render.engine import BackstageEnvironment
-from mlscaffold.render.skeleton import CompiledSkeleton
-from mlscaffold.render.tree import RenderedTree
-from mlscaffold.render.values import render_step_input
 from mlscaffold.report.model import Finding, Report, Severity
 from mlscaffold.settings import load_platform
-from mlscaffold.template.build import build_template, fetch_step
 from mlscaffold.validate import ValidateOptions, validate_tree
 
 __all__ = [
     "FleetProgress",
     "ProgressCallback",
     "TeamError",
-    "TeamRenderer",
     "TeamResult",
     "for_sources",
     "render_fleet",
+    "renderer_for",
     "resolve_jobs",
     "run_parallel",
 ]
@@ -102,46 +97,19 @@ class FleetProgress:
 ProgressCallback = Callable[[FleetProgress], None]
 
 
-class TeamRenderer:
-    """Renders teams from one set of sources; compiles the skeleton once.
-
-    Gives the same tree as ``mlscaffold.api.render_project`` with the same sources,
-    but reuses the compiled skeleton and the expression cache across teams.
-
-    Args:
-        sources: The skeleton and platform settings to render with.
+def renderer_for(sources: PlatformSources) -> ProjectRenderer:
+    """A renderer for ``sources``: their platform settings and skeleton, compiled once.
 
     Raises:
         ParamsError: The platform settings are invalid.
         SkeletonError: The skeleton does not load.
     """
-
-    def __init__(self, sources: PlatformSources) -> None:
-        """Load the settings and compile the skeleton."""
-        self.sources = sources
-        self.platform = load_platform(sources.platform_file)
-        self._values = fetch_step(build_template(self.platform))["input"].get(
-            "values", {}
-        )
-        self._env = BackstageEnvironment()
-        self._skeleton = CompiledSkeleton(sources.skeleton)
-
-    def render(self, parameters: Mapping[str, Any]) -> tuple[Params, RenderedTree]:
-        """Validate ``parameters`` and render the team's tree.
-
-        Raises:
-            ParamsError: Invalid parameters.
-            SkeletonError: A used skeleton file does not compile.
-            RenderError: A template expression failed.
-        """
-        params = validate_params(parameters, self.platform)
-        values = render_step_input(
-            self._values, {"parameters": params.as_dict()}, self._env
-        )
-        return params, self._skeleton.render(values if isinstance(values, dict) else {})
+    return ProjectRenderer(
+        platform=load_platform(sources.platform_file), skeleton=sources.skeleton
+    )
 
 
-def for_sources(options: ValidateOptions, renderer: TeamRenderer) -> ValidateOptions:
+def for_sources(options: ValidateOptions, renderer: ProjectRenderer) -> ValidateOptions:
     """``options`` with the platform settings ``renderer`` rendered with.
 
     Rules that read settings (Argo CD namespace, spot capacity) then judge each
@@ -211,14 +179,14 @@ class _RenderWork:
     fail_on: Severity
 
     def __call__(self) -> Callable[[Team], TeamResult]:
-        renderer = TeamRenderer(self.sources)
+        renderer = renderer_for(self.sources)
         return lambda team: self._one(renderer, team)
 
-    def _one(self, renderer: TeamRenderer, team: Team) -> TeamResult:
+    def _one(self, renderer: ProjectRenderer, team: Team) -> TeamResult:
         from mlscaffold.render.write import write_tree
 
         try:
-            _, tree = renderer.render(team.parameters)
+            tree = renderer.render(team.parameters).tree
             report = (
                 validate_tree(tree, options=for_sources(self.validate, renderer))
                 if self.validate

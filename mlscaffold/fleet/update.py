@@ -20,7 +20,7 @@ from typing import Literal
 
 from mlscaffold.errors import Location, ToolError
 from mlscaffold.fleet.diff import diff_trees
-from mlscaffold.fleet.render import TeamRenderer
+from mlscaffold.fleet.render import renderer_for
 from mlscaffold.fleet.revision import (
     PlatformSources,
     revision_sources,
@@ -140,7 +140,7 @@ def update_repo(
     with ExitStack() as stack:
         base_sources = stack.enter_context(_sources(platform_repo, rev))
         head_sources = stack.enter_context(_sources(platform_repo, to_rev))
-        base_renderer = TeamRenderer(base_sources)
+        base_renderer = renderer_for(base_sources)
         if answers.template_version and (
             base_renderer.platform.template_version != answers.template_version
         ):
@@ -150,9 +150,9 @@ def update_repo(
                 f"but {ANSWERS_FILE} records {answers.template_version}; give the "
                 "right base with --from REV"
             )
-        head_renderer = TeamRenderer(head_sources)
-        _, base = base_renderer.render(answers.parameters)
-        _, head = head_renderer.render(answers.parameters)
+        head_renderer = renderer_for(head_sources)
+        base = base_renderer.render(answers.parameters).tree
+        head = head_renderer.render(answers.parameters).tree
         outcomes = [
             outcome
             for change in diff_trees(base, head)

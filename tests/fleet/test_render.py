@@ -8,7 +8,7 @@ import pytest
 from fleet_helpers import TEAMS, team_parameters
 
 from mlscaffold.api import render_project
-from mlscaffold.fleet.render import FleetProgress, TeamRenderer, render_fleet
+from mlscaffold.fleet.render import FleetProgress, render_fleet, renderer_for
 from mlscaffold.fleet.revision import installed_sources
 from mlscaffold.fleet.teams import Team, load_teams
 from mlscaffold.validate import ValidateOptions
@@ -20,17 +20,17 @@ def options(crds: Path) -> ValidateOptions:
 
 @pytest.mark.parametrize("name", sorted(TEAMS))
 def test_team_renderer_matches_render_project(name: str) -> None:
-    renderer = TeamRenderer(installed_sources())
-    _, tree = renderer.render(team_parameters(name))
+    renderer = renderer_for(installed_sources())
+    tree = renderer.render(team_parameters(name)).tree
     expected = render_project(team_parameters(name)).tree
     assert dict(tree.entries) == dict(expected.entries)
 
 
 def test_renderer_is_reusable_across_teams() -> None:
-    renderer = TeamRenderer(installed_sources())
-    first = renderer.render(team_parameters("recs"))[1]
+    renderer = renderer_for(installed_sources())
+    first = renderer.render(team_parameters("recs")).tree
     renderer.render(team_parameters("fraud"))
-    assert renderer.render(team_parameters("recs"))[1] == first
+    assert renderer.render(team_parameters("recs")).tree == first
 
 
 def test_fleet_render_writes_valid_teams_and_keeps_going_after_a_bad_one(

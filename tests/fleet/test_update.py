@@ -9,7 +9,7 @@ import yaml
 from fleet_helpers import commit, edit, git, team_parameters
 
 from mlscaffold.cli import main
-from mlscaffold.fleet.render import TeamRenderer
+from mlscaffold.fleet.render import renderer_for
 from mlscaffold.fleet.revision import worktree_sources
 from mlscaffold.fleet.update import update_repo
 from mlscaffold.render.write import write_tree
@@ -29,8 +29,10 @@ def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
 @pytest.fixture
 def team_repo(platform_repo: Path, tmp_path: Path) -> Path:
     """The team 'recs' as Backstage created it from template 1.0.0, in Git."""
-    _, tree = TeamRenderer(worktree_sources(platform_repo)).render(
-        team_parameters("recs")
+    tree = (
+        renderer_for(worktree_sources(platform_repo))
+        .render(team_parameters("recs"))
+        .tree
     )
     repo = tmp_path / "recs-ml"
     write_tree(tree, repo)

@@ -9,19 +9,13 @@ valid one and break exactly one rule of one field.
 from __future__ import annotations
 
 import re
-from functools import cache
 from typing import Any
 
 from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
 
-from mlscaffold._data import skeleton_dir
-from mlscaffold.api import step_values
-from mlscaffold.params import HOURS_PER_MONTH, parameter_schema, validate_params
-from mlscaffold.render.skeleton import CompiledSkeleton
-from mlscaffold.render.tree import RenderedTree
+from mlscaffold.params import HOURS_PER_MONTH, parameter_schema
 from mlscaffold.settings import PlatformSettings, load_platform
-from mlscaffold.template.build import build_template
 
 SCHEMA = parameter_schema()
 PROPERTIES: dict[str, Any] = SCHEMA["properties"]
@@ -230,18 +224,3 @@ def invalid_params(draw: st.DrawFn, field: str) -> tuple[dict[str, Any], set[str
 
 
 _DROP = object()
-
-
-@cache
-def _compiled() -> tuple[dict[str, Any], CompiledSkeleton]:
-    return build_template(PLATFORM), CompiledSkeleton(skeleton_dir())
-
-
-def render_fast(params: dict[str, Any]) -> RenderedTree:
-    """render_project's steps with the skeleton compiled once (hundreds of renders).
-
-    test_render_fast_is_render_project proves the two agree.
-    """
-    template, compiled = _compiled()
-    checked = validate_params(params, PLATFORM)
-    return compiled.render(step_values(template, checked.as_dict()))
