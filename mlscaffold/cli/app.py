@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
+from typing import Any
 
 import click
 
@@ -45,8 +45,33 @@ def exit_code_for(error: MlscaffoldError) -> int:
     return EXIT_RENDER
 
 
+class _Funnel(click.Group):
+    """The command group; its ``invoke`` is the one funnel from errors to exit codes.
+
+    Commands return their exit code. Putting the funnel here, rather than around
+    ``main``, gives ``CliRunner().invoke(cli, ...)`` the same behaviour as the
+    console script.
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the subcommand; report mlscaffold errors and exit with their code."""
+        try:
+            code = super().invoke(ctx)
+        except ParamsError as exc:
+            click.echo("Invalid parameters:", err=True)
+            for problem in exc.problems:
+                click.echo(f"  {problem}", err=True)
+            click.echo("Nothing was written.", err=True)
+            ctx.exit(EXIT_USAGE)
+        except MlscaffoldError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(exit_code_for(exc))
+        ctx.exit(code if isinstance(code, int) else EXIT_OK)
+
+
 @click.group(
-    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
+    cls=_Funnel,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 @click.version_option(__version__, prog_name="mlscaffold")
 def cli() -> None:
@@ -63,28 +88,5 @@ def cli() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Run the CLI and turn mlscaffold errors into one message and an exit code."""
-    # Registering here keeps `import mlscaffold.cli.app` cheap for tests that only
-    # need the group, and avoids an import cycle between the command modules and app.
-    from mlscaffold.cli import check, fleet, project  # noqa: F401
-
-    try:
-        code = cli.main(args=list(argv) if argv is not None else None, standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
-        sys.exit(EXIT_USAGE)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(EXIT_USAGE)
-    except ParamsError as exc:
-        click.echo("Invalid parameters:", err=True)
-        for problem in exc.problems:
-            click.echo(f"  {problem}", err=True)
-        click.echo("Nothing was written.", err=True)
-        sys.exit(EXIT_USAGE)
-    except MlscaffoldError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(exit_code_for(exc))
-    sys.exit(code if isinstance(code, int) else EXIT_OK)
+    """Run the CLI (the console script's entry point); exits with the command's code."""
+    cli.main(args=list(argv) if argv is not None else None, prog_name="mlscaffold")

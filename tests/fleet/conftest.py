@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from fleet_helpers import TEAMS, commit, git, team_parameters
+from tests.fleet.fleet_helpers import TEAMS, commit, git, team_parameters
 
 from mlscaffold._data import data_dir
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from fleet_helpers import commit, edit, git
+from tests.fleet.fleet_helpers import commit, edit, git
 
 from mlscaffold.cli import main
 from mlscaffold.fleet.diff import changes_by_team, diff_fleet, diff_trees

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fleet_helpers import TEAMS, team_parameters
+from tests.fleet.fleet_helpers import TEAMS, team_parameters
 
 from mlscaffold.api import render_project
 from mlscaffold.fleet.render import FleetProgress, render_fleet, renderer_for

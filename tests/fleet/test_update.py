@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from fleet_helpers import commit, edit, git, team_parameters
+from tests.fleet.fleet_helpers import commit, edit, git, team_parameters
 
 from mlscaffold.cli import main
 from mlscaffold.fleet.render import renderer_for

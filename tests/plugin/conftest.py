@@ -13,12 +13,6 @@ import pytest
 from mlscaffold._data import skeleton_dir
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    # pytester is a builtin plugin that is off by default; only these tests need it.
-    if not config.pluginmanager.has_plugin("pytester"):
-        config.pluginmanager.import_plugin("pytester")
-
-
 def plugin_args() -> list[str]:
     """``-p mlscaffold.pytest_plugin`` unless the installed entry point loads it."""
     installed = any(
