@@ -83,7 +83,7 @@ def _fleet_options(func: F) -> F:
 
 @cli.group()
 def fleet() -> None:
-    r"""Render, validate and diff every team of the paved road at once.
+    """Render, validate and diff every team of the paved road at once.
 
     \b
     TEAMS are teams.yaml files (`teams:` list or mapping, optional `defaults:`),
@@ -167,7 +167,7 @@ def fleet_render(
     output_format: str, no_validate: bool, jobs: int, progress: bool | None,
     platform_repo: Path | None, fail_on: str, **validation: Any,
 ) -> int:  # fmt: skip
-    r"""Render and validate every team; write the valid ones with -o DIR.
+    """Render and validate every team; write the valid ones with -o DIR.
 
     Exit 0 when every team renders clean, 1 when a team has findings at or
     above --fail-on, 2/3/4 when a team's parameters, render or tools fail.
@@ -233,7 +233,7 @@ def fleet_diff(
     markdown_file: Path | None, stat: bool, no_validate: bool, jobs: int,
     progress: bool | None, platform_repo: Path | None, fail_on: str, **validation: Any,
 ) -> int:  # fmt: skip
-    r"""Show what a template change does to every team, per team and file.
+    """Show what a template change does to every team, per team and file.
 
     Renders the fleet with the template at --base and at --head (default: the
     work tree), prints unified diffs and a summary (teams affected, files
@@ -306,7 +306,7 @@ def update(
     repo_dir: Path, to_rev: str | None, from_rev: str | None, platform_repo: Path,
     check: bool,
 ) -> int:  # fmt: skip
-    r"""Update a team repository to a newer template with a three-way merge.
+    """Update a team repository to a newer template with a three-way merge.
 
     The old render (re-created from the recorded template version) is the base,
     the repository is the team's side, the new render is upstream. Clean merges
