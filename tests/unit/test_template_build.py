@@ -26,7 +26,10 @@ def test_fetch_step_passes_every_parameter_as_a_lone_expression() -> None:
         # A lone expression keeps its JSON type through Backstage's workflow runner.
         assert values[name] == f"${{{{ parameters.{name} }}}}"
     assert values["platform"] == dict(load_platform().raw)
-    assert values["template"] == {"name": "ml-project", "version": load_platform().template_version}
+    assert values["template"] == {
+        "name": "ml-project",
+        "version": load_platform().template_version,
+    }
 
 
 def test_steps_and_skeleton_url() -> None:
@@ -43,7 +46,9 @@ def test_steps_and_skeleton_url() -> None:
 
 def test_repo_url_picker_gets_the_platform_hosts() -> None:
     pages = build_template()["spec"]["parameters"]
-    picker = next(p["properties"]["repoUrl"] for p in pages if "repoUrl" in p["properties"])
+    picker = next(
+        p["properties"]["repoUrl"] for p in pages if "repoUrl" in p["properties"]
+    )
     assert picker["ui:options"]["allowedHosts"] == list(load_platform().allowed_hosts)
 
 
@@ -56,7 +61,8 @@ def test_template_yaml_round_trips_and_is_deterministic() -> None:
 def test_build_copies_the_skeleton_beside_the_template() -> None:
     files = build_files()
     sources = {
-        "skeleton/" + p.relative_to(skeleton_dir()).as_posix() for p in skeleton_dir().rglob("*")
+        "skeleton/" + p.relative_to(skeleton_dir()).as_posix()
+        for p in skeleton_dir().rglob("*")
     }
     assert set(files) == {"template.yaml", "skeleton"} | sources
 
@@ -70,6 +76,13 @@ def test_check_reports_drift_and_passes_after_a_build(tmp_path: Path) -> None:
     (out / "template.yaml").write_text("# edited\n", encoding="utf-8")
     (out / "skeleton" / "stray.txt").write_text("x", encoding="utf-8")
     problems = check_files(out)
-    assert any(p.startswith("template.yaml: differs from a fresh build") for p in problems)
+    assert any(
+        p.startswith("template.yaml: differs from a fresh build") for p in problems
+    )
     assert "-# edited" in next(p for p in problems if p.startswith("template.yaml"))
     assert "skeleton/stray.txt: not produced by the build (delete it)" in problems
+
+
+def test_committed_template_is_up_to_date() -> None:
+    committed = Path(__file__).resolve().parents[2] / "backstage" / "ml-project"
+    assert check_files(committed) == [], "run `mlscaffold template build` and commit"
