@@ -1,4 +1,4 @@
-"""mlscaffold: the Backstage ml-project paved road, rendered, validated and snapshot-tested."""
+"""Render, validate and snapshot-test the Backstage ml-project paved road."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ _PACKAGE_DIR = Path(__file__).resolve().parent
 
 @cache
 def data_dir(name: str) -> Path:
-    """Folder ``name`` (``skeletons`` or ``schemas``) as installed or as in the work tree.
+    """Folder ``name`` (``skeletons`` or ``schemas``), as installed or in the work tree.
 
     A wheel carries them under ``mlscaffold/_data`` (see pyproject.toml); an editable
     install or a plain checkout reads the top-level folders they are edited in.
@@ -27,7 +27,9 @@ def data_dir(name: str) -> Path:
     for candidate in (_PACKAGE_DIR / "_data" / name, _PACKAGE_DIR.parent / name):
         if candidate.is_dir():
             return candidate
-    raise FileNotFoundError(f"mlscaffold data folder {name!r} is missing from the install")
+    raise FileNotFoundError(
+        f"mlscaffold data folder {name!r} is missing from the install"
+    )
 
 
 def skeleton_dir(name: str = "ml-project") -> Path:

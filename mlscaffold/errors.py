@@ -1,4 +1,4 @@
-"""The whole mlscaffold exception and warning hierarchy, and the Location they point at."""
+"""The whole mlscaffold exception and warning hierarchy, and the Location they cite."""
 
 from __future__ import annotations
 
@@ -56,6 +56,7 @@ class MlscaffoldError(Exception):
         source: Location | None = None,
         line_text: str | None = None,
     ) -> None:
+        """Store the message and locations; ``str()`` renders them."""
         self.message = message
         self.rendered = rendered
         self.source = source
@@ -76,15 +77,22 @@ class MlscaffoldError(Exception):
 
 
 class ParamsError(MlscaffoldError, ValueError):
-    """Team parameters are invalid; ``problems`` holds one ``field: message`` line each."""
+    """Team parameters are invalid.
+
+    ``problems`` holds one ``field: message`` line per problem.
+    """
 
     def __init__(self, problems: list[str]) -> None:
+        """Keep the problems; the message is one problem per line."""
         self.problems = list(problems)
         super().__init__("\n".join(self.problems))
 
 
 class SkeletonError(MlscaffoldError):
-    """The skeleton cannot be loaded: syntax error, forbidden construct, path outside root."""
+    """The skeleton cannot be loaded.
+
+    A syntax error, a forbidden construct or a path outside the root.
+    """
 
 
 class RenderError(MlscaffoldError):
@@ -100,18 +108,20 @@ class SchemaStoreError(MlscaffoldError):
 
 
 class ToolError(MlscaffoldError):
-    """An external tool (kubeconform, git, node) is missing, crashed or spoke nonsense."""
+    """An external tool (kubeconform, git, node) is missing, crashed or misbehaved."""
 
 
 class ValidationFailed(MlscaffoldError):
     """Raised by fail-fast helpers when a report has findings at or above a threshold.
 
     Args:
-        report: The report that failed; typed loosely to keep this module free of imports.
+        report: The report that failed; typed loosely to keep this module free of
+            imports.
         message: Summary line.
     """
 
     def __init__(self, report: object, message: str) -> None:
+        """Keep the report that failed beside the summary line."""
         self.report = report
         super().__init__(message)
 

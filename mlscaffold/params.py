@@ -1,4 +1,4 @@
-"""Team parameters: the form's JSON Schema, validation, and the typed view the library uses."""
+"""Team parameters: the form's JSON Schema, validation, and the library's typed view."""
 
 from __future__ import annotations
 
@@ -18,9 +18,19 @@ from mlscaffold.errors import ParamsError
 from mlscaffold.settings import PlatformSettings, load_platform
 
 Size = Literal["xs", "s", "m", "l"]
-Accelerator = Literal["none", "nvidia.com/gpu", "nvidia.com/mig-1g.10gb", "nvidia.com/mig-3g.40gb"]
+Accelerator = Literal[
+    "none", "nvidia.com/gpu", "nvidia.com/mig-1g.10gb", "nvidia.com/mig-3g.40gb"
+]
 ModelFormat = Literal[
-    "sklearn", "xgboost", "lightgbm", "tensorflow", "pytorch", "onnx", "triton", "huggingface", "mlflow"
+    "sklearn",
+    "xgboost",
+    "lightgbm",
+    "tensorflow",
+    "pytorch",
+    "onnx",
+    "triton",
+    "huggingface",
+    "mlflow",
 ]
 Maturity = Literal["L2", "L3"]
 ServingMode = Literal["scale-to-zero", "always-on"]
@@ -34,17 +44,17 @@ class Params:
 
     team: str
     owner: str
-    repoUrl: str  # noqa: N815 - the Backstage form's field name
-    modelName: str  # noqa: N815
+    repoUrl: str
+    modelName: str
     description: str = ""
-    costCenter: str = ""  # noqa: N815
+    costCenter: str = ""
     size: Size = "s"
     accelerator: Accelerator = "nvidia.com/gpu"
-    gpuHoursPerMonth: int = 100  # noqa: N815
-    modelFormat: ModelFormat = "sklearn"  # noqa: N815
+    gpuHoursPerMonth: int = 100
+    modelFormat: ModelFormat = "sklearn"
     maturity: Maturity = "L2"
-    retrainSchedule: str = "0 3 * * 1"  # noqa: N815
-    servingMode: ServingMode = "scale-to-zero"  # noqa: N815
+    retrainSchedule: str = "0 3 * * 1"
+    servingMode: ServingMode = "scale-to-zero"
 
     @property
     def namespace(self) -> str:
@@ -58,13 +68,15 @@ class Params:
 
 @cache
 def parameter_pages() -> tuple[dict[str, Any], ...]:
-    """The form pages of ``schemas/ml-project.parameters.yaml``, each a JSON Schema object."""
-    doc = yaml.safe_load(schema_file("ml-project.parameters.yaml").read_text(encoding="utf-8"))
+    """The form pages of ``schemas/ml-project.parameters.yaml``, each a JSON Schema."""
+    doc = yaml.safe_load(
+        schema_file("ml-project.parameters.yaml").read_text(encoding="utf-8")
+    )
     return tuple({"type": "object", **page} for page in doc["pages"])
 
 
 def parameter_schema() -> dict[str, Any]:
-    """All pages merged into one object schema (for docs, tooling and property tests)."""
+    """All pages merged into one object schema (for docs, tooling, property tests)."""
     properties: dict[str, Any] = {}
     required: list[str] = []
     for page in parameter_pages():
@@ -97,7 +109,9 @@ def parse_assignments(assignments: Iterable[str]) -> dict[str, Any]:
         if not sep or not key:
             problems.append(f"{item}: expected KEY=VALUE (for example team=recs)")
             continue
-        if properties.get(key, {}).get("type") == "integer" and re.fullmatch(r"-?\d+", value):
+        if properties.get(key, {}).get("type") == "integer" and re.fullmatch(
+            r"-?\d+", value
+        ):
             result[key] = int(value)
         else:
             result[key] = value
@@ -174,8 +188,8 @@ def _schema_problems(data: Mapping[str, Any]) -> list[str]:
     ]
     for page in parameter_pages():
         validator = _JsPatternValidator(page)
-        for error in sorted(validator.iter_errors(data), key=lambda e: list(e.path)):
-            problems.append(_describe(error, properties))
+        errors = sorted(validator.iter_errors(data), key=lambda e: list(e.path))
+        problems.extend(_describe(error, properties) for error in errors)
     return problems
 
 
@@ -191,11 +205,14 @@ def _js_pattern(
     validator: jsonschema.protocols.Validator, pattern: str, instance: Any, schema: Any
 ) -> Iterator[jsonschema.ValidationError]:
     del schema  # unused; part of the keyword signature
-    if validator.is_type(instance, "string") and not _js_regex(pattern).search(instance):
+    if validator.is_type(instance, "string") and not _js_regex(pattern).search(
+        instance
+    ):
         yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
-_JsPatternValidator = jsonschema.validators.extend(
+# The stubs leave extend() unannotated; the result is a Draft7Validator subclass.
+_JsPatternValidator: type[jsonschema.Draft7Validator] = jsonschema.validators.extend(  # type: ignore[no-untyped-call]
     jsonschema.Draft7Validator, {"pattern": _js_pattern}
 )
 
@@ -217,16 +234,25 @@ def _describe(error: jsonschema.ValidationError, properties: Mapping[str, Any]) 
     value = error.instance
     kind = error.validator
     if kind == "enum":
-        return f"{field}: {value!r} is not allowed (allowed: {', '.join(map(str, spec['enum']))})"
+        allowed = ", ".join(map(str, spec["enum"]))
+        return f"{field}: {value!r} is not allowed (allowed: {allowed})"
     if kind == "type":
-        return f"{field}: {value!r} is not {_a(str(error.validator_value))} ({_allowed(spec)})"
+        expected = _a(str(error.validator_value))
+        return f"{field}: {value!r} is not {expected} ({_allowed(spec)})"
     if kind == "maxLength":
-        return f"{field}: is {len(value)} characters long, at most {error.validator_value} allowed"
+        return (
+            # maxLength only fails for strings.
+            f"{field}: is {len(cast('str', value))} characters long, "
+            f"at most {error.validator_value} allowed"
+        )
     if kind == "minLength":
         return f"{field}: must not be empty ({_allowed(spec)})"
     if kind in ("minimum", "maximum"):
         bound = "at least" if kind == "minimum" else "at most"
-        return f"{field}: {value!r} is out of range (allowed: {bound} {error.validator_value})"
+        return (
+            f"{field}: {value!r} is out of range "
+            f"(allowed: {bound} {error.validator_value})"
+        )
     if kind == "pattern":
         return f"{field}: {value!r} has the wrong form ({_allowed(spec)})"
     return f"{field}: {error.message}"
@@ -241,7 +267,9 @@ def _a(type_name: str) -> str:
     return f"an {type_name}" if type_name[0] in "aeiou" else f"a {type_name}"
 
 
-def _cross_field_problems(data: Mapping[str, Any], platform: PlatformSettings) -> list[str]:
+def _cross_field_problems(
+    data: Mapping[str, Any], platform: PlatformSettings
+) -> list[str]:
     problems: list[str] = []
     size = platform.sizes[data["size"]]
     accelerator = data["accelerator"]
@@ -249,21 +277,24 @@ def _cross_field_problems(data: Mapping[str, Any], platform: PlatformSettings) -
     cpu_sizes = [name for name, s in platform.sizes.items() if s.gpus == 0]
     if size.gpus == 0 and accelerator != "none":
         problems.append(
-            f"accelerator: size {size.name!r} has no GPU quota, so accelerator must be 'none' "
+            f"accelerator: size {size.name!r} has no GPU quota, "
+            "so accelerator must be 'none' "
             f"(or choose a GPU size: {', '.join(gpu_sizes)})"
         )
     if size.gpus > 0 and accelerator == "none":
         gpu_choices = [a for a in get_args(Accelerator) if a != "none"]
         problems.append(
-            f"accelerator: size {size.name!r} includes {size.gpus} GPU(s) but accelerator is "
-            f"'none' (allowed: {', '.join(gpu_choices)}; or a CPU-only size: {', '.join(cpu_sizes)})"
+            f"accelerator: size {size.name!r} includes {size.gpus} GPU(s) "
+            f"but accelerator is 'none' (allowed: {', '.join(gpu_choices)}; "
+            f"or a CPU-only size: {', '.join(cpu_sizes)})"
         )
     budget = size.gpus * HOURS_PER_MONTH
     if data["gpuHoursPerMonth"] > budget:
         problems.append(
-            f"gpuHoursPerMonth: {data['gpuHoursPerMonth']} exceeds what size {size.name!r} can "
-            f"use in a month ({size.gpus} GPU x {HOURS_PER_MONTH} h = {budget}; allowed: 0 to "
-            f"{budget}, or a larger size)"
+            f"gpuHoursPerMonth: {data['gpuHoursPerMonth']} exceeds what size "
+            f"{size.name!r} can use in a month "
+            f"({size.gpus} GPU x {HOURS_PER_MONTH} h = {budget}; "
+            f"allowed: 0 to {budget}, or a larger size)"
         )
     problems += _repo_url_problems(data["repoUrl"], platform.allowed_hosts)
     return problems
@@ -272,8 +303,14 @@ def _cross_field_problems(data: Mapping[str, Any], platform: PlatformSettings) -
 def _repo_url_problems(repo_url: str, allowed_hosts: Sequence[str]) -> list[str]:
     host, _, query = repo_url.partition("?")
     if host not in allowed_hosts:
-        return [f"repoUrl: host {host!r} is not allowed (allowed: {', '.join(allowed_hosts)})"]
+        return [
+            f"repoUrl: host {host!r} is not allowed "
+            f"(allowed: {', '.join(allowed_hosts)})"
+        ]
     fields = parse_qs(query)
     if len(fields.get("owner", [])) != 1 or len(fields.get("repo", [])) != 1:
-        return ["repoUrl: must name exactly one owner and one repo (host?owner=ORG&repo=NAME)"]
+        return [
+            "repoUrl: must name exactly one owner and one repo "
+            "(host?owner=ORG&repo=NAME)"
+        ]
     return []

@@ -69,7 +69,9 @@ def load_platform(path: Path | None = None) -> PlatformSettings:
     raw = yaml.safe_load(source.read_text(encoding="utf-8"))
     if not isinstance(raw, dict):
         raise ParamsError([f"{source.name}: must be a mapping of settings"])
-    problems = [f"{source.name}: {key}: is required" for key in _REQUIRED if key not in raw]
+    problems = [
+        f"{source.name}: {key}: is required" for key in _REQUIRED if key not in raw
+    ]
     problems += _template_syntax_problems(raw, source.name)
     if problems:
         raise ParamsError(problems)
@@ -98,9 +100,17 @@ def _template_syntax_problems(value: Any, where: str) -> list[str]:
     # Backstage renders every string of a step's input, literal settings included,
     # so template syntax in a setting would be evaluated rather than copied.
     if isinstance(value, dict):
-        return [p for k, v in value.items() for p in _template_syntax_problems(v, f"{where}: {k}")]
+        return [
+            p
+            for k, v in value.items()
+            for p in _template_syntax_problems(v, f"{where}: {k}")
+        ]
     if isinstance(value, list):
-        return [p for i, v in enumerate(value) for p in _template_syntax_problems(v, f"{where}[{i}]")]
+        return [
+            p
+            for i, v in enumerate(value)
+            for p in _template_syntax_problems(v, f"{where}[{i}]")
+        ]
     if isinstance(value, str) and any(tok in value for tok in ("${{", "{%", "{#")):
         return [f"{where}: must not contain template syntax ('${{{{', '{{%', '{{#')"]
     return []

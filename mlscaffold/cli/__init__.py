@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from mlscaffold.cli.app import cli, main
-
 # Importing the command modules registers their commands on `cli`.
-from mlscaffold.cli import check, fleet, project  # noqa: E402, F401, I001
+from mlscaffold.cli import check, fleet, project  # noqa: F401
+from mlscaffold.cli.app import cli, main
 
 __all__ = ["cli", "main"]

@@ -46,9 +46,15 @@ def validate(paths: tuple[Path, ...], **validation: Any) -> int:
     help="template.yaml whose steps and parameters are checked against the skeleton "
     "(default: a fresh build).",
 )
-@click.option("--output", "output_format", type=click.Choice(OUTPUT_FORMATS), default="text")
-@click.option("--fail-on", type=click.Choice(["error", "warning"]), default="warning",
-              show_default=True)
+@click.option(
+    "--output", "output_format", type=click.Choice(OUTPUT_FORMATS), default="text"
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning"]),
+    default="warning",
+    show_default=True,
+)
 def lint(
     skeleton: Path | None, template_file: Path | None, output_format: str, fail_on: str
 ) -> int:
@@ -85,9 +91,12 @@ def schemas() -> None:
 @click.option(
     "--catalog",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="CRD catalog (URL + sha256 per file); default: the shipped schemas/crd-sources.yaml.",
+    help="CRD catalog (URL + sha256 per file); "
+    "default: the shipped schemas/crd-sources.yaml.",
 )
-@click.option("--timeout", default=60.0, show_default=True, help="Seconds per download.")
+@click.option(
+    "--timeout", default=60.0, show_default=True, help="Seconds per download."
+)
 def schemas_pull(catalog: Path | None, timeout: float) -> int:
     """Download the pinned upstream CRDs, verify their sha256 and cache them.
 

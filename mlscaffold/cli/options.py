@@ -38,7 +38,8 @@ def validation_options(func: F) -> F:
             type=click.Choice(["auto", "off", "require"]),
             default="auto",
             show_default=True,
-            help="Also run kubeconform: when on PATH (auto), never, or fail without it.",
+            help="Also run kubeconform: when on PATH (auto), never, "
+            "or fail without it.",
         ),
         click.option(
             "--output",

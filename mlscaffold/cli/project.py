@@ -12,11 +12,15 @@ from mlscaffold.cli.app import EXIT_FINDINGS, EXIT_OK, cli
 from mlscaffold.cli.options import validation_options
 from mlscaffold.cli.reporting import emit_report, fails, validate_options
 
-_SET_HELP = "Set one team parameter, e.g. --set team=recs (repeatable; wins over --values)."
+_SET_HELP = (
+    "Set one team parameter, e.g. --set team=recs (repeatable; wins over --values)."
+)
 
 
 @cli.command()
-@click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE", help=_SET_HELP)
+@click.option(
+    "--set", "assignments", multiple=True, metavar="KEY=VALUE", help=_SET_HELP
+)
 @click.option(
     "--values",
     "values_file",
@@ -30,7 +34,9 @@ _SET_HELP = "Set one team parameter, e.g. --set team=recs (repeatable; wins over
     help="Folder to write the project into (created atomically).",
 )
 @click.option("--force", is_flag=True, help="Replace a non-empty output folder.")
-@click.option("--dry-run", is_flag=True, help="Print the rendered files instead of writing.")
+@click.option(
+    "--dry-run", is_flag=True, help="Print the rendered files instead of writing."
+)
 @click.option(
     "--skeleton",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
@@ -46,7 +52,7 @@ _SET_HELP = "Set one team parameter, e.g. --set team=recs (repeatable; wins over
     "--no-validate", is_flag=True, help="Write even when validation finds errors."
 )
 @validation_options
-def render(  # noqa: PLR0913 - one parameter per documented option
+def render(
     assignments: tuple[str, ...],
     values_file: Path | None,
     out: Path | None,
@@ -86,13 +92,21 @@ def render(  # noqa: PLR0913 - one parameter per documented option
     )
 
     if not no_validate:
+        from mlscaffold._data import skeleton_dir
         from mlscaffold.validate import validate_tree
 
-        report = validate_tree(project.tree, options=validate_options(**validation))
+        report = validate_tree(
+            project.tree,
+            options=validate_options(**validation),
+            skeleton=skeleton or skeleton_dir(),
+        )
         if fails(report, validation["fail_on"]):
             emit_report(report, validation["output_format"], err=True)
-            click.echo("The rendered project is invalid; nothing was written "
-                       "(use --no-validate to write it anyway).", err=True)
+            click.echo(
+                "The rendered project is invalid; nothing was written "
+                "(use --no-validate to write it anyway).",
+                err=True,
+            )
             return EXIT_FINDINGS
     if dry_run:
         _print_tree(project.tree)
@@ -120,15 +134,23 @@ def _print_summary(project: Any, out: Path) -> None:
     files = [path for path, _ in project.tree.files()]
     size = project.values["platform"]["sizes"][p.size]
     gpus = f", {size['gpus']} x {p.accelerator}" if p.accelerator != "none" else ""
-    serving = "scale-to-zero (minReplicas 0)" if p.servingMode == "scale-to-zero" else "always-on"
+    serving = (
+        "scale-to-zero (minReplicas 0)"
+        if p.servingMode == "scale-to-zero"
+        else "always-on"
+    )
     pipeline = "train -> eval -> register -> promote"
     if p.maturity == "L3":
         pipeline += f", retrained on '{p.retrainSchedule}'"
     click.echo(f"Rendered {len(files)} files for team {p.team} into {out}")
     click.echo(f"  namespace  {p.namespace} (Pod Security restricted)")
-    click.echo(f"  quota      size {p.size}: {size['cpu']} CPU, {size['memory']} memory{gpus}")
-    click.echo(f"  queue      {p.team}-queue -> ClusterQueue "
-               f"{project.values['platform']['kueue']['clusterQueue']}")
+    click.echo(
+        f"  quota      size {p.size}: {size['cpu']} CPU, {size['memory']} memory{gpus}"
+    )
+    click.echo(
+        f"  queue      {p.team}-queue -> ClusterQueue "
+        f"{project.values['platform']['kueue']['clusterQueue']}"
+    )
     click.echo(f"  pipeline   {p.team}-pipeline: {pipeline}")
     click.echo(f"  serving    {p.modelName} ({p.modelFormat}), {serving}")
 
@@ -162,7 +184,9 @@ def template() -> None:
     show_default=True,
     help="Folder Backstage registers: template.yaml and skeleton/.",
 )
-@click.option("--check", is_flag=True, help="Exit 1 when the committed files differ from a build.")
+@click.option(
+    "--check", is_flag=True, help="Exit 1 when the committed files differ from a build."
+)
 def template_build(out: Path, check: bool) -> int:
     """Write template.yaml and the skeleton copy it fetches by a relative URL."""
     from mlscaffold.render.write import write_tree
@@ -173,7 +197,9 @@ def template_build(out: Path, check: bool) -> int:
         for problem in problems:
             click.echo(problem, err=True)
         if problems:
-            click.echo(f"{out} is out of date: run `mlscaffold template build`.", err=True)
+            click.echo(
+                f"{out} is out of date: run `mlscaffold template build`.", err=True
+            )
             return EXIT_FINDINGS
         click.echo(f"{out} is up to date.")
         return EXIT_OK

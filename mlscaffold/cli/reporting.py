@@ -22,7 +22,10 @@ def validate_options(
     """Build the validator's options from the shared CLI options."""
     from mlscaffold.validate import ValidateOptions
 
-    kwargs: dict[str, Any] = {"crd_dirs": tuple(crd_dirs), "kubeconform": kubeconform_mode}
+    kwargs: dict[str, Any] = {
+        "crd_dirs": tuple(crd_dirs),
+        "kubeconform": kubeconform_mode,
+    }
     if kube_version:
         kwargs["kube_version"] = kube_version
     return ValidateOptions(**kwargs)

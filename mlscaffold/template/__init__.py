@@ -1,0 +1,1 @@
+"""Backstage template.yaml builder and the cookiecutter export."""

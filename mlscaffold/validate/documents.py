@@ -75,7 +75,9 @@ def escape_pointer_token(token: str) -> str:
     return token.replace("~", "~0").replace("/", "~1")
 
 
-def pointer_of(path: Iterator[str | int] | list[str | int] | tuple[str | int, ...]) -> str:
+def pointer_of(
+    path: Iterator[str | int] | list[str | int] | tuple[str | int, ...],
+) -> str:
     """Join path elements into a JSON pointer."""
     return "".join("/" + escape_pointer_token(str(part)) for part in path)
 
@@ -112,12 +114,19 @@ def parse_documents(text: str, path: str, source: str | None = None) -> list[Doc
     return documents
 
 
-def _index_node(node: yaml.Node, pointer: str, positions: dict[str, tuple[int, int]]) -> None:
-    positions.setdefault(pointer, (node.start_mark.line + 1, node.start_mark.column + 1))
+def _index_node(
+    node: yaml.Node, pointer: str, positions: dict[str, tuple[int, int]]
+) -> None:
+    positions.setdefault(
+        pointer, (node.start_mark.line + 1, node.start_mark.column + 1)
+    )
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             child = pointer + "/" + escape_pointer_token(str(key_node.value))
-            positions[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            positions[child] = (
+                key_node.start_mark.line + 1,
+                key_node.start_mark.column + 1,
+            )
             _index_node(value_node, child, positions)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):

@@ -31,9 +31,13 @@ def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
 
 
 @pytest.fixture
-def rendered(tmp_path: Path, shared_crds: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+def rendered(
+    tmp_path: Path, shared_crds: Path, capsys: pytest.CaptureFixture[str]
+) -> Path:
     out = tmp_path / "recs"
-    code, _, err = run(["render", *TEAM, "--crds", str(shared_crds), "-o", str(out)], capsys)
+    code, _, err = run(
+        ["render", *TEAM, "--crds", str(shared_crds), "-o", str(out)], capsys
+    )
     assert code == 0, err
     return out
 
@@ -43,7 +47,16 @@ def test_render_writes_the_project_and_summarises_it(
 ) -> None:
     out = tmp_path / "recs"
     code, stdout, _ = run(
-        ["render", *TEAM, "--set", "maturity=L3", "--crds", str(shared_crds), "-o", str(out)],
+        [
+            "render",
+            *TEAM,
+            "--set",
+            "maturity=L3",
+            "--crds",
+            str(shared_crds),
+            "-o",
+            str(out),
+        ],
         capsys,
     )
     assert code == 0
@@ -66,7 +79,9 @@ def test_invalid_parameters_exit_2_one_line_each_and_write_nothing(
     assert stdout == ""
     lines = stderr.splitlines()
     assert lines[0] == "Invalid parameters:"
-    assert "  team: 'Bad_Team' has the wrong form (allowed: Lower-case DNS label" in stderr
+    assert (
+        "  team: 'Bad_Team' has the wrong form (allowed: Lower-case DNS label" in stderr
+    )
     assert "  size: 'xl' is not allowed (allowed: xs, s, m, l)" in lines
     assert lines[-1] == "Nothing was written."
     assert not out.exists()
@@ -93,17 +108,31 @@ def test_invalid_tree_is_refused_unless_no_validate(
     skeleton = tmp_path / "skeleton"
     subprocess.run(["cp", "-r", str(skeleton_dir()), str(skeleton)], check=True)
     quota = skeleton / "deploy" / "resourcequota.yaml"
-    quota.write_text(quota.read_text(encoding="utf-8").replace("spec:", "spce:"), encoding="utf-8")
+    quota.write_text(
+        quota.read_text(encoding="utf-8").replace("spec:", "spce:"), encoding="utf-8"
+    )
     out = tmp_path / "out"
-    args = ["render", *TEAM, "--skeleton", str(skeleton), "--crds", str(shared_crds), "-o", str(out)]
+    args = [
+        "render",
+        *TEAM,
+        "--skeleton",
+        str(skeleton),
+        "--crds",
+        str(shared_crds),
+        "-o",
+        str(out),
+    ]
     code, _, stderr = run(args, capsys)
     assert code == 1
-    assert "deploy/resourcequota.yaml:" in stderr and "MLS101 unknown field 'spce'" in stderr
+    assert "deploy/resourcequota.yaml:" in stderr
+    assert "MLS101 unknown field 'spce'" in stderr
     assert "nothing was written" in stderr
     assert not out.exists()
     code, _, _ = run([*args, "--no-validate"], capsys)
     assert code == 0
-    assert "spce:" in (out / "deploy" / "resourcequota.yaml").read_text(encoding="utf-8")
+    assert "spce:" in (out / "deploy" / "resourcequota.yaml").read_text(
+        encoding="utf-8"
+    )
 
 
 def test_skeleton_syntax_error_exits_3_with_the_skeleton_line(
@@ -112,7 +141,9 @@ def test_skeleton_syntax_error_exits_3_with_the_skeleton_line(
     skeleton = tmp_path / "skeleton"
     skeleton.mkdir()
     (skeleton / "a.yaml").write_text("ok: 1\nbad: ${{ values.team \n", encoding="utf-8")
-    code, _, stderr = run(["render", *TEAM, "--skeleton", str(skeleton), "--dry-run"], capsys)
+    code, _, stderr = run(
+        ["render", *TEAM, "--skeleton", str(skeleton), "--dry-run"], capsys
+    )
     assert code == 3
     assert "a.yaml:2" in stderr
 
@@ -120,7 +151,9 @@ def test_skeleton_syntax_error_exits_3_with_the_skeleton_line(
 def test_dry_run_prints_files_and_writes_nothing(
     tmp_path: Path, shared_crds: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, stdout, _ = run(["render", *TEAM, "--crds", str(shared_crds), "--dry-run"], capsys)
+    code, stdout, _ = run(
+        ["render", *TEAM, "--crds", str(shared_crds), "--dry-run"], capsys
+    )
     assert code == 0
     assert "--- deploy/localqueue.yaml (mode 644)" in stdout
     assert 'name: "recs-queue"' in stdout
@@ -128,22 +161,37 @@ def test_dry_run_prints_files_and_writes_nothing(
 
 
 def test_values_file_accepts_an_answers_file(
-    rendered: Path, tmp_path: Path, shared_crds: Path, capsys: pytest.CaptureFixture[str]
+    rendered: Path,
+    tmp_path: Path,
+    shared_crds: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     again = tmp_path / "again"
     answers = rendered / ".mlscaffold" / "answers.yaml"
-    args = ["render", "--values", str(answers), "--crds", str(shared_crds), "-o", str(again)]
+    args = [
+        "render",
+        "--values",
+        str(answers),
+        "--crds",
+        str(shared_crds),
+        "-o",
+        str(again),
+    ]
     code, _, _ = run(args, capsys)
     assert code == 0
     for path in rendered.rglob("*"):
         if path.is_file():
-            assert (again / path.relative_to(rendered)).read_bytes() == path.read_bytes()
+            assert (
+                again / path.relative_to(rendered)
+            ).read_bytes() == path.read_bytes()
 
 
 def test_validate_clean_tree_exits_0(
     rendered: Path, shared_crds: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, stdout, _ = run(["validate", str(rendered), "--crds", str(shared_crds)], capsys)
+    code, stdout, _ = run(
+        ["validate", str(rendered), "--crds", str(shared_crds)], capsys
+    )
     assert code == 0
     assert stdout.splitlines()[-1].startswith("0 errors, 0 warnings")
 
@@ -155,7 +203,9 @@ def test_validate_points_at_file_line_and_rule(
     text = queue.read_text(encoding="utf-8").replace("clusterQueue:", "clusterQeue:")
     queue.write_text(text, encoding="utf-8")
     line = next(i for i, row in enumerate(text.splitlines(), 1) if "clusterQeue" in row)
-    code, stdout, _ = run(["validate", str(rendered), "--crds", str(shared_crds)], capsys)
+    code, stdout, _ = run(
+        ["validate", str(rendered), "--crds", str(shared_crds)], capsys
+    )
     assert code == 1
     assert f"{queue.as_posix()}:{line}:" in stdout
     assert "MLS101 unknown field 'clusterQeue'" in stdout
@@ -173,7 +223,7 @@ def test_machine_readable_reports_parse(
     code, stdout, _ = run(args, capsys)
     assert code == 1
     if fmt == "junit":
-        assert ET.fromstring(stdout).iter("failure")
+        assert ET.fromstring(stdout).iter("failure")  # noqa: S314 - our own output
     else:
         data = json.loads(stdout)
         rules = (
@@ -184,7 +234,9 @@ def test_machine_readable_reports_parse(
         assert "MLS101" in rules
 
 
-def test_template_build_check(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_template_build_check(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "ml-project"
     code, _, stderr = run(["template", "build", "--check", "--out", str(out)], capsys)
     assert code == 1
@@ -198,10 +250,13 @@ def test_lint_reports_non_portable_constructs(
 ) -> None:
     skeleton = tmp_path / "skel"
     skeleton.mkdir()
-    (skeleton / "x.yaml").write_text("name: ${{ values.team.upper() }}\n", encoding="utf-8")
+    (skeleton / "x.yaml").write_text(
+        "name: ${{ values.team.upper() }}\n", encoding="utf-8"
+    )
     code, stdout, _ = run(["lint", str(skeleton)], capsys)
     assert code == 1
-    assert "x.yaml:1:" in stdout and "MLS503" in stdout
+    assert "x.yaml:1:" in stdout
+    assert "MLS503" in stdout
     assert run(["lint"], capsys)[0] == 0  # the shipped skeleton is portable
 
 
@@ -217,20 +272,35 @@ def test_schemas_pull_verifies_every_file(
         path.write_text(yaml.safe_dump({"crds": [entry]}), encoding="utf-8")
         return path
 
-    code, _, stderr = run(["schemas", "pull", "--catalog", str(catalog("0" * 64))], capsys)
+    code, _, stderr = run(
+        ["schemas", "pull", "--catalog", str(catalog("0" * 64))], capsys
+    )
     assert code == 4
     assert "sha256 mismatch" in stderr
-    code, stdout, _ = run(["schemas", "pull", "--catalog", str(catalog(digest))], capsys)
+    code, stdout, _ = run(
+        ["schemas", "pull", "--catalog", str(catalog(digest))], capsys
+    )
     assert code == 0
     assert crd.name in stdout
 
 
 def test_help_and_module_entry_point() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "mlscaffold", "--help"], capture_output=True, text=True, check=False
+        [sys.executable, "-m", "mlscaffold", "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0
-    for command in ("render", "validate", "lint", "params", "template", "export", "schemas"):
+    for command in (
+        "render",
+        "validate",
+        "lint",
+        "params",
+        "template",
+        "export",
+        "schemas",
+    ):
         assert command in result.stdout
     assert "2  usage error or invalid parameters" in result.stdout
 

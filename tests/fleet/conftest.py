@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from tests.fleet.fleet_helpers import TEAMS, commit, git, team_parameters
 
 from mlscaffold._data import data_dir
+from tests.fleet.fleet_helpers import TEAMS, commit, git, team_parameters
 
 
 @pytest.fixture(autouse=True)

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-from tests.fleet.fleet_helpers import commit, edit, git
 
 from mlscaffold.cli import main
 from mlscaffold.fleet.diff import changes_by_team, diff_fleet, diff_trees
@@ -15,6 +14,7 @@ from mlscaffold.fleet.revision import revision_sources, worktree_sources
 from mlscaffold.fleet.teams import load_teams
 from mlscaffold.render.tree import RenderedTree, TreeEntry
 from mlscaffold.validate import ValidateOptions
+from tests.fleet.fleet_helpers import commit, edit, git
 
 CRON = (
     "skeletons/ml-project/${{ 'deploy' if values.maturity == 'L3' else '' }}"

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 import yaml
-from tests.fleet.fleet_helpers import commit, edit, git, team_parameters
 
 from mlscaffold.cli import main
 from mlscaffold.fleet.render import renderer_for
 from mlscaffold.fleet.revision import worktree_sources
 from mlscaffold.fleet.update import update_repo
 from mlscaffold.render.write import write_tree
+from tests.fleet.fleet_helpers import commit, edit, git, team_parameters
 
 LIMITS = "deploy/limitrange.yaml"
 README = "README.md"

@@ -624,14 +624,38 @@ ALL_CASES: tuple[Case, ...] = TEXT_CASES + ERROR_CASES + TREE_CASES
 # Cases added with the engine fixes (range as an array, object-literal keys, nunjucks'
 # float/int, links resolving outside the skeleton, breadth-first first-wins).
 MORE_TEXT_CASES: tuple[Case, ...] = (
-    text("range-print", "${{ range(3) }} ${{ range(5, 0, -2) | join(',') }}", "0,1,2 5,3,1"),
-    text("range-length", "${{ range(1, 4) | length }} ${{ range(0, 1, 0.5) | join(',') }}", "3 0,0.5"),
+    text(
+        "range-print",
+        "${{ range(3) }} ${{ range(5, 0, -2) | join(',') }}",
+        "0,1,2 5,3,1",
+    ),
+    text(
+        "range-length",
+        "${{ range(1, 4) | length }} ${{ range(0, 1, 0.5) | join(',') }}",
+        "3 0,0.5",
+    ),
     text("range-zero-step", "${{ range(0, 3, 0) | join(',') }}", "0,1,2"),
-    text("dict-literal-keys", "{% set o = { kind: 'x', name: values.name } %}${{ o.kind }}/${{ o.name }}", "x/my-proj"),
+    text(
+        "dict-literal-keys",
+        "{% set o = { kind: 'x', name: values.name } %}${{ o.kind }}/${{ o.name }}",
+        "x/my-proj",
+    ),
     text("dict-literal-quoted-key", "${{ { 'a-b': 1 }['a-b'] }}", "1"),
-    text("dict-literal-entity", "${{ { kind: 'Group', namespace: 'ns', name: 'n' } | parseEntityRef | pick('namespace') }}", "ns"),
-    text("float-prefix", "${{ '3.5px' | float }} [${{ 'abc' | float }}] ${{ 'abc' | float(2) }}", "3.5 [] 2"),
-    text("int-prefix", "${{ '42abc' | int }} ${{ 7.9 | int }} [${{ 'x' | int }}] ${{ 'ff' | int(0, 16) }}", "42 7 [] 255"),
+    text(
+        "dict-literal-entity",
+        "${{ { kind: 'Group', namespace: 'ns', name: 'n' } | parseEntityRef | pick('namespace') }}",
+        "ns",
+    ),
+    text(
+        "float-prefix",
+        "${{ '3.5px' | float }} [${{ 'abc' | float }}] ${{ 'abc' | float(2) }}",
+        "3.5 [] 2",
+    ),
+    text(
+        "int-prefix",
+        "${{ '42abc' | int }} ${{ 7.9 | int }} [${{ 'x' | int }}] ${{ 'ff' | int(0, 16) }}",
+        "42 7 [] 255",
+    ),
 )
 
 MORE_TREE_CASES: tuple[Case, ...] = (
