@@ -53,8 +53,16 @@ class ValidateOptions:
     platform: PlatformSettings | None = None
 
 
-def validate_tree(tree: RenderedTree, *, options: ValidateOptions) -> Report:
+def validate_tree(
+    tree: RenderedTree, *, options: ValidateOptions, skeleton: Path | None = None
+) -> Report:
     """Validate a rendered tree in memory (kubeconform gets a temporary copy).
+
+    Args:
+        tree: The rendered files.
+        options: What to check and with which schemas.
+        skeleton: The skeleton folder the tree came from; when given, every finding
+            also points at the skeleton file and line behind it.
 
     Raises:
         SchemaStoreError: The schemas cannot be loaded.
@@ -66,6 +74,10 @@ def validate_tree(tree: RenderedTree, *, options: ValidateOptions) -> Report:
         for path, entry in files.items()
     )
     _check(report, docs, options, _tree_runner(files))
+    if skeleton is not None:
+        from mlscaffold.validate.sourcemap import attach_skeleton_lines
+
+        report.findings = attach_skeleton_lines(report.findings, tree, skeleton)
     return report
 
 
