@@ -12,7 +12,9 @@ from mlscaffold.render.tree import RenderedTree
 from mlscaffold.report.model import Finding
 
 
-def skeleton_line(skeleton_text: str, rendered_text: str, line: int) -> tuple[int, bool]:
+def skeleton_line(
+    skeleton_text: str, rendered_text: str, line: int
+) -> tuple[int, bool]:
     """The skeleton line that produced rendered ``line``, and whether it is a guess.
 
     The two texts are aligned line by line. Lines that match exactly, and blocks of
@@ -72,7 +74,9 @@ def attach_skeleton_lines(
         if entry.source not in texts:
             path = skeleton / entry.source
             texts[entry.source] = (
-                path.read_text(encoding="utf-8", errors="replace") if path.is_file() else None
+                path.read_text(encoding="utf-8", errors="replace")
+                if path.is_file()
+                else None
             )
         text = texts[entry.source]
         if text is None or not entry.templated:

@@ -25,13 +25,18 @@ SKELETON = (
 
 
 def render(values: dict[str, object]) -> str:
-    return render_string(BackstageEnvironment(), SKELETON, {"values": values}, name="x.yaml")
+    return render_string(
+        BackstageEnvironment(), SKELETON, {"values": values}, name="x.yaml"
+    )
 
 
 def test_interpolated_and_static_lines_map_exactly() -> None:
     text = render({"team": "recs", "items": [], "extra": False})
     lines = text.splitlines()
-    assert skeleton_line(SKELETON, text, lines.index('name: "recs-ml"') + 1) == (2, False)
+    assert skeleton_line(SKELETON, text, lines.index('name: "recs-ml"') + 1) == (
+        2,
+        False,
+    )
     assert skeleton_line(SKELETON, text, lines.index("z: 2") + 1) == (10, False)
 
 
