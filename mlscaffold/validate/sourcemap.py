@@ -12,35 +12,48 @@ from mlscaffold.render.tree import RenderedTree
 from mlscaffold.report.model import Finding
 
 
-def skeleton_line(
-    skeleton_text: str, rendered_text: str, line: int
-) -> tuple[int, bool]:
-    """The skeleton line that produced rendered ``line``, and whether it is a guess.
+class LineMap:
+    """Maps lines of a rendered file to the skeleton lines that produced them.
 
-    The two texts are aligned line by line. Lines that match exactly, and blocks of
-    equal length where only interpolations changed, map one to one. Inside a block
-    that a loop or a conditional made longer or shorter, a line maps to the most
-    similar skeleton line of the block (template markup ignored) and is marked
+    The two texts are aligned line by line, once. Lines that match exactly, and
+    blocks of equal length where only interpolations changed, map one to one. Inside
+    a block that a loop or a conditional made longer or shorter, a line maps to the
+    most similar skeleton line of the block (template markup ignored) and is marked
     approximate.
 
     Args:
         skeleton_text: The skeleton file's template text.
         rendered_text: What it rendered to.
-        line: 1-based line in the rendered text.
     """
-    source = skeleton_text.splitlines()
-    rendered = rendered_text.splitlines()
-    matcher = difflib.SequenceMatcher(None, source, rendered, autojunk=False)
-    index = line - 1
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if not j1 <= index < j2:
-            continue
-        if tag == "equal" or (tag == "replace" and i2 - i1 == j2 - j1):
-            return i1 + (index - j1) + 1, False
-        if tag == "insert":
-            return max(i1, 1), True
-        return _most_similar(source, i1, i2, rendered[index]) + 1, True
-    return max(len(source), 1), True
+
+    def __init__(self, skeleton_text: str, rendered_text: str) -> None:
+        """Align the two texts."""
+        self._source = skeleton_text.splitlines()
+        self._rendered = rendered_text.splitlines()
+        matcher = difflib.SequenceMatcher(
+            None, self._source, self._rendered, autojunk=False
+        )
+        self._opcodes = matcher.get_opcodes()
+
+    def skeleton_line(self, line: int) -> tuple[int, bool]:
+        """The 1-based skeleton line behind rendered ``line``; True when a guess."""
+        index = line - 1
+        for tag, i1, i2, j1, j2 in self._opcodes:
+            if not j1 <= index < j2:
+                continue
+            if tag == "equal" or (tag == "replace" and i2 - i1 == j2 - j1):
+                return i1 + (index - j1) + 1, False
+            if tag == "insert":
+                return max(i1, 1), True
+            return _most_similar(self._source, i1, i2, self._rendered[index]) + 1, True
+        return max(len(self._source), 1), True
+
+
+def skeleton_line(
+    skeleton_text: str, rendered_text: str, line: int
+) -> tuple[int, bool]:
+    """The skeleton line behind rendered ``line`` (see :class:`LineMap`)."""
+    return LineMap(skeleton_text, rendered_text).skeleton_line(line)
 
 
 _MARKUP = re.compile(r"\$\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}")
@@ -64,25 +77,28 @@ def attach_skeleton_lines(
         tree: The rendered tree (entries know their skeleton path).
         skeleton: The skeleton folder the tree was rendered from.
     """
-    texts: dict[str, str | None] = {}
+    maps: dict[str, LineMap | None] = {}
     mapped = []
     for finding in findings:
-        entry = tree.entries.get(finding.rendered.path)
-        if entry is None or not entry.source or finding.rendered.line is None:
+        path, line = finding.rendered.path, finding.rendered.line
+        entry = tree.entries.get(path)
+        if entry is None or not entry.source or not entry.templated or line is None:
             mapped.append(finding)
             continue
-        if entry.source not in texts:
-            path = skeleton / entry.source
-            texts[entry.source] = (
-                path.read_text(encoding="utf-8", errors="replace")
-                if path.is_file()
+        if path not in maps:
+            template = skeleton / entry.source
+            maps[path] = (
+                LineMap(
+                    template.read_text(encoding="utf-8", errors="replace"), entry.text
+                )
+                if template.is_file()
                 else None
             )
-        text = texts[entry.source]
-        if text is None or not entry.templated:
+        line_map = maps[path]
+        if line_map is None:
             mapped.append(finding)
             continue
-        line, approximate = skeleton_line(text, entry.text, finding.rendered.line)
-        source = Location(entry.source, line, approximate=approximate)
+        number, approximate = line_map.skeleton_line(line)
+        source = Location(entry.source, number, approximate=approximate)
         mapped.append(dataclasses.replace(finding, source=source))
     return mapped
