@@ -8,8 +8,6 @@ breaks an unrelated pytest run.
 from __future__ import annotations
 
 import dataclasses
-import functools
-import os
 import shutil
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -18,12 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from mlscaffold.errors import ParamsError
+from mlscaffold._testing.checks import assert_rejected, render_checked
+from mlscaffold._testing.config import MlscaffoldSettings, ci_mode, read_settings
+from mlscaffold._testing.teams import RenderedTeam, TeamCase, load_teams
+from mlscaffold._testing.tree_snapshot import TreeSnapshot
 
 if TYPE_CHECKING:
     from mlscaffold.api import RenderedProject
-    from mlscaffold.render.tree import RenderedTree
-    from mlscaffold.settings import PlatformSettings
 
 __all__ = [
     "MlscaffoldSettings",
@@ -36,64 +35,8 @@ __all__ = [
     "render_checked",
 ]
 
-_FALSE_WORDS = frozenset({"", "0", "false", "no", "off"})
 _SETTINGS_KEY = pytest.StashKey["MlscaffoldSettings"]()
 _STATE_KEY = pytest.StashKey["_SessionState"]()
-
-
-@dataclass(frozen=True)
-class MlscaffoldSettings:
-    """What the fixtures render and validate with; override the fixture to change it.
-
-    Attributes:
-        skeleton: Skeleton folder; None means the one shipped with mlscaffold.
-        platform_file: platform.yaml; None means the shipped settings.
-        crd_dirs: CRD folders for validation (``mlscaffold_crds`` or $MLSCAFFOLD_CRDS).
-        validate: Validate every rendered tree and fail on error findings.
-        kubeconform: ``off``, ``auto`` or ``require`` (see ValidateOptions).
-        ci: Strict mode: missing snapshots fail instead of being written.
-        teams_file: Default teams file for the ``mlscaffold_team`` matrix.
-    """
-
-    skeleton: Path | None = None
-    platform_file: Path | None = None
-    crd_dirs: tuple[Path, ...] = ()
-    validate: bool = True
-    kubeconform: str = "off"
-    ci: bool = False
-    teams_file: Path | None = None
-
-    def platform(self) -> PlatformSettings:
-        """The platform settings, loaded from ``platform_file`` or the shipped ones."""
-        return _load_platform(self.platform_file)
-
-
-@functools.lru_cache(maxsize=8)
-def _load_platform(path: Path | None) -> PlatformSettings:
-    # Loaded once per file: a matrix renders many teams with the same settings.
-    from mlscaffold.settings import load_platform
-
-    return load_platform(path)
-
-
-@dataclass(frozen=True)
-class RenderedTeam:
-    """One team of a matrix, rendered and validated.
-
-    Attributes:
-        name: The team's id in the teams file (also the test id).
-        parameters: The parameters as declared (defaults merged in).
-        project: The rendered project (params, values, tree).
-    """
-
-    name: str
-    parameters: Mapping[str, Any]
-    project: RenderedProject
-
-    @property
-    def tree(self) -> RenderedTree:
-        """The rendered files."""
-        return self.project.tree
 
 
 @dataclass
@@ -104,74 +47,6 @@ class _SessionState:
     function_roots: set[Path] = dataclasses.field(default_factory=set)
     orphan_dirs: list[Path] = dataclasses.field(default_factory=list)
     deleted_dirs: list[Path] = dataclasses.field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class TeamCase:
-    """One entry of a teams file.
-
-    Attributes:
-        name: Its id: the test id and the snapshot folder name.
-        parameters: Its parameters, with the file's ``defaults`` merged under them.
-    """
-
-    name: str
-    parameters: Mapping[str, Any]
-
-
-def load_teams(path: Path) -> list[TeamCase]:
-    """Read a teams file: ``defaults`` (optional) and ``teams`` (id to parameters).
-
-    ``teams`` is a mapping of ids to parameter mappings, or a list of parameter
-    mappings each with an ``id`` or a ``team``. ``team`` defaults to the id.
-
-    Raises:
-        ParamsError: The file is missing or not shaped like that.
-    """
-    import yaml
-
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise ParamsError([f"{path.name}: cannot read the teams file: {exc}"]) from exc
-    teams = doc.get("teams") if isinstance(doc, dict) else None
-    defaults = doc.get("defaults", {}) if isinstance(doc, dict) else None
-    if (
-        not isinstance(defaults, dict)
-        or not isinstance(teams, (dict, list))
-        or not teams
-    ):
-        raise ParamsError(
-            [
-                f"{path.name}: expected a mapping with `teams` (id: parameters) "
-                "and optional `defaults`"
-            ]
-        )
-    entries = teams.items() if isinstance(teams, dict) else ((None, t) for t in teams)
-    cases: list[TeamCase] = []
-    problems: list[str] = []
-    for key, params in entries:
-        if not isinstance(params, dict):
-            problems.append(f"{path.name}: team {key!r}: parameters must be a mapping")
-            continue
-        params = dict(params)
-        name = str(key if key is not None else params.pop("id", params.get("team", "")))
-        if not name or name in {c.name for c in cases}:
-            problems.append(f"{path.name}: team id {name!r} is empty or repeated")
-            continue
-        cases.append(
-            TeamCase(name=name, parameters={**defaults, "team": name, **params})
-        )
-    if problems:
-        raise ParamsError(problems)
-    return cases
-
-
-def ci_mode(config: pytest.Config) -> bool:
-    """True under ``--mlscaffold-ci``, or when $CI is set and not a false word."""
-    if config.getoption("mlscaffold_ci", default=False):
-        return True
-    return os.environ.get("CI", "").strip().lower() not in _FALSE_WORDS
 
 
 # --- hooks --------------------------------------------------------------------
@@ -220,7 +95,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "mlscaffold_teams(path): teams file for this test's mlscaffold_team matrix",
     )
-    config.stash[_SETTINGS_KEY] = _read_settings(config)
+    config.stash[_SETTINGS_KEY] = read_settings(config)
     config.stash[_STATE_KEY] = _SessionState()
 
 
@@ -339,90 +214,6 @@ def _rel(path: Path, root: Path) -> str:
         return path.as_posix()
 
 
-def _read_settings(config: pytest.Config) -> MlscaffoldSettings:
-    base = config.inipath.parent if config.inipath else config.rootpath
-
-    def path_setting(ini: str, option: str | None = None) -> Path | None:
-        value = (option and config.getoption(option, default=None)) or config.getini(
-            ini
-        )
-        if not value:
-            return None
-        path = Path(str(value))
-        return path if path.is_absolute() else base / path
-
-    crds = tuple(Path(p) for p in config.getini("mlscaffold_crds"))
-    if not crds and os.environ.get("MLSCAFFOLD_CRDS"):
-        crds = tuple(
-            Path(p) for p in os.environ["MLSCAFFOLD_CRDS"].split(os.pathsep) if p
-        )
-    return MlscaffoldSettings(
-        skeleton=path_setting("mlscaffold_skeleton", "mlscaffold_skeleton"),
-        platform_file=path_setting("mlscaffold_platform", "mlscaffold_platform"),
-        crd_dirs=crds,
-        validate=bool(config.getini("mlscaffold_validate")),
-        kubeconform=str(config.getini("mlscaffold_kubeconform") or "off"),
-        ci=ci_mode(config),
-        teams_file=path_setting("mlscaffold_teams"),
-    )
-
-
-# --- rendering ----------------------------------------------------------------
-
-
-def render_checked(
-    parameters: Mapping[str, Any] | str | Path,
-    settings: MlscaffoldSettings | None = None,
-) -> RenderedProject:
-    """Render a team and, when ``settings.validate``, fail the test on error findings.
-
-    Args:
-        parameters: A parameter mapping, or the path of a YAML file holding one.
-        settings: Skeleton, platform and validation settings; defaults otherwise.
-
-    Returns:
-        The rendered project.
-
-    Raises:
-        ParamsError: The parameters are invalid (nothing is rendered).
-    """
-    from mlscaffold.api import render_project
-    from mlscaffold.params import load_values_file
-
-    settings = settings or MlscaffoldSettings()
-    if isinstance(parameters, (str, Path)):
-        parameters = load_values_file(Path(parameters))
-    project = render_project(
-        parameters, platform=settings.platform(), skeleton=settings.skeleton
-    )
-    if settings.validate:
-        _fail_on_findings(project, settings)
-    return project
-
-
-def _fail_on_findings(project: RenderedProject, settings: MlscaffoldSettings) -> None:
-    from mlscaffold.report.model import Severity
-    from mlscaffold.validate import ValidateOptions, validate_tree
-
-    options = ValidateOptions(
-        crd_dirs=settings.crd_dirs,
-        kubeconform=settings.kubeconform,  # type: ignore[arg-type]  # validate checks it
-    )
-    report = validate_tree(project.tree, options=options)
-    if report.ok:
-        return
-    errors = report.at_least(Severity.ERROR)
-    lines = [f"  {finding}" for finding in errors]
-    others = len(report.findings) - len(errors)
-    if others:
-        lines.append(f"  (and {others} warning(s) or note(s))")
-    pytest.fail(
-        f"team {project.params.team}: the rendered tree does not validate:\n"
-        + "\n".join(lines),
-        pytrace=False,
-    )
-
-
 @pytest.fixture(scope="session")
 def mlscaffold_settings(pytestconfig: pytest.Config) -> MlscaffoldSettings:
     """Settings from the ini file and options; override in a conftest to change them."""
@@ -470,52 +261,6 @@ def mlscaffold_reject(
     return reject
 
 
-def assert_rejected(
-    parameters: Mapping[str, Any],
-    field: str,
-    message: str | None = None,
-    *,
-    settings: MlscaffoldSettings | None = None,
-) -> list[str]:
-    """Assert that rendering refuses ``parameters`` with a problem on ``field``.
-
-    Args:
-        parameters: The parameter set expected to be invalid.
-        field: The field the problem must name (the text before ``:`` in the line).
-        message: Text the problem line must contain, if given.
-        settings: Skeleton and platform; defaults otherwise.
-
-    Returns:
-        All problem lines, for further checks.
-    """
-    from mlscaffold.api import render_project
-    from mlscaffold.errors import ParamsError
-
-    settings = settings or MlscaffoldSettings()
-    try:
-        project = render_project(
-            parameters, platform=settings.platform(), skeleton=settings.skeleton
-        )
-    except ParamsError as exc:
-        problems = list(exc.problems)
-    else:
-        pytest.fail(
-            f"parameters were accepted (team {project.params.team!r} rendered "
-            f"{sum(1 for _ in project.tree.files())} files); "
-            f"expected {field!r} to be rejected",
-            pytrace=False,
-        )
-    on_field = [p for p in problems if p.split(":", 1)[0].strip() == field]
-    if on_field and (message is None or any(message in p for p in on_field)):
-        return problems
-    wanted = f"{field}: ...{message}..." if message else f"{field}: ..."
-    listing = "\n".join(f"  {p}" for p in problems)
-    pytest.fail(
-        f"parameters were rejected, but not with {wanted!r}; problems:\n{listing}",
-        pytrace=False,
-    )
-
-
 # --- snapshots ----------------------------------------------------------------
 
 
@@ -525,69 +270,3 @@ def mlscaffold_snapshot(
 ) -> TreeSnapshot:
     """Snapshot a rendered tree, one readable YAML file per generated file."""
     return TreeSnapshot(request, mlscaffold_settings)
-
-
-class TreeSnapshot:
-    """Compares a rendered tree with its per-file snapshots (see ``assert_match``).
-
-    Args:
-        request: The requesting test.
-        settings: For strict (CI) mode and the skeleton path to normalize.
-    """
-
-    def __init__(
-        self, request: pytest.FixtureRequest, settings: MlscaffoldSettings
-    ) -> None:
-        """Bind to the requesting test."""
-        self._request = request
-        self._settings = settings
-        self.last_failure = ""
-
-    def assert_match(self, tree: RenderedTree | RenderedProject | RenderedTeam) -> None:
-        """Fail the test with a per-file report unless every snapshot matches.
-
-        Missing snapshots are written, except in CI mode where they fail; changed
-        ones fail unless ``--snapshot-update``; snapshots of files the tree no
-        longer holds are orphans: they fail, or are deleted under ``--snapshot-update``.
-
-        Args:
-            tree: The tree, or a project or team holding it (named in messages).
-        """
-        if self != tree:
-            pytest.fail(self.last_failure, pytrace=False)
-
-    def __eq__(self, other: object) -> bool:
-        """Compare (see ``assert_match``); the report is kept in ``last_failure``."""
-        try:
-            from mlscaffold.snapshot import compare_tree
-        except ImportError as exc:  # syrupy is an extra
-            raise pytest.UsageError(
-                "mlscaffold snapshots need syrupy: "
-                f"pip install 'mlscaffold[pytest]' ({exc})"
-            ) from exc
-        config = self._request.config
-        self.last_failure = compare_tree(
-            self._request.node,
-            other,
-            ci=self._settings.ci,
-            replacements=_replacements(config, self._settings),
-        )
-        return not self.last_failure
-
-    __hash__ = None  # type: ignore[assignment]
-
-
-def _replacements(
-    config: pytest.Config, settings: MlscaffoldSettings
-) -> tuple[tuple[str, str], ...]:
-    """Machine paths that must never reach a snapshot, most specific first."""
-    pairs = [
-        (settings.skeleton, "<skeleton>"),
-        (config.rootpath, "<rootdir>"),
-        (Path.home(), "<home>"),
-    ]
-    return tuple(
-        (str(path), label)
-        for path, label in pairs
-        if path is not None and len(path.parts) > 1
-    )

@@ -1,0 +1,1 @@
+"""The pytest plugin's parts; import them from ``mlscaffold.pytest_plugin``."""
