@@ -3,10 +3,32 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
+from mlscaffold.validate._pod_views import (
+    ContainerView,
+    Field,
+    PodView,
+    as_list,
+    as_map,
+)
 from mlscaffold.validate.documents import Document, pointer_of
+
+__all__ = [
+    "ARGO_WORKFLOW_KINDS",
+    "KSERVE_COMPONENTS",
+    "KSERVE_MODEL_FIELDS",
+    "TEMPLATED_WORKLOADS",
+    "ContainerView",
+    "Field",
+    "PodLookup",
+    "PodView",
+    "as_list",
+    "as_map",
+    "effective_pods",
+    "memoized_pods",
+]
 
 #: Kinds whose pod template sits at ``spec.template``.
 TEMPLATED_WORKLOADS = frozenset(
@@ -44,91 +66,6 @@ KSERVE_MODEL_FIELDS = (
 _ARGO_OVERRIDES = ("securityContext", "nodeSelector", "tolerations", "affinity")
 
 
-@dataclass(frozen=True)
-class Field:
-    """A pod-level value and the JSON pointer it was read from.
-
-    Attributes:
-        value: The value (``None`` when unset).
-        pointer: Where it is set, or where it would be added when unset.
-    """
-
-    value: Any
-    pointer: str
-
-
-@dataclass(frozen=True)
-class ContainerView:
-    """One container of an effective pod.
-
-    Attributes:
-        name: Container name (Argo ``main``, KServe ``kserve-container`` if unnamed).
-        pointer: JSON pointer of the container mapping.
-        data: The container mapping itself.
-        role: ``container``, ``init``, ``sidecar`` or ``ephemeral``.
-    """
-
-    name: str
-    pointer: str
-    data: Mapping[str, Any]
-    role: str = "container"
-
-    @property
-    def security_context(self) -> Mapping[str, Any]:
-        """The container's own ``securityContext`` (empty when unset)."""
-        return as_map(self.data.get("securityContext"))
-
-
-@dataclass(frozen=True)
-class PodView:
-    """The pod a workload produces, with every pod-level field already resolved.
-
-    Attributes:
-        document: The document the pod comes from.
-        pointer: JSON pointer of the pod spec (Argo template, KServe component).
-        label: Human name for messages, e.g. ``template "train" of WorkflowTemplate x``.
-        kind: ``workload``, ``workflow-step`` or ``serving``.
-        name: Template or component name (``train``, ``predictor``), else object name.
-        security_context: Effective pod ``securityContext`` (Argo: template wins).
-        node_selector: Effective ``nodeSelector``.
-        tolerations: Effective ``tolerations``.
-        affinity: Effective ``affinity``.
-        labels: Effective pod labels, each with the pointer that sets it.
-        labels_pointer: Where pod labels are (or would be) written.
-        annotations: Effective pod annotations, each with its pointer.
-        host_namespaces: ``hostNetwork``/``hostPID``/``hostIPC`` as set.
-        volumes: Every volume the pod mounts.
-        containers: Containers the manifest configures.
-        service_account: Effective ``serviceAccountName``, if set.
-        os_name: ``spec.os.name`` when set (``windows`` relaxes some controls).
-        injected: Containers a controller adds that the manifest cannot configure.
-        injector: Which controller adds them.
-        replicas: Minimum pods of this kind that run at once (serving replicas).
-    """
-
-    document: Document
-    pointer: str
-    label: str
-    kind: str
-    name: str
-    security_context: Field
-    node_selector: Field
-    tolerations: Field
-    affinity: Field
-    labels: Mapping[str, Field]
-    labels_pointer: str
-    annotations: Mapping[str, Field]
-    host_namespaces: Mapping[str, Field]
-    volumes: tuple[Field, ...]
-    containers: tuple[ContainerView, ...]
-    service_account: Field | None = None
-    os_name: str = ""
-    injected: tuple[str, ...] = ()
-    injector: str = ""
-    replicas: int = 1
-    extra: Mapping[str, Any] = field(default_factory=dict)
-
-
 #: How checks get a document's effective pods (see :func:`memoized_pods`).
 PodLookup = Callable[[Document], "list[PodView]"]
 
@@ -149,16 +86,6 @@ def memoized_pods() -> PodLookup:
         return hit[1]
 
     return lookup
-
-
-def as_map(value: object) -> dict[str, Any]:
-    """``value`` if it is a mapping, else an empty dict."""
-    return value if isinstance(value, dict) else {}
-
-
-def as_list(value: object) -> list[Any]:
-    """``value`` if it is a list, else an empty list."""
-    return value if isinstance(value, list) else []
 
 
 def effective_pods(doc: Document) -> list[PodView]:
