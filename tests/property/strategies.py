@@ -9,7 +9,7 @@ valid one and break exactly one rule of one field.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
 from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
@@ -84,7 +84,8 @@ def js_pattern_ok(pattern: str, value: str) -> bool:
 
 def _schema_text(name: str) -> st.SearchStrategy[str]:
     spec = {k: v for k, v in PROPERTIES[name].items() if not k.startswith("ui:")}
-    strategy = from_schema(spec)
+    # A text field's schema only generates strings.
+    strategy = cast("st.SearchStrategy[str]", from_schema(spec))
     if "pattern" in spec:
         strategy = strategy.filter(lambda v: js_pattern_ok(spec["pattern"], v))
     return strategy

