@@ -37,10 +37,19 @@ _EXIT_CODES: tuple[tuple[type[MlscaffoldError], int], ...] = (
 )
 
 
-def exit_code_for(error: MlscaffoldError) -> int:
-    """The documented exit code for an mlscaffold error."""
+def exit_code_for(error: MlscaffoldError | str) -> int:
+    """The documented exit code for an mlscaffold error, or for its class name.
+
+    Args:
+        error: The error, or the name of its class when it was kept as data (as
+            fleet workers do across process boundaries).
+    """
     for kind, code in _EXIT_CODES:
-        if isinstance(error, kind):
+        if (
+            kind.__name__ == error
+            if isinstance(error, str)
+            else isinstance(error, kind)
+        ):
             return code
     return EXIT_RENDER
 

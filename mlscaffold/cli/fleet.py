@@ -13,12 +13,11 @@ import click
 from mlscaffold.cli.app import (
     EXIT_FINDINGS,
     EXIT_OK,
-    EXIT_RENDER,
-    EXIT_TOOL,
-    EXIT_USAGE,
     cli,
+    exit_code_for,
 )
-from mlscaffold.cli.reporting import validate_options
+from mlscaffold.cli.options import apply_options, fail_on_option, schema_options
+from mlscaffold.cli.reporting import THRESHOLDS, validate_options
 from mlscaffold.report.model import Severity
 
 if TYPE_CHECKING:
@@ -26,16 +25,6 @@ if TYPE_CHECKING:
     from mlscaffold.fleet.revision import PlatformSources
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-_THRESHOLDS = {"error": Severity.ERROR, "warning": Severity.WARNING}
-_ERROR_CODES = {
-    "ParamsError": EXIT_USAGE,
-    "OutputExistsError": EXIT_USAGE,
-    "SkeletonError": EXIT_RENDER,
-    "RenderError": EXIT_RENDER,
-    "SchemaStoreError": EXIT_TOOL,
-    "ToolError": EXIT_TOOL,
-}
 
 
 def _fleet_options(func: F) -> F:
@@ -48,23 +37,6 @@ def _fleet_options(func: F) -> F:
             required=True,
             type=click.Path(exists=True, path_type=Path),
         ),
-        click.option(
-            "--crds",
-            "crd_dirs",
-            multiple=True,
-            type=click.Path(exists=True, file_okay=False, path_type=Path),
-            envvar="MLSCAFFOLD_CRDS",
-            help="Folder of CRD YAML files (repeatable; env MLSCAFFOLD_CRDS).",
-        ),
-        click.option("--kube-version", default=None, metavar="X.Y",
-                     help="Kubernetes minor for the core schemas."),
-        # Off by default: one kubeconform process per team costs ~0.7 s each.
-        click.option("--kubeconform", "kubeconform_mode",
-                     type=click.Choice(["auto", "off", "require"]), default="off",
-                     show_default=True, help="Also run kubeconform on every team."),
-        click.option("--fail-on", type=click.Choice(["error", "warning"]),
-                     default="error", show_default=True,
-                     help="Lowest severity that makes the exit code 1."),
         click.option("--no-validate", is_flag=True, help="Render only; no validation."),
         click.option("-j", "--jobs", type=click.IntRange(min=0), default=1,
                      show_default=True, help="Processes to use; 0 means every core."),
@@ -76,9 +48,9 @@ def _fleet_options(func: F) -> F:
                      help="Platform repository (skeletons/, schemas/, tags); "
                      "default: the current directory's."),
     ]  # fmt: skip
-    for option in reversed(options):
-        func = option(func)
-    return func
+    # kubeconform is off by default here: one process per team costs ~0.7 s each.
+    options += [schema_options(kubeconform="off"), fail_on_option]
+    return apply_options(func, options)
 
 
 @cli.group()
@@ -120,7 +92,7 @@ def _validation(no_validate: bool, **options: Any) -> Any:
 
 
 def _error_code(errors: list[TeamError]) -> int | None:
-    return max((_ERROR_CODES.get(e.kind, EXIT_RENDER) for e in errors), default=None)
+    return max((exit_code_for(e.kind) for e in errors), default=None)
 
 
 @contextmanager
@@ -181,7 +153,7 @@ def fleet_render(
     from mlscaffold.fleet.render import render_fleet
     from mlscaffold.fleet.teams import load_teams
 
-    threshold = _THRESHOLDS[fail_on]
+    threshold = THRESHOLDS[fail_on]
     teams = load_teams(list(team_sources))
     with (
         _sources(platform_repo, rev) as sources,
@@ -275,7 +247,7 @@ def fleet_diff(
     code = _error_code([t.error for t in result.teams if t.error and t.new_error])
     if code is not None:
         return code
-    return EXIT_FINDINGS if result.new_findings(_THRESHOLDS[fail_on]) else EXIT_OK
+    return EXIT_FINDINGS if result.new_findings(THRESHOLDS[fail_on]) else EXIT_OK
 
 
 @cli.command("update")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -13,8 +13,15 @@ F = TypeVar("F", bound=Callable[..., Any])
 OUTPUT_FORMATS = ("text", "json", "junit", "sarif")
 
 
-def validation_options(func: F) -> F:
-    """Add --crds, --kube-version, --kubeconform, --output and --fail-on."""
+def apply_options(func: F, options: Sequence[Callable[[Any], Any]]) -> F:
+    """Apply click decorators so they show in ``--help`` in the order given."""
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def schema_options(*, kubeconform: str = "auto") -> Callable[[F], F]:
+    """Add --crds, --kube-version and --kubeconform (with its default) to a command."""
     options = [
         click.option(
             "--crds",
@@ -36,27 +43,34 @@ def validation_options(func: F) -> F:
             "--kubeconform",
             "kubeconform_mode",
             type=click.Choice(["auto", "off", "require"]),
-            default="auto",
+            default=kubeconform,
             show_default=True,
             help="Also run kubeconform: when on PATH (auto), never, "
             "or fail without it.",
         ),
-        click.option(
-            "--output",
-            "output_format",
-            type=click.Choice(OUTPUT_FORMATS),
-            default="text",
-            show_default=True,
-            help="Report format.",
-        ),
-        click.option(
-            "--fail-on",
-            type=click.Choice(["error", "warning"]),
-            default="error",
-            show_default=True,
-            help="Lowest severity that makes the exit code 1.",
-        ),
     ]
-    for option in reversed(options):
-        func = option(func)
-    return func
+    return lambda func: apply_options(func, options)
+
+
+def fail_on_option(func: F) -> F:
+    """Add --fail-on."""
+    return click.option(
+        "--fail-on",
+        type=click.Choice(["error", "warning"]),
+        default="error",
+        show_default=True,
+        help="Lowest severity that makes the exit code 1.",
+    )(func)
+
+
+def validation_options(func: F) -> F:
+    """Add --crds, --kube-version, --kubeconform, --output and --fail-on."""
+    output = click.option(
+        "--output",
+        "output_format",
+        type=click.Choice(OUTPUT_FORMATS),
+        default="text",
+        show_default=True,
+        help="Report format.",
+    )
+    return apply_options(func, [schema_options(), output, fail_on_option])

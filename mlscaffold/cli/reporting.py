@@ -9,7 +9,7 @@ import click
 
 from mlscaffold.report.model import Report, Severity
 
-_THRESHOLDS = {"error": Severity.ERROR, "warning": Severity.WARNING}
+THRESHOLDS = {"error": Severity.ERROR, "warning": Severity.WARNING}
 
 
 def validate_options(
@@ -33,7 +33,7 @@ def validate_options(
 
 def fails(report: Report, fail_on: str) -> bool:
     """True when the report has findings at or above ``fail_on``."""
-    return bool(report.at_least(_THRESHOLDS[fail_on]))
+    return bool(report.at_least(THRESHOLDS[fail_on]))
 
 
 def emit_report(report: Report, output_format: str, *, err: bool = False) -> None:
