@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -105,8 +104,8 @@ def render_project(
 ) -> RenderedProject:
     """Validate parameters and render the ml-project skeleton as Backstage would.
 
-    With the shipped platform settings and template, the compiled skeleton is reused
-    until a skeleton or settings file changes on disk.
+    Unless a template is given, the compiled skeleton is reused across calls until
+    a skeleton or settings file changes on disk (or other settings are passed).
 
     Args:
         parameters: Team parameters; missing optional fields take their defaults.
@@ -120,24 +119,28 @@ def render_project(
         SkeletonError: The skeleton does not parse.
         RenderError: A template expression failed.
     """
-    if platform is not None or template is not None:
+    if template is not None:
         renderer = ProjectRenderer(
             platform=platform, template=template, skeleton=skeleton
         )
+        return renderer.render(parameters)
+    root = (skeleton or skeleton_dir(TEMPLATE_NAME)).resolve()
+    # Settings objects are not hashable; the renderer keeps the one it was built
+    # with alive, so its id() cannot be reused while the entry is cached.
+    settings_key = _fingerprint(schema_file("")) if platform is None else id(platform)
+    key = (root, _fingerprint(root), settings_key)
+    if key in _RENDERERS:
+        renderer = _RENDERERS.pop(key)
     else:
-        root = (skeleton or skeleton_dir(TEMPLATE_NAME)).resolve()
-        renderer = _shipped_renderer(
-            root, _fingerprint(root), _fingerprint(schema_file(""))
-        )
+        renderer = ProjectRenderer(platform=platform, skeleton=root)
+    _RENDERERS[key] = renderer  # most recently used last
+    while len(_RENDERERS) > _MAX_RENDERERS:
+        del _RENDERERS[next(iter(_RENDERERS))]
     return renderer.render(parameters)
 
 
-@lru_cache(maxsize=8)
-def _shipped_renderer(
-    skeleton: Path, skeleton_state: tuple[Any, ...], schemas_state: tuple[Any, ...]
-) -> ProjectRenderer:
-    del skeleton_state, schemas_state  # only part of the cache key
-    return ProjectRenderer(skeleton=skeleton)
+_MAX_RENDERERS = 8
+_RENDERERS: dict[tuple[Any, ...], ProjectRenderer] = {}
 
 
 def _fingerprint(root: Path) -> tuple[Any, ...]:

@@ -45,6 +45,7 @@ def render_checked(
 
 
 def _fail_on_findings(project: RenderedProject, settings: MlscaffoldSettings) -> None:
+    from mlscaffold._data import skeleton_dir
     from mlscaffold.report.model import Severity
     from mlscaffold.validate import ValidateOptions, validate_tree
 
@@ -52,7 +53,8 @@ def _fail_on_findings(project: RenderedProject, settings: MlscaffoldSettings) ->
         crd_dirs=settings.crd_dirs,
         kubeconform=settings.kubeconform,  # type: ignore[arg-type]  # validate checks it
     )
-    report = validate_tree(project.tree, options=options)
+    skeleton = settings.skeleton or skeleton_dir()
+    report = validate_tree(project.tree, options=options, skeleton=skeleton)
     if report.ok:
         return
     errors = report.at_least(Severity.ERROR)
