@@ -31,8 +31,12 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-SIZES = [("xs", "none", 0), ("s", "nvidia.com/gpu", 100), ("m", "nvidia.com/mig-1g.10gb", 400),
-         ("l", "nvidia.com/gpu", 2000)]  # fmt: skip
+SIZES = [
+    ("xs", "none", 0),
+    ("s", "nvidia.com/gpu", 100),
+    ("m", "nvidia.com/mig-1g.10gb", 400),
+    ("l", "nvidia.com/gpu", 2000),
+]
 
 
 def crd_dir() -> Path:
@@ -86,10 +90,19 @@ def main() -> None:
         one = render_project(team(1)).tree
         first = timed(lambda: validate_tree(one, options=options), 1)[0]
         write_tree(one, root / "one")
-        cli = [str(Path(sys.executable).parent / "mlscaffold"), "validate", str(root / "one"),
-               "--crds", str(crds), "--kubeconform", "off"]  # fmt: skip
-        cold = timed(lambda: subprocess.run(cli, env=env, check=True, capture_output=True),
-                     args.repeat)  # fmt: skip
+        cli = [
+            str(Path(sys.executable).parent / "mlscaffold"),
+            "validate",
+            str(root / "one"),
+            "--crds",
+            str(crds),
+            "--kubeconform",
+            "off",
+        ]
+        cold = timed(
+            lambda: subprocess.run(cli, env=env, check=True, capture_output=True),
+            args.repeat,
+        )
         warm = timed(lambda: validate_tree(one, options=options), args.repeat * 10)
 
         corpus = root / "corpus"
@@ -106,29 +119,46 @@ def main() -> None:
         errors = len(report.at_least(Severity.ERROR))
         kube = kubeconform_time(corpus, crds, root)
 
-    print(f"python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} cpus, "
-          f"load {os.getloadavg()[0]:.1f}")  # fmt: skip
-    for name in ("jsonschema-rs", "jsonschema", "PyYAML", "kubernetes-validate", "Jinja2"):
+    print(
+        f"python {platform.python_version()}, {platform.machine()}, "
+        f"{os.cpu_count()} cpus, load {os.getloadavg()[0]:.1f}"
+    )
+    for name in (
+        "jsonschema-rs",
+        "jsonschema",
+        "PyYAML",
+        "kubernetes-validate",
+        "Jinja2",
+    ):
         print(f"  {name} {version(name)}")
     print(f"one-time CRD conversion + first validate: {first * 1000:.0f} ms")
-    print(f"cold CLI validate, one project:  median {statistics.median(cold) * 1000:.0f} ms "
-          f"(min {min(cold) * 1000:.0f})")  # fmt: skip
-    print(f"warm validate_tree, one project: median {statistics.median(warm) * 1000:.1f} ms "
-          f"(min {min(warm) * 1000:.1f})")  # fmt: skip
-    print(f"corpus: {args.projects} projects, {docs} YAML files: median "
-          f"{statistics.median(bulk):.2f} s (min {min(bulk):.2f}); {errors} errors")
+    print(
+        "cold CLI validate, one project:  median "
+        f"{statistics.median(cold) * 1000:.0f} ms (min {min(cold) * 1000:.0f})"
+    )
+    print(
+        "warm validate_tree, one project: median "
+        f"{statistics.median(warm) * 1000:.1f} ms "
+        f"(min {min(warm) * 1000:.1f})"
+    )
+    print(
+        f"corpus: {args.projects} projects, {docs} YAML files: median "
+        f"{statistics.median(bulk):.2f} s (min {min(bulk):.2f}); {errors} errors"
+    )
     print(f"kubeconform on the same corpus: {kube}")
 
 
 def kubeconform_time(corpus: Path, crds: Path, root: Path) -> str:
     binary = shutil.which("kubeconform")
     if binary is None:
-        return "not measured: kubeconform is not on PATH (not installable from this machine's registries)"
+        return "not measured: kubeconform is not on PATH"
     from mlscaffold.validate.documents import parse_documents
     from mlscaffold.validate.kubeconform import kubeconform_command, write_schema_layout
     from mlscaffold.validate.schemas import DEFAULT_KUBE_VERSION, SchemaStore
 
-    files = sorted(str(p) for p in corpus.rglob("*.yaml") if "catalog-info" not in p.name)
+    files = sorted(
+        str(p) for p in corpus.rglob("*.yaml") if "catalog-info" not in p.name
+    )
     store = SchemaStore(crd_dirs=(crds,))
     docs = [d for f in files[:20] for d in parse_documents(Path(f).read_text(), f)]
     write_schema_layout(store, docs, root / "kc")

@@ -104,14 +104,60 @@ def parse_documents(text: str, path: str, source: str | None = None) -> list[Doc
             node = loader.get_node()
             if node is not None:
                 positions: dict[str, tuple[int, int]] = {}
-                _index_node(node, "", positions)
-                data = loader.construct_document(node)
+                data = _build(node, "", positions, loader)
                 if data is not None:
                     documents.append(Document(path, index, data, positions, source))
             index += 1
+    except RecursionError as exc:
+        raise yaml.YAMLError(f"{path}: recursive YAML alias") from exc
     finally:
         loader.dispose()
     return documents
+
+
+_STR = "tag:yaml.org,2002:str"
+_MERGE = "tag:yaml.org,2002:merge"
+
+
+def _build(
+    node: yaml.Node,
+    pointer: str,
+    positions: dict[str, tuple[int, int]],
+    loader: _Loader,
+) -> Any:
+    # Builds the value and indexes positions in one walk: PyYAML's generic
+    # constructor plus a second indexing walk cost twice as much, and parsing is
+    # most of what validating a large fleet costs.
+    mark = node.start_mark
+    positions.setdefault(pointer, (mark.line + 1, mark.column + 1))
+    if isinstance(node, yaml.ScalarNode):
+        if node.tag == _STR:
+            return node.value
+        return loader.construct_object(node)
+    if isinstance(node, yaml.SequenceNode):
+        return [
+            _build(item, f"{pointer}/{i}", positions, loader)
+            for i, item in enumerate(node.value)
+        ]
+    if not isinstance(node, yaml.MappingNode) or any(
+        k.tag == _MERGE or not isinstance(k, yaml.ScalarNode) for k, _ in node.value
+    ):
+        # Merge keys and complex keys are rare: let PyYAML build those, then index.
+        positions.pop(pointer)
+        _index_node(node, pointer, positions)
+        return loader.construct_object(node, deep=True)
+    result: dict[Any, Any] = {}
+    for key_node, value_node in node.value:
+        key = (
+            key_node.value
+            if key_node.tag == _STR
+            else loader.construct_object(key_node)
+        )
+        child = pointer + "/" + escape_pointer_token(str(key_node.value))
+        key_mark = key_node.start_mark
+        positions[child] = (key_mark.line + 1, key_mark.column + 1)
+        result[key] = _build(value_node, child, positions, loader)
+    return result
 
 
 def _index_node(
