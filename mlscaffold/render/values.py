@@ -171,6 +171,10 @@ def _render_text(
     that is no JSON, or the template has several nodes, the plain text is the value.
     An empty result is undefined (the key disappears).
     """
+    if "{" not in source:
+        # No template syntax can start without a brace: the text is its own value.
+        # (Most of a step's input is literal settings; this skips Jinja for them.)
+        return _MISSING if source == "" else source
     plan = _plan(env, source, at)
     if plan.encoded is not None:
         encoded = run_template(plan.encoded, context, source=source, name=at)
