@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from mlscaffold.cli.app import EXIT_FINDINGS, EXIT_OK, cli
-from mlscaffold.cli.options import OUTPUT_FORMATS, validation_options
+from mlscaffold.cli.options import OUTPUT_FORMATS, platform_option, validation_options
 from mlscaffold.cli.reporting import emit_report, fails, validate_options
 
 
@@ -16,8 +16,11 @@ from mlscaffold.cli.reporting import emit_report, fails, validate_options
 @click.argument(
     "paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path)
 )
+@platform_option
 @validation_options
-def validate(paths: tuple[Path, ...], **validation: Any) -> int:
+def validate(
+    paths: tuple[Path, ...], platform_file: Path | None, **validation: Any
+) -> int:
     """Validate folders or files of Kubernetes manifests, generated or hand-edited.
 
     Checks core kinds against the Kubernetes JSON schemas, custom resources against
@@ -26,9 +29,12 @@ def validate(paths: tuple[Path, ...], **validation: Any) -> int:
     service accounts, pipeline parameters, cost labels). Text output lines read
     `path:line:col: RULE message`.
     """
+    from mlscaffold.settings import load_platform
     from mlscaffold.validate import validate_paths
 
-    report = validate_paths(list(paths), options=validate_options(**validation))
+    platform = load_platform(platform_file) if platform_file else None
+    options = validate_options(platform=platform, **validation)
+    report = validate_paths(list(paths), options=options)
     emit_report(report, validation["output_format"])
     return EXIT_FINDINGS if fails(report, validation["fail_on"]) else EXIT_OK
 

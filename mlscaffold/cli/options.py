@@ -20,6 +20,31 @@ def apply_options(func: F, options: Sequence[Callable[[Any], Any]]) -> F:
     return func
 
 
+def _check_kube_version(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> str | None:
+    del ctx, param  # part of click's callback signature
+    if value is None:
+        return None
+    from mlscaffold.validate.schemas import supported_kube_versions
+
+    supported = supported_kube_versions()
+    if value not in supported:
+        raise click.BadParameter(f"{value!r} is not one of {', '.join(supported)}")
+    return value
+
+
+def platform_option(func: F) -> F:
+    """Add --platform: the platform settings to render and validate with."""
+    return click.option(
+        "--platform",
+        "platform_file",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="Platform settings YAML (default: the shipped schemas/platform.yaml); "
+        "rules that read settings (Argo CD namespace, spot capacity) use it.",
+    )(func)
+
+
 def schema_options(*, kubeconform: str = "auto") -> Callable[[F], F]:
     """Add --crds, --kube-version and --kubeconform (with its default) to a command."""
     options = [
@@ -37,7 +62,9 @@ def schema_options(*, kubeconform: str = "auto") -> Callable[[F], F]:
             "--kube-version",
             default=None,
             metavar="X.Y",
-            help="Kubernetes minor whose schemas core kinds are checked against.",
+            callback=_check_kube_version,
+            help="Kubernetes minor whose schemas core kinds are checked against "
+            "(1.25 to 1.37; default 1.33).",
         ),
         click.option(
             "--kubeconform",

@@ -9,8 +9,13 @@ from typing import Any
 import click
 
 from mlscaffold.cli.app import EXIT_FINDINGS, EXIT_OK, cli
-from mlscaffold.cli.options import validation_options
-from mlscaffold.cli.reporting import emit_report, fails, validate_options
+from mlscaffold.cli.options import platform_option, validation_options
+from mlscaffold.cli.reporting import (
+    emit_passing_report,
+    emit_report,
+    fails,
+    validate_options,
+)
 
 _SET_HELP = (
     "Set one team parameter, e.g. --set team=recs (repeatable; wins over --values)."
@@ -42,12 +47,7 @@ _SET_HELP = (
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Skeleton folder to render (default: the shipped skeletons/ml-project).",
 )
-@click.option(
-    "--platform",
-    "platform_file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Platform settings YAML (default: the shipped schemas/platform.yaml).",
-)
+@platform_option
 @click.option(
     "--no-validate", is_flag=True, help="Write even when validation finds errors."
 )
@@ -85,11 +85,8 @@ def render(
         raise click.UsageError("give an output folder with -o DIR, or --dry-run")
     parameters: dict[str, Any] = load_values_file(values_file) if values_file else {}
     parameters.update(parse_assignments(assignments))
-    project = render_project(
-        parameters,
-        platform=load_platform(platform_file) if platform_file else None,
-        skeleton=skeleton,
-    )
+    platform = load_platform(platform_file) if platform_file else None
+    project = render_project(parameters, platform=platform, skeleton=skeleton)
 
     if not no_validate:
         from mlscaffold._data import skeleton_dir
@@ -97,7 +94,7 @@ def render(
 
         report = validate_tree(
             project.tree,
-            options=validate_options(**validation),
+            options=validate_options(platform=platform, **validation),
             skeleton=skeleton or skeleton_dir(),
         )
         if fails(report, validation["fail_on"]):
@@ -108,6 +105,7 @@ def render(
                 err=True,
             )
             return EXIT_FINDINGS
+        emit_passing_report(report)
     if dry_run:
         _print_tree(project.tree)
         return EXIT_OK
@@ -118,6 +116,8 @@ def render(
 
 
 def _print_tree(tree: Any) -> None:
+    from mlscaffold.render.binary import READ_BYTES, is_binary
+
     for path in tree:
         entry = tree[path]
         if entry.kind == "dir":
@@ -126,6 +126,9 @@ def _print_tree(tree: Any) -> None:
             click.echo(f"--- {path} -> {entry.link_target}")
             continue
         click.echo(f"--- {path} (mode {entry.mode:o})")
+        if not entry.templated and is_binary(entry.data[:READ_BYTES]):
+            click.echo(f"(binary, {len(entry.data)} bytes)")
+            continue
         click.echo(entry.text, nl=not entry.text.endswith("\n"))
 
 

@@ -17,14 +17,23 @@ def validate_options(
     crd_dirs: tuple[Path, ...] = (),
     kube_version: str | None = None,
     kubeconform_mode: str = "auto",
+    platform: Any = None,
     **_ignored: Any,
 ) -> Any:
-    """Build the validator's options from the shared CLI options."""
+    """Build the validator's options from the shared CLI options.
+
+    Args:
+        crd_dirs: ``--crds`` folders.
+        kube_version: ``--kube-version``, if given.
+        kubeconform_mode: ``--kubeconform``.
+        platform: PlatformSettings the rules should read (None: the shipped ones).
+    """
     from mlscaffold.validate import ValidateOptions
 
     kwargs: dict[str, Any] = {
         "crd_dirs": tuple(crd_dirs),
         "kubeconform": kubeconform_mode,
+        "platform": platform,
     }
     if kube_version:
         kwargs["kube_version"] = kube_version
@@ -34,6 +43,15 @@ def validate_options(
 def fails(report: Report, fail_on: str) -> bool:
     """True when the report has findings at or above ``fail_on``."""
     return bool(report.at_least(THRESHOLDS[fail_on]))
+
+
+def emit_passing_report(report: Report) -> None:
+    """On stderr: warnings and the summary (what was checked, what was skipped)."""
+    from mlscaffold.report.formats import summary_line
+
+    for finding in report.at_least(Severity.WARNING):
+        click.echo(str(finding), err=True)
+    click.echo(f"Validated: {summary_line(report)}", err=True)
 
 
 def emit_report(report: Report, output_format: str, *, err: bool = False) -> None:

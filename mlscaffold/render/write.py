@@ -118,8 +118,7 @@ def write_tree(tree: RenderedTree, out: Path, *, force: bool = False) -> None:
     if replace and not force:
         raise OutputExistsError(
             f"output folder {out} already exists and is not empty; "
-            "use --force to replace it",
-            rendered=Location(out.name),
+            "use --force to replace it"
         )
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = _fresh_dir(out.parent, out.name, "tmp")

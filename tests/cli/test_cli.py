@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mlscaffold._data import skeleton_dir
+from mlscaffold._data import data_dir, skeleton_dir
 from mlscaffold.cli import main
 
 TEAM = [
@@ -311,3 +312,57 @@ def test_params_schema_is_the_form_schema(capsys: pytest.CaptureFixture[str]) ->
     schema = json.loads(stdout)
     assert schema["required"] == ["team", "owner", "repoUrl", "modelName"]
     assert schema["properties"]["size"]["enum"] == ["xs", "s", "m", "l"]
+
+
+def test_platform_settings_are_used_for_validation_too(
+    tmp_path: Path, shared_crds: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = yaml.safe_load((data_dir("schemas") / "platform.yaml").read_text())
+    settings["argocd"]["namespace"] = "gitops"
+    platform = tmp_path / "platform.yaml"
+    platform.write_text(yaml.safe_dump(settings), encoding="utf-8")
+    out = tmp_path / "out"
+    args = ["render", *TEAM, "--platform", str(platform), "--crds", str(shared_crds)]
+    code, _, stderr = run([*args, "-o", str(out)], capsys)
+    assert code == 0, stderr
+    app = yaml.safe_load((out / "argocd" / "application.yaml").read_text())
+    assert app["metadata"]["namespace"] == "gitops"
+    validate = ["validate", str(out), "--crds", str(shared_crds)]
+    assert run([*validate, "--platform", str(platform)], capsys)[0] == 0
+    code, stdout, _ = run(validate, capsys)  # judged by the shipped settings instead
+    assert code == 1
+    assert "MLS403" in stdout
+
+
+def test_a_passing_render_still_says_what_was_checked_and_skipped(
+    tmp_path: Path, shared_crds: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["render", *TEAM, "--crds", str(shared_crds), "-o", str(tmp_path / "o")]
+    code, _, stderr = run(args, capsys)
+    assert code == 0
+    summary = stderr.splitlines()[-1]
+    assert summary.startswith("Validated: 0 errors, 0 warnings, ")
+    assert "files checked" in summary
+    assert "skipped: kubeconform" in summary or shutil.which("kubeconform")
+
+
+def test_unknown_kube_version_is_a_usage_error(
+    rendered: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, stderr = run(["validate", str(rendered), "--kube-version", "9.99"], capsys)
+    assert code == 2
+    assert "'9.99' is not one of 1.25," in stderr
+
+
+def test_dry_run_does_not_print_binary_bytes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    skeleton = tmp_path / "skeleton"
+    skeleton.mkdir()
+    (skeleton / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR" + bytes(64))
+    (skeleton / "a.txt").write_text("team ${{ values.team }}\n", encoding="utf-8")
+    args = ["render", *TEAM, "--skeleton", str(skeleton), "--dry-run", "--no-validate"]
+    code, stdout, _ = run(args, capsys)
+    assert code == 0
+    assert "--- logo.png (mode 644)\n(binary, 80 bytes)\n" in stdout
+    assert "team recs\n" in stdout
