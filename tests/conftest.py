@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -43,3 +45,22 @@ def shared_crds() -> Path:
     if not path.is_dir():
         pytest.fail(f"pinned CRDs not found at {path}; set MLSCAFFOLD_CRDS")
     return path
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail any test that opens a connection off this machine.
+
+    Tests are offline by design (schemas come from packages and ../shared/crds);
+    a test that reaches the network would pass here and hang or fail elsewhere.
+    """
+    connect = socket.socket.connect
+
+    def guarded(self: socket.socket, address: Any) -> Any:
+        if self.family in (socket.AF_INET, socket.AF_INET6):
+            host = str(address[0])
+            if host not in ("127.0.0.1", "::1", "localhost"):
+                raise OSError(f"tests must not use the network (tried {address!r})")
+        return connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)

@@ -1,0 +1,49 @@
+"""render_project: the compiled skeleton is reused, and never when it went stale."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from mlscaffold._data import data_dir, skeleton_dir
+from mlscaffold.api import ProjectRenderer, render_project
+from mlscaffold.settings import load_platform
+
+TEAM = {
+    "team": "recs",
+    "owner": "group:default/recs",
+    "repoUrl": "github.com?owner=acme&repo=recs-ml",
+    "modelName": "ranker",
+}
+
+
+def test_an_edited_skeleton_is_rendered_anew(tmp_path: Path) -> None:
+    skeleton = tmp_path / "skeleton"
+    shutil.copytree(skeleton_dir(), skeleton)
+    first = render_project(TEAM, skeleton=skeleton).tree
+    assert render_project(TEAM, skeleton=skeleton).tree == first  # cached, same
+    queue = skeleton / "deploy" / "localqueue.yaml"
+    queue.write_text(queue.read_text(encoding="utf-8") + "# edited\n", encoding="utf-8")
+    os.utime(queue, ns=(1, 1))  # a different mtime even on a coarse-clock filesystem
+    second = render_project(TEAM, skeleton=skeleton).tree
+    assert second["deploy/localqueue.yaml"].text.endswith("# edited\n")
+    (skeleton / "NOTES.md").write_text("new file\n", encoding="utf-8")
+    assert "NOTES.md" in render_project(TEAM, skeleton=skeleton).tree
+
+
+def test_given_settings_are_used_and_not_confused_with_others(tmp_path: Path) -> None:
+    settings = (data_dir("schemas") / "platform.yaml").read_text(encoding="utf-8")
+    custom = tmp_path / "platform.yaml"
+    custom.write_text(
+        settings.replace("clusterQueue: ml-shared", "clusterQueue: gpu"),
+        encoding="utf-8",
+    )
+    shipped = render_project(TEAM).tree["deploy/localqueue.yaml"].text
+    other = render_project(TEAM, platform=load_platform(custom))
+    assert 'clusterQueue: "gpu"' in other.tree["deploy/localqueue.yaml"].text
+    assert render_project(TEAM).tree["deploy/localqueue.yaml"].text == shipped
+
+
+def test_render_project_equals_a_fresh_renderer() -> None:
+    assert render_project(TEAM).tree == ProjectRenderer().render(TEAM).tree
