@@ -17,7 +17,11 @@ from mlscaffold.render.binary import READ_BYTES, is_binary
 from mlscaffold.render.engine import BackstageEnvironment, run_template
 from mlscaffold.render.tree import EntryKind, RenderedTree, TreeEntry
 from mlscaffold.render.values import js_json_value
-from mlscaffold.render.walk import list_skeleton, untemplated
+from mlscaffold.render.walk import (
+    list_skeleton,
+    template_extension,
+    templated_locations,
+)
 
 __all__ = ["BACKSTAGE_UMASK", "CompiledSkeleton", "is_binary", "render_skeleton"]
 
@@ -51,15 +55,6 @@ class _Entry:
     templated: bool = False
 
 
-def _extension(option: str | bool | None) -> str | None:
-    if option is True:
-        return ".njk"
-    if not option:
-        return None
-    text = str(option)
-    return text if text.startswith(".") else "." + text
-
-
 class CompiledSkeleton:
     """A skeleton loaded and compiled once; ``render(values)`` is then cheap.
 
@@ -89,7 +84,7 @@ class CompiledSkeleton:
     ) -> None:
         """Load and compile the skeleton (see the class docstring)."""
         self.root = Path(root)
-        extension = _extension(template_file_extension)
+        extension = template_extension(template_file_extension)
         if extension and copy_without_templating:
             raise SkeletonError(
                 "Fetch action input extension incompatible with copyWithoutTemplating "
@@ -109,21 +104,27 @@ class CompiledSkeleton:
             raise SkeletonError(
                 f"cannot read skeleton: {exc}", source=Location(self.root.as_posix())
             ) from exc
-        raw = untemplated(
-            self.root, copy_without_templating, [loc for loc, _ in listing]
+        templated = templated_locations(
+            self.root,
+            [loc for loc, _ in listing],
+            copy_without_templating=copy_without_templating,
+            extension=extension,
         )
-        self._entries = [self._load(loc, info, extension, raw) for loc, info in listing]
+        self._entries = [
+            self._load(loc, info, extension, loc in templated) for loc, info in listing
+        ]
 
     def _load(
-        self, location: str, info: os.stat_result, extension: str | None, raw: set[str]
+        self,
+        location: str,
+        info: os.stat_result,
+        extension: str | None,
+        templated: bool,
     ) -> _Entry:
-        if extension:
-            ext = posixpath.splitext(location.rstrip("/"))[1]
-            templated = ext == extension
-            path_source = location[: -len(extension)] if templated else location
-        else:
-            templated = location not in raw
-            path_source = location
+        # with templateFileExtension the extension comes off the templated names
+        path_source = (
+            location[: -len(extension)] if extension and templated else location
+        )
         path_template = None
         if _has_template(path_source):
             path_template = self.env.compile_source(path_source, location)

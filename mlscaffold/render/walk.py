@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import posixpath
 import re
 import stat
 from collections import deque
 from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ["list_skeleton", "untemplated"]
+__all__ = ["list_skeleton", "template_extension", "templated_locations", "untemplated"]
 
 
 def _expand_braces(pattern: str) -> list[str]:
@@ -96,6 +97,49 @@ def untemplated(root: Path, patterns: Sequence[str], locations: list[str]) -> se
                 selected.add(location)
                 break
     return selected
+
+
+def template_extension(option: str | bool | None) -> str | None:
+    """fetch:template's ``templateFileExtension`` as a suffix (``True`` is ``.njk``)."""
+    if option is True:
+        return ".njk"
+    if not option:
+        return None
+    text = str(option)
+    return text if text.startswith(".") else "." + text
+
+
+def templated_locations(
+    root: Path,
+    locations: Sequence[str],
+    *,
+    copy_without_templating: Sequence[str] = (),
+    extension: str | None = None,
+) -> set[str]:
+    """Which skeleton entries fetch:template renders the content of.
+
+    The renderer and the template lint both ask this, so they never disagree.
+
+    Args:
+        root: The skeleton folder (a literal directory pattern is checked there).
+        locations: Entries relative to ``root`` (folders may end with ``/``).
+        copy_without_templating: The step's ``copyWithoutTemplating`` globs.
+        extension: The step's ``templateFileExtension`` as a suffix (see
+            :func:`template_extension`); when set, only entries whose last
+            extension is exactly this one are templated (so a file named ``.njk``
+            is not: it has no extension), and the globs are not consulted.
+
+    Returns:
+        The templated subset of ``locations``.
+    """
+    if extension:
+        return {
+            location
+            for location in locations
+            if posixpath.splitext(location.rstrip("/"))[1] == extension
+        }
+    raw = untemplated(root, copy_without_templating, list(locations))
+    return {location for location in locations if location not in raw}
 
 
 def _copied(real_root: str, path: Path) -> bool:

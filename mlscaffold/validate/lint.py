@@ -12,6 +12,8 @@ import jinja2
 from jinja2 import nodes
 
 from mlscaffold.errors import Location
+from mlscaffold.render.binary import READ_BYTES, is_binary
+from mlscaffold.render.walk import template_extension, templated_locations
 from mlscaffold.report.model import Finding, Severity
 from mlscaffold.report.rules import RuleInfo, register_rules, rule_info
 from mlscaffold.validate.lint_jinja import check_source
@@ -54,7 +56,6 @@ LINT_RULES = tuple(
 register_rules(*LINT_RULES)
 
 _TOOL = "lint"
-_BINARY_PROBE = 512
 
 
 def _environment() -> jinja2.Environment:
@@ -91,40 +92,12 @@ def _finding(path: str, hit: Hit, *, in_name: bool = False) -> Finding:
     )
 
 
-def _is_binary(data: bytes) -> bool:
-    """Close to isbinaryfile: NUL, a PDF header, or many invalid bytes up front."""
-    head = data[:_BINARY_PROBE]
-    if b"\0" in head or head.startswith(b"%PDF-"):
-        return True
-    bad = len(head) - len(head.decode("utf-8", errors="ignore").encode("utf-8"))
-    return bool(head) and bad * 10 > len(head)
-
-
-def _glob_regex(pattern: str) -> re.Pattern[str]:
-    """A globby-style pattern (``**``, ``*``, ``?``) as a regex on POSIX paths."""
-    out = ""
-    i = 0
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
-            out, i = out + "(?:.*/)?", i + 3
-        elif pattern.startswith("**", i):
-            out, i = out + ".*", i + 2
-        elif pattern[i] == "*":
-            out, i = out + "[^/]*", i + 1
-        elif pattern[i] == "?":
-            out, i = out + "[^/]", i + 1
-        else:
-            out, i = out + re.escape(pattern[i]), i + 1
-    # globby expands a bare directory to everything under it
-    return re.compile(out.rstrip("/") + "(?:/.*)?")
-
-
 class _Wiring:
     """What the template's fetch:template step(s) say about one skeleton."""
 
     def __init__(self, template: Mapping[str, Any] | None, skeleton: Path) -> None:
         self.contract: Contract | None = None
-        self.copy_only: list[tuple[bool, re.Pattern[str]]] = []
+        self.copy_without_templating: list[str] = []
         self.extension: str | None = None
         if template is None:
             return
@@ -143,15 +116,12 @@ class _Wiring:
         for step in named or steps:
             inputs = step["input"]
             passed.update(inputs.get("values") or {})
-            for pattern in inputs.get("copyWithoutTemplating") or []:
-                text = str(pattern)
-                negated = text.startswith("!")
-                text = text.lstrip("!").removeprefix("./")
-                self.copy_only.append((negated, _glob_regex(text)))
-            ext = inputs.get("templateFileExtension")
+            patterns = inputs.get("copyWithoutTemplating")
+            if isinstance(patterns, list):
+                self.copy_without_templating.extend(map(str, patterns))
+            ext = template_extension(inputs.get("templateFileExtension"))
             if ext:
-                ext = ".njk" if ext is True else str(ext)
-                self.extension = ext if ext.startswith(".") else "." + ext
+                self.extension = ext
         if steps:
             required = _required_parameters(template)
             always = {
@@ -162,12 +132,14 @@ class _Wiring:
             }
             self.contract = Contract(passed, frozenset(always))
 
-    def templated(self, rel: str) -> bool:
-        """Whether fetch:template renders this file's content."""
-        if self.extension is not None:
-            return rel.endswith(self.extension)
-        hit = [negated for negated, rx in self.copy_only if rx.fullmatch(rel)]
-        return not (False in hit and True not in hit)
+    def templated(self, skeleton: Path, locations: list[str]) -> set[str]:
+        """Which of ``locations`` fetch:template renders, asked of the renderer."""
+        return templated_locations(
+            skeleton,
+            locations,
+            copy_without_templating=self.copy_without_templating,
+            extension=self.extension,
+        )
 
 
 def lint_skeleton(
@@ -195,14 +167,16 @@ def lint_skeleton(
     env = _environment()
     wiring = _Wiring(template, skeleton_dir)
     findings: list[Finding] = []
-    for path in sorted(skeleton_dir.rglob("*")):
-        rel = path.relative_to(skeleton_dir).as_posix()
+    paths = sorted(skeleton_dir.rglob("*"))
+    rels = [path.relative_to(skeleton_dir).as_posix() for path in paths]
+    templated = wiring.templated(skeleton_dir, rels)
+    for path, rel in zip(paths, rels, strict=True):
         names = check_source(env, path.name, wiring.contract)
         findings.extend(_finding(rel, hit, in_name=True) for hit in names)
-        if path.is_symlink() or not path.is_file() or not wiring.templated(rel):
+        if path.is_symlink() or not path.is_file() or rel not in templated:
             continue
         data = path.read_bytes()
-        if _is_binary(data):
+        if is_binary(data[:READ_BYTES]):
             continue
         text = data.decode("utf-8", errors="replace")
         findings.extend(

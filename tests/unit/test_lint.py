@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import codecs
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from mlscaffold.render.binary import READ_BYTES, is_binary
+from mlscaffold.render.skeleton import CompiledSkeleton
 from mlscaffold.report.model import Severity
 from mlscaffold.report.rules import RULES
 from mlscaffold.validate.lint import LINT_RULES, lint_skeleton, lint_template
@@ -235,3 +238,67 @@ def test_shipped_skeleton_lints_clean() -> None:
     skeleton = REPO / "skeletons" / "ml-project"
     findings = lint_skeleton(skeleton, build_template())
     assert [str(f) for f in findings] == []
+
+
+# Renders as the team name when templated, and holds one MLS503 for the lint.
+_PROBE = "${{ values.team }}{% if false %}${{ values.team.upper() }}{% endif %}\n"
+# A UTF-16 file with its BOM and NULs: text to isbinaryfile, so fetch:template reads
+# it as UTF-8 (the BOM and NULs survive) and renders the expression in it.
+_UTF16 = codecs.BOM_UTF16_LE + "hi\n".encode("utf-16-le") + _PROBE.encode() + b" "
+
+
+def _renderer_templated(root: Path, step_input: dict[str, Any]) -> set[str]:
+    skeleton = CompiledSkeleton(
+        root,
+        copy_without_templating=step_input.get("copyWithoutTemplating", ()),
+        template_file_extension=step_input.get("templateFileExtension"),
+    )
+    tree = skeleton.render({"team": "t"})
+    return {
+        entry.source
+        for entry in tree.entries.values()
+        if entry.kind == "file" and b"if false" not in entry.data
+    }
+
+
+@pytest.mark.parametrize(
+    ("files", "options", "expected"),
+    [
+        (["a.txt", "b.txt", "c.txt"], {"copyWithoutTemplating": ["{a,b}.txt"]},
+         {"c.txt"}),
+        (["a.txt", "b.txt", "c.txt"], {"copyWithoutTemplating": ["[ab].txt"]},
+         {"c.txt"}),
+        # a negation excludes only from the patterns before it
+        (["a.txt", "b.txt"], {"copyWithoutTemplating": ["!a.txt", "*.txt"]}, set()),
+        (["a.txt", "b.txt"], {"copyWithoutTemplating": ["*.txt", "!a.txt"]},
+         {"a.txt"}),
+        # '.njk' alone has no extension, so it is copied as it is
+        ([".njk", "x.txt.njk", "y.txt"], {"templateFileExtension": True},
+         {"x.txt.njk"}),
+        (["utf16.txt"], {}, {"utf16.txt"}),
+    ],
+)  # fmt: skip
+def test_lint_templates_exactly_what_the_renderer_templates(
+    tmp_path: Path, files: list[str], options: dict[str, Any], expected: set[str]
+) -> None:
+    root = tmp_path / "skeleton"
+    root.mkdir()
+    for name in files:
+        data = _UTF16 if name == "utf16.txt" else _PROBE.encode()
+        (root / name).write_bytes(data)
+    template = yaml.safe_load(_BASE_TEMPLATE)
+    step_input = template["spec"]["steps"][0]["input"]
+    del step_input["copyWithoutTemplating"]
+    step_input.update(options)
+    linted = {
+        f.rendered.path
+        for f in lint_skeleton(root, template)
+        if f.rule == "MLS503" and f.rendered.line is not None
+    }
+    assert _renderer_templated(root, step_input) == expected
+    assert linted == expected
+
+
+def test_utf16_file_with_bom_is_text_to_the_renderer_and_the_lint() -> None:
+    assert not is_binary(_UTF16[:READ_BYTES])
+    assert b"\0" in _UTF16  # what a NUL-means-binary shortcut would get wrong
