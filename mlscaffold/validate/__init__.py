@@ -26,7 +26,6 @@ KubeconformMode = Literal["auto", "off", "require"]
 _YAML_SUFFIXES = (".yaml", ".yml")
 # Backstage descriptors sit beside the manifests but are not Kubernetes objects.
 _NOT_KUBERNETES_FILES = frozenset({"catalog-info.yaml", "catalog-info.yml"})
-_NOT_KUBERNETES_GROUPS = ("backstage.io/",)
 _STORES: dict[tuple[object, ...], SchemaStore] = {}
 
 __all__ = ["KubeconformMode", "ValidateOptions", "validate_paths", "validate_tree"]
@@ -232,7 +231,7 @@ def _parse(
                 _finding(Location(path), source, "MLS111", f"cannot read: {exc}")
             )
             continue
-        docs.extend(doc for doc in parsed if _is_kubernetes(doc))
+        docs.extend(doc for doc in parsed if doc.is_kubernetes)
     report.extend(findings)
     return report, docs
 
@@ -269,13 +268,6 @@ def _file_text(path: Path) -> str:
 def _is_manifest_file(path: str) -> bool:
     name = path.rsplit("/", 1)[-1]
     return name.endswith(_YAML_SUFFIXES) and name not in _NOT_KUBERNETES_FILES
-
-
-def _is_kubernetes(doc: Document) -> bool:
-    """An object with apiVersion and kind that is not a Backstage entity."""
-    return bool(doc.api_version and doc.kind) and not doc.api_version.startswith(
-        _NOT_KUBERNETES_GROUPS
-    )
 
 
 def _walk(paths: Sequence[Path]) -> Iterator[Path]:

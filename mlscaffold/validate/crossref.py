@@ -99,7 +99,7 @@ def check_cross_resources(
     """
     if argocd_namespace is None:
         argocd_namespace = platform_argocd_namespace(shipped_platform())
-    objects = [d for d in docs if _is_kubernetes(d)]
+    objects = [d for d in docs if d.is_kubernetes]
     findings: dict[tuple[str, int, str, str], Finding] = {}
     for project in split_projects(objects):
         namespaces = [d.name for d in project if d.kind == "Namespace"]
@@ -118,9 +118,3 @@ def check_cross_resources(
                     ),
                 )
     return list(findings.values())
-
-
-def _is_kubernetes(doc: Document) -> bool:
-    return bool(doc.kind and doc.api_version) and not doc.api_version.startswith(
-        "backstage.io/"
-    )

@@ -16,6 +16,10 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
 
+# Backstage descriptors sit beside the manifests but are not Kubernetes objects.
+_NOT_KUBERNETES_GROUPS = ("backstage.io/",)
+
+
 @dataclass(frozen=True)
 class Document:
     """One YAML document of one file, with the position of every node.
@@ -56,6 +60,13 @@ class Document:
         """``metadata.namespace``, or empty."""
         meta = self.data.get("metadata") if isinstance(self.data, dict) else None
         return _str_field(meta, "namespace")
+
+    @property
+    def is_kubernetes(self) -> bool:
+        """An object with ``apiVersion`` and ``kind`` that is not a Backstage entity."""
+        return bool(self.api_version and self.kind) and not self.api_version.startswith(
+            _NOT_KUBERNETES_GROUPS
+        )
 
     def locate(self, pointer: str = "") -> Location:
         """Location of ``pointer``, or of its nearest existing ancestor.

@@ -50,3 +50,21 @@ def test_positions_point_at_keys_and_items_with_escaped_pointers() -> None:
 def test_a_recursive_alias_is_a_yaml_error_not_a_crash() -> None:
     with pytest.raises(yaml.YAMLError):
         parse_documents("a: &x [*x]\n", "r.yaml")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("apiVersion: v1\nkind: Namespace\n", True),
+        ("apiVersion: kueue.x-k8s.io/v1beta1\nkind: LocalQueue\n", True),
+        ("apiVersion: backstage.io/v1alpha1\nkind: Component\n", False),
+        ("kind: Namespace\n", False),
+        ("apiVersion: v1\n", False),
+        ("- not an object\n", False),
+    ],
+)
+def test_is_kubernetes_means_api_version_and_kind_and_not_backstage(
+    text: str, expected: bool
+) -> None:
+    [doc] = parse_documents(text, "x.yaml")
+    assert doc.is_kubernetes is expected
