@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from mlscaffold._data import schema_file, skeleton_dir
+from mlscaffold._files import files_state
 from mlscaffold.params import Params, validate_params
 from mlscaffold.render.engine import BackstageEnvironment
 from mlscaffold.render.skeleton import CompiledSkeleton
@@ -127,8 +127,8 @@ def render_project(
     root = (skeleton or skeleton_dir(TEMPLATE_NAME)).resolve()
     # Settings objects are not hashable; the renderer keeps the one it was built
     # with alive, so its id() cannot be reused while the entry is cached.
-    settings_key = _fingerprint(schema_file("")) if platform is None else id(platform)
-    key = (root, _fingerprint(root), settings_key)
+    settings_key = files_state(schema_file("")) if platform is None else id(platform)
+    key = (root, files_state(root), settings_key)
     if key in _RENDERERS:
         renderer = _RENDERERS.pop(key)
     else:
@@ -141,15 +141,3 @@ def render_project(
 
 _MAX_RENDERERS = 8
 _RENDERERS: dict[tuple[Any, ...], ProjectRenderer] = {}
-
-
-def _fingerprint(root: Path) -> tuple[Any, ...]:
-    # Size and mtime of every entry: cheap to read, and it changes whenever a file
-    # is edited, added or removed, which is when the compiled skeleton goes stale.
-    state = []
-    for folder, dirs, files in os.walk(root):
-        dirs.sort()
-        for name in sorted(files):
-            stat = (Path(folder) / name).lstat()
-            state.append((folder, name, stat.st_size, stat.st_mtime_ns))
-    return tuple(state)

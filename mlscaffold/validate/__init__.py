@@ -10,6 +10,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from mlscaffold._files import files_state
 from mlscaffold.errors import Location, ToolError
 from mlscaffold.report.model import Finding, Report, Severity
 from mlscaffold.validate.schemas import DEFAULT_KUBE_VERSION
@@ -26,6 +27,8 @@ KubeconformMode = Literal["auto", "off", "require"]
 _YAML_SUFFIXES = (".yaml", ".yml")
 # Backstage descriptors sit beside the manifests but are not Kubernetes objects.
 _NOT_KUBERNETES_FILES = frozenset({"catalog-info.yaml", "catalog-info.yml"})
+# A store holds parsed schemas; a CRD edit makes a new key, so keep only a few.
+_MAX_STORES = 8
 _STORES: dict[tuple[object, ...], SchemaStore] = {}
 
 __all__ = ["KubeconformMode", "ValidateOptions", "validate_paths", "validate_tree"]
@@ -288,21 +291,16 @@ def _store(options: ValidateOptions) -> SchemaStore:
     from mlscaffold.validate.schemas import SchemaStore, default_cache_dir
 
     cache_dir = options.cache_dir or default_cache_dir()
-    state = tuple(
-        (p.as_posix(), p.stat().st_mtime_ns, p.stat().st_size)
-        for d in options.crd_dirs
-        if Path(d).is_dir()
-        for p in sorted(Path(d).rglob("*"))
-        if p.is_file()
-    )
     key = (
         options.kube_version,
         tuple(map(str, options.crd_dirs)),
         str(cache_dir),
-        state,
+        tuple(files_state(Path(d)) for d in options.crd_dirs),
     )
-    store = _STORES.get(key)
+    store = _STORES.pop(key, None)
     if store is None:
         store = SchemaStore(options.kube_version, options.crd_dirs, cache_dir)
-        _STORES[key] = store
+    _STORES[key] = store  # most recently used last
+    while len(_STORES) > _MAX_STORES:
+        del _STORES[next(iter(_STORES))]
     return store
