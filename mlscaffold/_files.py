@@ -6,7 +6,7 @@ import os
 import stat
 from pathlib import Path
 
-__all__ = ["files_state"]
+__all__ = ["display_path", "files_state"]
 
 
 def files_state(root: Path) -> tuple[tuple[str, int, int, int, int], ...]:
@@ -44,3 +44,14 @@ def files_state(root: Path) -> tuple[tuple[str, int, int, int, int], ...]:
                     pass
             state.append((path, info.st_size, info.st_mtime_ns, size, mtime))
     return tuple(state)
+
+
+def display_path(path: Path, root: Path) -> str:
+    """``path`` relative to ``root`` as POSIX text, or whole when outside ``root``.
+
+    Messages name files this way so they read the same on every machine.
+    """
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()

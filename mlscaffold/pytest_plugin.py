@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from mlscaffold._files import display_path
 from mlscaffold._testing.checks import assert_rejected, render_checked
 from mlscaffold._testing.config import MlscaffoldSettings, ci_mode, read_settings
 from mlscaffold._testing.teams import RenderedTeam, TeamCase, load_teams
@@ -192,11 +193,11 @@ def pytest_terminal_summary(
     terminalreporter.write_sep("-", "mlscaffold snapshots")
     for folder in state.orphan_dirs:
         terminalreporter.write_line(
-            f"orphaned: {_rel(folder, config.rootpath)}: no collected test "
+            f"orphaned: {display_path(folder, config.rootpath)}: no collected test "
             "renders this team any more (run pytest --snapshot-update to delete it)"
         )
     for folder in state.deleted_dirs:
-        terminalreporter.write_line(f"deleted: {_rel(folder, config.rootpath)}")
+        terminalreporter.write_line(f"deleted: {display_path(folder, config.rootpath)}")
 
 
 def pytest_assertrepr_compare(op: str, left: object, right: object) -> list[str] | None:
@@ -205,13 +206,6 @@ def pytest_assertrepr_compare(op: str, left: object, right: object) -> list[str]
         if op == "==" and isinstance(side, TreeSnapshot) and side.last_failure:
             return ["tree differs from its snapshots", *side.last_failure.splitlines()]
     return None
-
-
-def _rel(path: Path, root: Path) -> str:
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return path.as_posix()
 
 
 @pytest.fixture(scope="session")

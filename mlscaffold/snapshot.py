@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
+from mlscaffold._files import display_path
 from mlscaffold._snapshot_text import GeneratedFile, serialize_entry, snapshot_relpath
 from mlscaffold.render.tree import RenderedTree
 
@@ -232,7 +233,7 @@ def _unpack(tree_like: object, node: pytest.Item) -> tuple[RenderedTree, str]:
 
 def _explain(assertion: Any, path: str, snapshot: Path, root: Path, ci: bool) -> str:
     result = assertion.executions[assertion.num_executions - 1]
-    where = _rel(snapshot, root)
+    where = display_path(snapshot, root)
     if result.exception is not None:
         return f"{path}: cannot compare with {where}: {result.exception}"
     if result.recalled_data is None:
@@ -279,8 +280,8 @@ def _orphans(folder: Path, expected: set[str], updating: bool, root: Path) -> li
             _prune_empty(file.parent, folder)
         else:
             problems.append(
-                f"{rel}: orphaned snapshot {_rel(file, root)}: the tree no longer "
-                "has this file (pytest --snapshot-update deletes it)"
+                f"{rel}: orphaned snapshot {display_path(file, root)}: "
+                "the tree no longer has this file (pytest --snapshot-update deletes it)"
             )
     return problems
 
@@ -299,10 +300,3 @@ def iter_snapshot_files(folder: Path) -> Iterator[Path]:
     """Every file under a snapshot folder, hidden ones included, sorted."""
     if folder.is_dir():
         yield from sorted(p for p in folder.rglob("*") if p.is_file())
-
-
-def _rel(path: Path, root: Path) -> str:
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return path.as_posix()

@@ -1,4 +1,4 @@
-"""files_state, the folder fingerprint, and the caches keyed by it."""
+"""files_state (the folder fingerprint, and the caches keyed by it), display_path."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import mlscaffold.validate as validate
-from mlscaffold._files import files_state
+from mlscaffold._files import display_path, files_state
 from mlscaffold.validate import ValidateOptions
 
 
@@ -68,3 +68,9 @@ def test_schema_stores_are_reused_and_bounded(
     (options[-2].crd_dirs[0] / "x.yaml").write_text("{}\n")
     assert validate._store(options[-2]) is not stores[-2]
     assert len(validate._STORES) == validate._MAX_STORES
+
+
+def test_display_path_is_relative_inside_the_root_and_whole_outside() -> None:
+    root = Path("/repo")
+    assert display_path(root / "tests" / "__snapshots__", root) == "tests/__snapshots__"
+    assert display_path(Path("/elsewhere/x"), root) == "/elsewhere/x"
