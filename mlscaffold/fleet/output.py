@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from mlscaffold.fleet.diff import FleetDiff, TeamDiff
 from mlscaffold.fleet.render import TeamResult
+from mlscaffold.report.formats import format_finding
 from mlscaffold.report.model import Finding, Report, Severity
 
 __all__ = [
@@ -73,9 +75,10 @@ def _summary_rows(diff: FleetDiff) -> list[tuple[str, str, str, str]]:
     return rows
 
 
-def _finding_line(team: str, finding: Finding) -> str:
-    where = f"{team}/{finding.rendered}"
-    return f"{where}: {finding.rule} [{finding.severity}] {finding.message}"
+def _under_team(team: str, finding: Finding) -> Finding:
+    """The finding with its rendered path put under ``<team>/``."""
+    moved = replace(finding.rendered, path=f"{team}/{finding.rendered.path}")
+    return replace(finding, rendered=moved)
 
 
 def diff_text(diff: FleetDiff, *, show_diffs: bool = True) -> str:
@@ -91,7 +94,9 @@ def diff_text(diff: FleetDiff, *, show_diffs: bool = True) -> str:
             out.append(f"error: {team.error.message}\n")
         if show_diffs:
             out.extend(c.diff for c in team.changes)
-        out.extend(_finding_line(team.team, f) + "\n" for f in team.new_findings)
+        out.extend(
+            format_finding(_under_team(team.team, f)) + "\n" for f in team.new_findings
+        )
     s = diff.summary()
     out.append(
         f"\n{s['teamsAffected']} of {s['teams']} teams affected, {s['filesChanged']} "
@@ -179,15 +184,11 @@ def fleet_report(results: Sequence[TeamResult]) -> Report:
 
     The usual reporters (text, JSON, JUnit, SARIF) then work on a fleet as on one tree.
     """
-    from dataclasses import replace
-
     report = Report()
     findings: list[Finding] = []
     for result in results:
         prefix = f"{result.team}/"
-        for finding in result.findings:
-            moved = replace(finding.rendered, path=prefix + finding.rendered.path)
-            findings.append(replace(finding, rendered=moved))
+        findings.extend(_under_team(result.team, f) for f in result.findings)
         report.checked.extend(prefix + path for path in result.checked)
         for name, reason in result.skipped.items():
             report.skipped[name] = reason

@@ -41,6 +41,7 @@ __all__ = [
     "JSON_FORMAT_VERSION",
     "REPORTERS",
     "SARIF_SCHEMA_URI",
+    "format_finding",
     "format_json",
     "format_junit",
     "format_sarif",
@@ -90,8 +91,18 @@ def _counts(report: Report) -> dict[str, int]:
     return counts
 
 
-def _finding_line(finding: Finding) -> str:
-    """The text form of one finding, plus its skeleton line when it has one."""
+def format_finding(finding: Finding) -> str:
+    """One finding as text: ``path:line:col: RULE message``.
+
+    A finding with a skeleton source other than its rendered place gets a second
+    line, ``  skeleton: path:line:col``.
+
+    Args:
+        finding: The finding.
+
+    Returns:
+        The line(s), without a trailing newline.
+    """
     message = finding.message
     if finding.rendered.approximate:
         message += " (line approximate)"
@@ -143,7 +154,7 @@ def format_text(report: Report) -> str:
     Returns:
         The text, ending in a newline.
     """
-    lines = [_finding_line(finding) for finding in report.findings]
+    lines = [format_finding(finding) for finding in report.findings]
     lines.append(summary_line(report))
     return "\n".join(lines) + "\n"
 
@@ -218,12 +229,12 @@ def _junit_case(
             case, "failure", message=f"{finding.rule} {finding.message}"
         )
         failure.set("type", finding.rule)
-        failure.text = _finding_line(finding)
+        failure.text = format_finding(finding)
     others = [f for f in findings if f.severity < Severity.ERROR]
     if others:
         out = ET.SubElement(case, "system-out")
         out.text = "\n".join(
-            f"{_level(f.severity)}: {_finding_line(f)}" for f in others
+            f"{_level(f.severity)}: {format_finding(f)}" for f in others
         )
     return bool(errors)
 
