@@ -7,72 +7,28 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mlscaffold.errors import ParamsError
+from mlscaffold._teams import Team, read_teams
 
 if TYPE_CHECKING:
     from mlscaffold.api import RenderedProject
     from mlscaffold.render.tree import RenderedTree
 
 
-@dataclass(frozen=True)
-class TeamCase:
-    """One entry of a teams file.
-
-    Attributes:
-        name: Its id: the test id and the snapshot folder name.
-        parameters: Its parameters, with the file's ``defaults`` merged under them.
-    """
-
-    name: str
-    parameters: Mapping[str, Any]
+TeamCase = Team
+"""One entry of a teams file: ``name`` (the test id and snapshot folder name) and
+``parameters`` (with the file's ``defaults`` merged under them)."""
 
 
 def load_teams(path: Path) -> list[TeamCase]:
-    """Read a teams file: ``defaults`` (optional) and ``teams`` (id to parameters).
+    """Read a teams file as the fleet does (see :func:`mlscaffold._teams.read_teams`).
 
-    ``teams`` is a mapping of ids to parameter mappings, or a list of parameter
-    mappings each with an ``id`` or a ``team``. ``team`` defaults to the id.
+    Returns:
+        Its teams in file order; each name is a test id and a snapshot folder.
 
     Raises:
         ParamsError: The file is missing or not shaped like that.
     """
-    import yaml
-
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise ParamsError([f"{path.name}: cannot read the teams file: {exc}"]) from exc
-    teams = doc.get("teams") if isinstance(doc, dict) else None
-    defaults = doc.get("defaults", {}) if isinstance(doc, dict) else None
-    if (
-        not isinstance(defaults, dict)
-        or not isinstance(teams, (dict, list))
-        or not teams
-    ):
-        raise ParamsError(
-            [
-                f"{path.name}: expected a mapping with `teams` (id: parameters) "
-                "and optional `defaults`"
-            ]
-        )
-    entries = teams.items() if isinstance(teams, dict) else ((None, t) for t in teams)
-    cases: list[TeamCase] = []
-    problems: list[str] = []
-    for key, params in entries:
-        if not isinstance(params, dict):
-            problems.append(f"{path.name}: team {key!r}: parameters must be a mapping")
-            continue
-        params = dict(params)
-        name = str(key if key is not None else params.pop("id", params.get("team", "")))
-        if not name or name in {c.name for c in cases}:
-            problems.append(f"{path.name}: team id {name!r} is empty or repeated")
-            continue
-        cases.append(
-            TeamCase(name=name, parameters={**defaults, "team": name, **params})
-        )
-    if problems:
-        raise ParamsError(problems)
-    return cases
+    return read_teams(path)
 
 
 @dataclass(frozen=True)

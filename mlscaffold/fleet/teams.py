@@ -2,177 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, cast
+# One loader serves the fleet and the pytest plugin (see mlscaffold._teams), so a
+# teams file valid for one is valid for the other.
+from mlscaffold._teams import (
+    ANSWERS_FILE,
+    Answers,
+    Team,
+    load_answers,
+    load_teams,
+    read_teams,
+)
 
-import yaml
-
-from mlscaffold.errors import ParamsError
-
-__all__ = ["ANSWERS_FILE", "Answers", "Team", "load_answers", "load_teams"]
-
-ANSWERS_FILE = ".mlscaffold/answers.yaml"
-"""Where a generated repository keeps its template version and parameters."""
-
-_YAML_SUFFIXES = (".yaml", ".yml")
-
-
-@dataclass(frozen=True)
-class Team:
-    """One team of the fleet.
-
-    Attributes:
-        name: The team's name (its ``team`` parameter, or the key it was listed under).
-        parameters: The team parameters, as given (validated when rendered).
-        source: The file it was read from, for messages.
-        template_version: The template version its answers file records, if any.
-    """
-
-    name: str
-    parameters: Mapping[str, Any] = field(hash=False)
-    source: str = ""
-    template_version: str | None = None
-
-
-@dataclass(frozen=True)
-class Answers:
-    """A parsed ``.mlscaffold/answers.yaml``.
-
-    Attributes:
-        template_name: The template it was rendered from (``ml-project``).
-        template_version: That template's version.
-        parameters: The team parameters.
-    """
-
-    template_name: str
-    template_version: str
-    parameters: Mapping[str, Any]
-
-
-def load_answers(path: Path) -> Answers:
-    """Read an answers file (``template: {name, version}`` and ``parameters``).
-
-    Raises:
-        ParamsError: Unreadable file, or not the answers file shape.
-    """
-    data = _read_yaml(path)
-    template = data.get("template")
-    parameters = data.get("parameters")
-    if not isinstance(template, dict) or not isinstance(parameters, dict):
-        raise ParamsError(
-            [f"{path}: an answers file needs a 'template' and a 'parameters' mapping"]
-        )
-    return Answers(
-        template_name=str(template.get("name", "")),
-        template_version=str(template.get("version", "")),
-        parameters=cast(dict[str, Any], parameters),
-    )
-
-
-def load_teams(sources: Sequence[Path]) -> list[Team]:
-    """Every team named by ``sources``, sorted by name.
-
-    Each source is one of:
-
-    - a teams file: ``teams:`` as a list of parameter mappings, or as a mapping of
-      team name to parameters (the key fills ``team`` when absent); an optional
-      ``defaults:`` mapping is merged under every team;
-    - an answers file (``template`` + ``parameters``, as in a team repository);
-    - a folder: every ``.mlscaffold/answers.yaml`` below it (team repositories
-      checked out side by side), plus every ``*.yaml``/``*.yml`` directly in it
-      (answers or teams files collected into one folder).
-
-    Raises:
-        ParamsError: A file is unreadable or of neither shape, a team has no name,
-            or two teams share a name.
-    """
-    teams: list[Team] = []
-    for source in sources:
-        for path in _files(source):
-            teams.extend(_teams_in(path))
-    by_name: dict[str, Team] = {}
-    problems: list[str] = []
-    for team in teams:
-        if team.name in by_name:
-            problems.append(
-                f"{team.source}: team {team.name!r} is also defined in "
-                f"{by_name[team.name].source}"
-            )
-        by_name[team.name] = team
-    if problems:
-        raise ParamsError(problems)
-    return [by_name[name] for name in sorted(by_name)]
-
-
-def _files(source: Path) -> Iterable[Path]:
-    if not source.is_dir():
-        return [source]
-    nested = {p for p in source.rglob("answers.yaml") if p.parent.name == ".mlscaffold"}
-    direct = {
-        p for p in source.iterdir() if p.is_file() and p.name.endswith(_YAML_SUFFIXES)
-    }
-    found = sorted(nested | direct)
-    if not found:
-        raise ParamsError([f"{source}: no answers or teams files found"])
-    return found
-
-
-def _teams_in(path: Path) -> list[Team]:
-    data = _read_yaml(path)
-    if "teams" in data:
-        return _from_teams_file(path, data)
-    answers = load_answers(path)
-    return [
-        _team(dict(answers.parameters), path, None, answers.template_version or None)
-    ]
-
-
-def _from_teams_file(path: Path, data: Mapping[str, Any]) -> list[Team]:
-    defaults = data.get("defaults") or {}
-    listed = data["teams"]
-    if not isinstance(defaults, dict):
-        raise ParamsError([f"{path}: defaults: must be a mapping of parameters"])
-    entries: list[tuple[str | None, Any]]
-    if isinstance(listed, dict):
-        entries = [(str(key), value) for key, value in listed.items()]
-    elif isinstance(listed, list):
-        entries = [(None, value) for value in listed]
-    else:
-        raise ParamsError([f"{path}: teams: must be a list or a mapping of teams"])
-    teams = []
-    for index, (key, value) in enumerate(entries):
-        if not isinstance(value, dict):
-            where = key if key is not None else f"[{index}]"
-            raise ParamsError(
-                [f"{path}: teams.{where}: must be a mapping of parameters"]
-            )
-        teams.append(_team({**defaults, **value}, path, key, None))
-    return teams
-
-
-def _team(
-    parameters: dict[str, Any], path: Path, key: str | None, version: str | None
-) -> Team:
-    if key is not None:
-        parameters.setdefault("team", key)
-    name = parameters.get("team")
-    if not isinstance(name, str) or not name:
-        raise ParamsError([f"{path}: a team has no 'team' parameter"])
-    return Team(
-        name=name,
-        parameters=parameters,
-        source=path.as_posix(),
-        template_version=version,
-    )
-
-
-def _read_yaml(path: Path) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise ParamsError([f"{path}: cannot read: {exc}"]) from exc
-    if not isinstance(data, dict):
-        raise ParamsError([f"{path}: must be a YAML mapping (a teams or answers file)"])
-    return cast(dict[str, Any], data)
+__all__ = [
+    "ANSWERS_FILE",
+    "Answers",
+    "Team",
+    "load_answers",
+    "load_teams",
+    "read_teams",
+]

@@ -1,4 +1,4 @@
-"""Loading a fleet: teams files, answers files and folders of them."""
+"""Loading teams: teams files, answers files and folders of them (fleet and plugin)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import pytest
 
 from mlscaffold.errors import ParamsError
 from mlscaffold.fleet.teams import load_answers, load_teams
+from mlscaffold.pytest_plugin import load_teams as plugin_load_teams
 
 ANSWERS = """\
 template:
@@ -38,7 +39,11 @@ def test_teams_file_as_list_with_defaults(tmp_path: Path) -> None:
 def test_teams_file_as_mapping_names_teams_by_key(tmp_path: Path) -> None:
     path = tmp_path / "teams.yaml"
     path.write_text("teams:\n  recs: {modelName: x}\n  other: {team: fraud}\n")
-    assert [t.name for t in load_teams([path])] == ["fraud", "recs"]
+    teams = load_teams([path])
+    # the key names the entry; it is the team parameter only when none is set
+    assert [(t.name, t.parameters["team"]) for t in teams] == [
+        ("other", "fraud"), ("recs", "recs")
+    ]  # fmt: skip
 
 
 def test_folder_of_answers_files_and_team_repositories(tmp_path: Path) -> None:
@@ -70,6 +75,9 @@ def test_duplicate_team_is_refused_with_both_files(tmp_path: Path) -> None:
         ("- a\n", "must be a YAML mapping"),
         ("parameters: {team: a}\n", "needs a 'template' and a 'parameters' mapping"),
         ("teams: [a]\n", r"teams\.\[0\]: must be a mapping"),
+        ("teams: {}\n", "must be a list or a mapping of teams, not empty"),
+        ("teams: [{id: a, team: x}, {id: a, team: y}]\n", "team 'a' is also defined"),
+        ("defaults: {size: m}\n", "expected a teams file .* or an answers file"),
     ],
 )
 def test_bad_files_are_refused(tmp_path: Path, text: str, message: str) -> None:
@@ -90,3 +98,44 @@ def test_load_answers_reads_template_version(tmp_path: Path) -> None:
     answers = load_answers(path)
     assert (answers.template_name, answers.template_version) == ("ml-project", "1.0.0")
     assert answers.parameters["team"] == "recs"
+
+
+# The plugin's README example: a variant of a team under its own key.
+README_TEAMS = """\
+defaults:
+  owner: group:default/ml-platform
+  team: ignored
+teams:
+  recs:   {modelName: ranker, size: m}
+  fraud:  {modelName: scorer, size: xs}
+  recs-l3: {team: recs, modelName: ranker, maturity: L3}
+"""
+
+
+def test_the_plugin_and_the_fleet_read_a_teams_file_alike(tmp_path: Path) -> None:
+    path = tmp_path / "teams.yaml"
+    path.write_text(README_TEAMS)
+    fleet = load_teams([path])
+    plugin = plugin_load_teams(path)
+    assert [t.name for t in plugin] == ["recs", "fraud", "recs-l3"]  # file order
+    assert sorted(plugin, key=lambda t: t.name) == fleet
+    by_name = {t.name: t.parameters for t in fleet}
+    assert by_name["recs"]["team"] == "recs"  # the key, not the defaults' team
+    assert by_name["recs-l3"]["team"] == "recs"
+    assert by_name["fraud"]["owner"] == "group:default/ml-platform"
+
+
+def test_list_entries_are_named_by_id_else_team(tmp_path: Path) -> None:
+    path = tmp_path / "teams.yaml"
+    path.write_text("teams:\n  - {id: small, team: a}\n  - {team: b}\n")
+    for teams in (load_teams([path]), plugin_load_teams(path)):
+        assert {t.name: dict(t.parameters) for t in teams} == {
+            "small": {"team": "a"}, "b": {"team": "b"}
+        }  # fmt: skip
+
+
+def test_the_plugin_reads_an_answers_file_too(tmp_path: Path) -> None:
+    path = tmp_path / "answers.yaml"
+    path.write_text(ANSWERS.format(team="recs"))
+    [team] = plugin_load_teams(path)
+    assert (team.name, team.parameters["modelName"]) == ("recs", "m")

@@ -325,7 +325,7 @@ def test_teams_file_errors_are_clear(platform_repo: PlatformRepo) -> None:
     result = platform_repo.run()
 
     result.stdout.fnmatch_lines(
-        ["*teams.yaml: team None: parameters must be a mapping*"]
+        ["*teams.yaml: teams.[[]0[]]: must be a mapping of parameters*"]
     )
     assert result.ret == pytest.ExitCode.INTERRUPTED
 
