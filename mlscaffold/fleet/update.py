@@ -10,9 +10,10 @@ it), and the base render must record that same version, or the update stops.
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -153,12 +154,18 @@ def update_repo(
         head_renderer = renderer_for(head_sources)
         base = base_renderer.render(answers.parameters).tree
         head = head_renderer.render(answers.parameters).tree
+        # Every file is merged in memory first, so a failing merge (or a refused
+        # path) stops the update before anything in the repository has changed.
+        writes: list[Callable[[], None]] = []
         outcomes = [
             outcome
             for change in diff_trees(base, head)
             if (outcome := _merge_one(repo, change.path, base.get(change.path),
-                                      head.get(change.path), apply=not check))
+                                      head.get(change.path), writes))
         ]  # fmt: skip
+        if not check:
+            for write in writes:
+                write()
         return UpdateResult(
             repo=repo.as_posix(),
             base=rev,
@@ -187,7 +194,11 @@ def _safe_target(repo: Path, path: str) -> Path:
 
 
 def _merge_one(
-    repo: Path, path: str, base: TreeEntry | None, new: TreeEntry | None, *, apply: bool
+    repo: Path,
+    path: str,
+    base: TreeEntry | None,
+    new: TreeEntry | None,
+    writes: list[Callable[[], None]],
 ) -> FileOutcome | None:
     if any(e is not None and e.kind != "file" for e in (base, new)):
         # Symlinks are never followed or rewritten here (see write_tree's rules).
@@ -198,12 +209,12 @@ def _merge_one(
     if ours == new_data:
         return None  # the team already has the new content: nothing to do
     if ours == old_data:
-        return _take_upstream(repo, path, new, apply=apply)
+        return _take_upstream(repo, path, new, writes)
     if ours is None or new_data is None:
-        return _one_side_deleted(repo, path, base, new, apply=apply)
+        return _one_side_deleted(repo, path, base, new, writes)
     merged, conflicts = _merge_file(path, ours, old_data or b"", new_data)
-    if apply:
-        _write(repo, path, merged, _safe_target(repo, path).stat().st_mode)
+    mode = _safe_target(repo, path).stat().st_mode
+    writes.append(functools.partial(_write, repo, path, merged, mode))
     if conflicts:
         return FileOutcome(
             path, "conflict", f"{conflicts} conflict(s) marked in the file"
@@ -212,27 +223,29 @@ def _merge_one(
 
 
 def _take_upstream(
-    repo: Path, path: str, new: TreeEntry | None, *, apply: bool
+    repo: Path, path: str, new: TreeEntry | None, writes: list[Callable[[], None]]
 ) -> FileOutcome:
     """The team left the file as rendered: the upstream version replaces it."""
     target = _safe_target(repo, path)
     existed = target.is_file()
     if new is None:
-        if apply:
-            target.unlink()
+        writes.append(target.unlink)
         return FileOutcome(path, "removed")
-    if apply:
-        _write(repo, path, new.data, new.mode)
+    writes.append(functools.partial(_write, repo, path, new.data, new.mode))
     return FileOutcome(path, "updated" if existed else "added")
 
 
 def _one_side_deleted(
-    repo: Path, path: str, base: TreeEntry | None, new: TreeEntry | None, *, apply: bool
+    repo: Path,
+    path: str,
+    base: TreeEntry | None,
+    new: TreeEntry | None,
+    writes: list[Callable[[], None]],
 ) -> FileOutcome:
     """One side deleted the file, the other changed it: keep ours, leave a .rej."""
     side = "deleted upstream" if new is None else "deleted by the team"
-    if apply:
-        _write(repo, path + ".rej", _upstream_patch(path, base, new), 0o644)
+    patch = _upstream_patch(path, base, new)
+    writes.append(functools.partial(_write, repo, path + ".rej", patch, 0o644))
     return FileOutcome(
         path,
         "conflict",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -197,10 +198,40 @@ def test_symlink_changes_are_reported_not_applied(tmp_path: Path) -> None:
     from mlscaffold.render.tree import TreeEntry
 
     (tmp_path / "link").write_text("team file\n")
+    writes: list[Any] = []
     outcome = _merge_one(
         tmp_path, "link", TreeEntry("file", b"x\n"),
-        TreeEntry("symlink", link_target="elsewhere"), apply=True,
+        TreeEntry("symlink", link_target="elsewhere"), writes,
     )  # fmt: skip
     assert outcome is not None
     assert outcome.action == "conflict"
+    assert writes == []
     assert (tmp_path / "link").read_text() == "team file\n"
+
+
+def test_a_failing_merge_changes_nothing(
+    platform_repo: Path, team_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mlscaffold.errors import ToolError
+    from mlscaffold.fleet import update
+
+    edit(team_repo / LIMITS, "\n", "\n# Our team's note.\n")
+    release(
+        platform_repo,
+        "1.1.0",
+        (
+            LIMITS,
+            'memory: "${{ values.platform.limits.max',
+            'memory: "${{ values.platform.limits.default',
+        ),
+    )
+    before = {p: p.read_bytes() for p in team_repo.rglob("*") if p.is_file()}
+
+    def broken(*_: object) -> tuple[bytes, int]:
+        raise ToolError("git merge-file failed")
+
+    monkeypatch.setattr(update, "_merge_file", broken)
+    with pytest.raises(ToolError):
+        update_repo(team_repo, platform_repo, to_rev="ml-project-v1.1.0")
+    # README.md and answers.yaml would have been updated before LIMITS was merged.
+    assert {p: p.read_bytes() for p in team_repo.rglob("*") if p.is_file()} == before
