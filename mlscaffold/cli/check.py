@@ -18,8 +18,17 @@ from mlscaffold.cli.reporting import emit_report, fails, validate_options
 )
 @platform_option
 @validation_options
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=0),
+    default=1,
+    show_default=True,
+    help="Processes to use; 0 means every core. Teams (each folder holding one "
+    "Namespace) are checked in parallel; the report is the same.",
+)
 def validate(
-    paths: tuple[Path, ...], platform_file: Path | None, **validation: Any
+    paths: tuple[Path, ...], platform_file: Path | None, jobs: int, **validation: Any
 ) -> int:
     """Validate folders or files of Kubernetes manifests, generated or hand-edited.
 
@@ -34,7 +43,7 @@ def validate(
 
     platform = load_platform(platform_file) if platform_file else None
     options = validate_options(platform=platform, **validation)
-    report = validate_paths(list(paths), options=options)
+    report = validate_paths(list(paths), options=options, jobs=jobs)
     emit_report(report, validation["output_format"])
     return EXIT_FINDINGS if fails(report, validation["fail_on"]) else EXIT_OK
 

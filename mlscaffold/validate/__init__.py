@@ -83,24 +83,52 @@ def validate_tree(
     return report
 
 
-def validate_paths(paths: Sequence[Path], *, options: ValidateOptions) -> Report:
+def validate_paths(
+    paths: Sequence[Path], *, options: ValidateOptions, jobs: int = 1
+) -> Report:
     """Validate YAML files and folders of manifests on disk.
 
     Folders are searched recursively for ``*.yaml``/``*.yml`` (hidden folders and
     ``catalog-info.yaml`` skipped); findings carry the paths as found.
+
+    Args:
+        paths: Files and folders.
+        options: What to check and with which schemas.
+        jobs: Processes to use; 0 means every core. Files of several teams (each
+            team below its own folder with one Namespace object) are then checked
+            team by team in parallel; the report is the same as with 1. Files that
+            are not so separable are checked in this process.
 
     Raises:
         SchemaStoreError: The schemas cannot be loaded.
         ToolError: kubeconform is required but missing, or it failed.
     """
     found = {path.as_posix(): path for path in _walk(paths)}
+    if jobs != 1:
+        from mlscaffold.validate.parallel import validate_parallel
+
+        report = validate_parallel(found, options, jobs=jobs)
+        if report is not None:
+            return report
+    return _validate_files(found, options)[0]
+
+
+def _validate_files(
+    found: Mapping[str, Path], options: ValidateOptions
+) -> tuple[Report, list[str]]:
+    """Validate files on disk; also say where the Namespace objects are.
+
+    Returns:
+        The report, and the file of each Namespace object (what the cross-resource
+        rules group teams by; see :mod:`mlscaffold.validate.parallel`).
+    """
     report, docs = _parse(
         (rel, partial(_file_text, disk), None) for rel, disk in found.items()
     )
     _check(
         report, docs, options, lambda binary, ds, store: _run(binary, ds, found, store)
     )
-    return report
+    return report, [doc.path for doc in docs if doc.kind == "Namespace"]
 
 
 _Runner = Callable[[str, Sequence["Document"], "SchemaStore"], list[Finding]]
