@@ -3,6 +3,7 @@
 Run from the repository root with the venv's interpreter (a pyenv shim adds ~95 ms):
 
     .venv/bin/python benchmarks/bench_validate.py [--projects 1000] [--repeat 7]
+        [--jobs 2]
 
 Projects are real renders of the shipped skeleton (varied sizes, maturities and
 serving modes). The pinned CRDs come from $MLSCAFFOLD_CRDS or ../shared/crds; the
@@ -10,7 +11,8 @@ cache of converted CRD schemas is warmed once first (that one-time conversion is
 reported separately). Measured:
   cold   `mlscaffold validate DIR` in a new process: what a user or CI step pays
   warm   validate_tree() of one rendered project, in process, repeated
-  corpus one validate_paths() call over N rendered projects on disk
+  corpus one validate_paths() call over N rendered projects on disk, with jobs=1
+         and with --jobs processes (0: every core), 3 runs each
   kubeconform on the same corpus and mlscaffold's converted schemas, when on PATH
 kubeconform is off in the mlscaffold measurements so they measure mlscaffold alone.
 """
@@ -73,6 +75,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--projects", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=2,
+        help="processes for the second corpus measurement (0: every core)",
+    )
     args = parser.parse_args()
 
     from mlscaffold.api import render_project
@@ -109,14 +117,14 @@ def main() -> None:
         for i in range(args.projects):
             write_tree(render_project(team(i)).tree, corpus / f"team{i:04d}")
         docs = sum(1 for p in corpus.rglob("*.yaml") if "catalog-info" not in p.name)
-        report: Any = None
+        reports: dict[int, Any] = {}
 
-        def run_corpus() -> None:
-            nonlocal report
-            report = validate_paths([corpus], options=options)
+        def run_corpus(jobs: int) -> None:
+            reports[jobs] = validate_paths([corpus], options=options, jobs=jobs)
 
-        bulk = timed(run_corpus, 3)
-        errors = len(report.at_least(Severity.ERROR))
+        bulk = {jobs: timed(lambda j=jobs: run_corpus(j), 3) for jobs in (1, args.jobs)}
+        errors = len(reports[1].at_least(Severity.ERROR))
+        same = reports[args.jobs] == reports[1]
         kube = kubeconform_time(corpus, crds, root)
 
     print(
@@ -141,10 +149,13 @@ def main() -> None:
         f"{statistics.median(warm) * 1000:.1f} ms "
         f"(min {min(warm) * 1000:.1f})"
     )
-    print(
-        f"corpus: {args.projects} projects, {docs} YAML files: median "
-        f"{statistics.median(bulk):.2f} s (min {min(bulk):.2f}); {errors} errors"
-    )
+    for jobs, runs in bulk.items():
+        print(
+            f"corpus, jobs={jobs}: {args.projects} projects, {docs} YAML files: "
+            f"median {statistics.median(runs):.2f} s (min {min(runs):.2f}); "
+            f"{errors} errors"
+        )
+    print(f"jobs={args.jobs} report identical to jobs=1: {same}")
     print(f"kubeconform on the same corpus: {kube}")
 
 
