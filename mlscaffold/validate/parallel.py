@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from mlscaffold._parallel import resolve_jobs, run_parallel
 from mlscaffold.report.model import Finding, Report
+from mlscaffold.validate.project import folders_above
 
 if TYPE_CHECKING:
     from mlscaffold.validate import ValidateOptions
@@ -57,7 +58,7 @@ def team_units(paths: Sequence[str], anchors: Sequence[str]) -> list[list[int]]:
         return everything
     below: dict[str, set[int]] = {}
     for team, anchor in enumerate(anchors):
-        for folder in _folders(anchor):
+        for folder in folders_above(anchor):
             below.setdefault(folder, set()).add(team)
     units: dict[int, list[int]] = {}
     for index, path in enumerate(paths):
@@ -177,21 +178,8 @@ def _order(finding: Finding, position: Mapping[str, int]) -> tuple[int, int]:
 
 
 def _team_of(path: str, below: Mapping[str, set[int]]) -> int | None:
-    for folder in _folders(path):
+    for folder in folders_above(path):
         teams = below.get(folder)
         if teams:
             return next(iter(teams)) if len(teams) == 1 else None
     return None
-
-
-def _folders(path: str) -> Iterator[str]:
-    """Folders above ``path``, nearest first, ending with the root ``""``.
-
-    The same walk as the cross-resource rules' grouping, so units match it.
-    """
-    folder = path
-    while "/" in folder:
-        folder = folder.rsplit("/", 1)[0]
-        yield folder
-    if folder:
-        yield ""

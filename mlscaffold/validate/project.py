@@ -158,7 +158,7 @@ def split_projects(docs: Sequence[Document]) -> list[list[Document]]:
     by_name: dict[str, int] = {}
     for i, anchor in enumerate(anchors):
         by_name.setdefault(anchor.name, i)
-        for folder in _folders(anchor.path):
+        for folder in folders_above(anchor.path):
             found = below.setdefault(folder, set())
             if len(found) < 2:  # two already means "several teams here"
                 found.add(i)
@@ -172,7 +172,7 @@ def split_projects(docs: Sequence[Document]) -> list[list[Document]]:
 def _team_of(
     doc: Document, below: Mapping[str, set[int]], by_name: Mapping[str, int]
 ) -> int | None:
-    for folder in _folders(doc.path):
+    for folder in folders_above(doc.path):
         found = below.get(folder)
         if found:
             if len(found) == 1:
@@ -186,7 +186,7 @@ def _team_of(
     return by_name.get(doc.namespace)
 
 
-def _folders(path: str) -> Iterator[str]:
+def folders_above(path: str) -> Iterator[str]:
     """Folders above ``path``, nearest first, ending with the root ``""``."""
     folder = path
     while "/" in folder:
