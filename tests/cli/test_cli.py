@@ -10,6 +10,7 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import jsonschema
 import pytest
 import yaml
 
@@ -223,6 +224,11 @@ def test_machine_readable_reports_parse(
     args = ["validate", str(rendered), "--crds", str(shared_crds), "--output", fmt]
     code, stdout, _ = run(args, capsys)
     assert code == 1
+    if fmt == "sarif":
+        # The real command output (not a hand-built report) vs the official schema.
+        from tests.unit.test_formats import _sarif_schema
+
+        jsonschema.Draft7Validator(_sarif_schema()).validate(json.loads(stdout))
     if fmt == "junit":
         assert ET.fromstring(stdout).iter("failure")  # noqa: S314 - our own output
     else:

@@ -258,3 +258,33 @@ def test_yaml_timestamps_are_compared_as_strings(store: SchemaStore) -> None:
 def test_rule_table_is_consistent() -> None:
     assert all(re.fullmatch(r"MLS1\d\d", rule) for rule in RULES)
     assert RULES["MLS120"][0] is Severity.INFO
+
+
+def test_version_the_crd_defines_but_does_not_serve(
+    shared_crds: Path, tmp_path: Path
+) -> None:
+    crd = shared_crds / "kueue" / "kueue.x-k8s.io_localqueues.yaml"
+    text = crd.read_text(encoding="utf-8")
+    # v1beta1 is served upstream; a cluster that stopped serving it says so here.
+    first_served = text.index("served: true")
+    (tmp_path / crd.name).write_text(
+        text[:first_served]
+        + "served: false"
+        + text[first_served + len("served: true") :],
+        encoding="utf-8",
+    )
+    store = SchemaStore(crd_dirs=[tmp_path], cache_dir=tmp_path / "cache")
+    docs = parse_documents(
+        "apiVersion: kueue.x-k8s.io/v1beta1\nkind: LocalQueue\n"
+        "metadata: {name: q}\nspec: {clusterQueue: ml-shared}\n",
+        "q.yaml",
+    )
+    rules = [(f.rule, f.rendered.line) for f in validate_documents(docs, store)]
+    assert ("MLS112", 1) in rules
+
+
+def test_every_schema_rule_has_a_test() -> None:
+    here = Path(__file__).read_text(encoding="utf-8")
+    corpus = " ".join(c.read_text(encoding="utf-8") for c in CASES)
+    untested = [rule for rule in RULES if rule not in here and rule not in corpus]
+    assert untested == []
