@@ -84,6 +84,9 @@ class Case:
             (backstage-fidelity.md section 4.4), checked to keep the oracle honest.
         paths: For tree cases, every path Backstage writes (dirs end in ``/``).
         facts: For tree cases, bytes of some files or ``0oNNN`` modes Backstage gives.
+        nunjitsu_only: Why the legacy engine (nunjucks 3.2.4, scaffolder-backend
+            4.0.2 and older) gives another result; '' when both engines agree. Such
+            cases are checked against the legacy engine only to confirm they differ.
     """
 
     id: str
@@ -97,6 +100,7 @@ class Case:
     expected: str | None = None
     paths: tuple[str, ...] | None = None
     facts: Mapping[str, bytes | int] = field(default_factory=dict)
+    nunjitsu_only: str = ""
 
     def backstage_input(self) -> dict[str, Any]:
         """The fetch:template input besides url and values."""
@@ -698,3 +702,20 @@ MORE_TREE_CASES: tuple[Case, ...] = (
 )
 
 ALL_CASES = ALL_CASES + MORE_TEXT_CASES + MORE_TREE_CASES
+
+# Where the two Backstage engines differ (backstage-fidelity.md section 1.4): nunjucks
+# 3.2.4 cannot parse slices, nunjitsu can. Only the list form is here: on a string
+# nunjitsu's slice gives a character array ("m,y"), which mlscaffold does not emulate.
+_SLICE = (
+    "slice syntax x[a:b] is a parse error in nunjucks 3.2.4 (fidelity table row 66)"
+)
+ENGINE_DIFF_CASES: tuple[Case, ...] = (
+    text(
+        "slice-list",
+        "${{ values.list[1:] | join(',') }} ${{ values.nums[0:2] | join(',') }}",
+        "a,C 3,1",
+        nunjitsu_only=_SLICE,
+    ),
+)
+
+ALL_CASES = ALL_CASES + ENGINE_DIFF_CASES

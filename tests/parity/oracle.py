@@ -9,18 +9,29 @@ import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
 NODE_DIR = Path(__file__).resolve().parent / "node"
 NODE_MODULES = NODE_DIR / "node_modules"
+# scaffolder-backend 4.0.2: nunjucks 3.2.4 in isolated-vm, the engine of older Backstage
+# installs (backstage-fidelity.md section 1.3). Only render.js runs against it.
+LEGACY_DIR = Path(__file__).resolve().parent / "node-legacy"
+Engine = Literal["nunjitsu", "legacy"]
+# Engine -> the folder whose node_modules render.js loads Backstage from.
+MODULES_DIRS: Mapping[Engine, Path] = {"nunjitsu": NODE_DIR, "legacy": LEGACY_DIR}
+# The legacy engine's native addon: a failed build can leave node_modules behind.
+_ISOLATED_VM_ADDON = Path("node_modules", "isolated-vm", "out", "isolated_vm.node")
 # --no-node-snapshot: the legacy engine (isolated-vm) needs it and the nunjitsu one does
 # not mind; keeping it always means one way of starting the oracle.
 NODE_FLAGS = ("--no-node-snapshot",)
 # A safety net against a hung Node process, not a performance assertion.
 _TIMEOUT_SECONDS = 900
-_INSTALL_HINT = "npm ci --no-audit --no-fund --prefix tests/parity/node"
+_INSTALL_HINTS: Mapping[Engine, str] = {
+    "nunjitsu": "npm ci --no-audit --no-fund --prefix tests/parity/node",
+    "legacy": "npm ci --no-audit --no-fund --prefix tests/parity/node-legacy",
+}
 
 
 class OracleError(RuntimeError):
@@ -87,31 +98,42 @@ class ValuesJob:
     parameters: Mapping[str, Any]
 
 
-def oracle_missing_reason() -> str | None:
-    """Why the oracle cannot run here, or None when it can."""
+def oracle_missing_reason(engine: Engine = "nunjitsu") -> str | None:
+    """Why the oracle for ``engine`` cannot run here, or None when it can."""
     if shutil.which("node") is None:
         return "node is not on PATH"
-    if not NODE_MODULES.is_dir():
-        return f"{NODE_MODULES} is missing; run `{_INSTALL_HINT}`"
+    modules = MODULES_DIRS[engine] / "node_modules"
+    if not modules.is_dir():
+        return f"{modules} is missing; run `{_INSTALL_HINTS[engine]}`"
+    if engine == "legacy" and not (LEGACY_DIR / _ISOLATED_VM_ADDON).is_file():
+        return (
+            f"isolated-vm's native addon {LEGACY_DIR / _ISOLATED_VM_ADDON} was not"
+            f" built; rerun `{_INSTALL_HINTS[engine]}` and read its node-gyp error"
+        )
     return None
 
 
-def require_oracle() -> None:
+def require_oracle(engine: Engine = "nunjitsu") -> None:
     """Skip the calling test when the oracle is not installed; fail instead under CI.
 
     CI must run parity, so a missing install there is a broken pipeline, not a skip.
+
+    Args:
+        engine: Which Backstage engine's install the test needs.
     """
-    reason = oracle_missing_reason()
+    reason = oracle_missing_reason(engine)
     if reason is None:
         return
     if os.environ.get("CI"):
-        pytest.fail(f"parity oracle unavailable under CI: {reason}")
-    pytest.skip(f"parity oracle unavailable: {reason}")
+        pytest.fail(f"parity oracle ({engine}) unavailable under CI: {reason}")
+    pytest.skip(f"parity oracle ({engine}) unavailable: {reason}")
 
 
-def _run_node(script: str, args: Sequence[str], stdin: str) -> tuple[int, Any]:
+def _run_node(
+    script: str, args: Sequence[str], stdin: str, engine: Engine = "nunjitsu"
+) -> tuple[int, Any]:
     """Run one oracle script; returns its exit status and parsed JSON stdout."""
-    require_oracle()
+    require_oracle(engine)
     node = shutil.which("node")
     assert node is not None  # require_oracle() checked
     command = [node, *NODE_FLAGS, str(NODE_DIR / script), *args]
@@ -134,19 +156,23 @@ def _run_node(script: str, args: Sequence[str], stdin: str) -> tuple[int, Any]:
         ) from exc
 
 
-def backstage_render_many(jobs: Sequence[RenderJob]) -> list[RenderResult]:
+def backstage_render_many(
+    jobs: Sequence[RenderJob], engine: Engine = "nunjitsu"
+) -> list[RenderResult]:
     """Render every job with the real fetch:template action in one Node process.
 
     Args:
         jobs: The runs, each with its own output directory.
+        engine: ``nunjitsu`` (scaffolder-backend 4.3.0) or ``legacy`` (4.0.2, nunjucks).
 
     Returns:
         One result per job, in order.
     """
     if not jobs:
         return []
+    modules = ["--modules", str(MODULES_DIRS[engine])] if engine != "nunjitsu" else []
     _status, raw = _run_node(
-        "render.js", ["-"], json.dumps([j.to_json() for j in jobs])
+        "render.js", [*modules, "-"], json.dumps([j.to_json() for j in jobs]), engine
     )
     if not isinstance(raw, list) or len(raw) != len(jobs):
         raise OracleError(f"render.js returned {raw!r} for {len(jobs)} jobs")

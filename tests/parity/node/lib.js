@@ -8,10 +8,11 @@ const path = require('node:path');
 
 /**
  * require() a module as @backstage/plugin-scaffolder-backend itself would resolve it, so
- * we get exactly the copies (jsonschema, nunjitsu, ...) that 4.3.0 uses at run time.
+ * we get exactly the copies (jsonschema, nunjitsu, ...) that it uses at run time. `from`
+ * locates the backend: this folder's by default, or another modules folder's require.
  */
-function requireFromBackend(id) {
-  const backendDir = path.dirname(require.resolve('@backstage/plugin-scaffolder-backend/package.json'));
+function requireFromBackend(id, from = require) {
+  const backendDir = path.dirname(from.resolve('@backstage/plugin-scaffolder-backend/package.json'));
   return require(require.resolve(id, { paths: [backendDir] }));
 }
 

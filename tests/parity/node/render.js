@@ -2,7 +2,11 @@
 // Runs Backstage's REAL `fetch:template` action (from @backstage/plugin-scaffolder-backend)
 // on one or many jobs in a single process, because loading the scaffolder costs ~1 s.
 //
-// Usage: node --no-node-snapshot render.js [jobs.json|-]
+// Usage: node --no-node-snapshot render.js [--modules DIR] [jobs.json|-]
+//
+// --modules DIR loads the Backstage packages from DIR/node_modules instead of this folder's,
+// e.g. ../node-legacy (scaffolder-backend 4.0.2, the nunjucks engine in isolated-vm), so one
+// script drives both engines the same way.
 //
 // A job is {out, skeleton?, template?, values?, input?}:
 //   skeleton  directory to render; it is fetched as `./<basename>` relative to a template
@@ -16,19 +20,42 @@
 //             trimBlocks, lstripBlocks, replace, targetPath, ...).
 // Output (stdout): a JSON array, one {ok: true} or {ok: false, error: {name, message}} per
 // job, in job order. Exit status is 0 when every job ran (even if some failed to render),
-// 2 when the job list itself could not be read.
+// 2 when the arguments or the job list could not be read.
 
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { createRequire } = require('node:module');
 const { readJsonArg, quietLogger, describeError, emit, requireFromBackend } = require('./lib');
 
-const { createFetchTemplateAction } = require('@backstage/plugin-scaffolder-backend');
-const { ScmIntegrations } = require('@backstage/integration');
-const { ConfigReader } = require('@backstage/config');
+/** Split argv into the modules folder (null: this folder's) and the job file argument. */
+function parseArgs(argv) {
+  const args = [...argv];
+  let modules = null;
+  const at = args.indexOf('--modules');
+  if (at !== -1) {
+    if (at + 1 >= args.length) {
+      throw new Error('--modules needs a directory');
+    }
+    modules = path.resolve(args[at + 1]);
+    args.splice(at, 2);
+  }
+  return { modules, jobsArg: args[0] };
+}
 
-// Same validator the workflow runner applies to an action's input before calling it.
-const jsonschema = requireFromBackend('jsonschema');
+/**
+ * A require() that resolves from `modules` (as a file inside it would), or this script's
+ * own require. The backend's dependencies are then found from wherever the backend is.
+ */
+function modulesRequire(modules) {
+  if (modules === null) {
+    return require;
+  }
+  if (!fs.existsSync(path.join(modules, 'node_modules'))) {
+    throw new Error(`${modules} has no node_modules; run npm ci there`);
+  }
+  return createRequire(path.join(modules, 'package.json'));
+}
 
 /** A UrlReader that must never be reached: all our fetches are local file copies. */
 const unusedReader = {
@@ -43,12 +70,18 @@ const unusedReader = {
   },
 };
 
-/** Build the action once; it is stateless between invocations. */
-function createAction() {
+/** Build the action once (it is stateless between invocations) and its input validator. */
+function createAction(from) {
+  const { createFetchTemplateAction } = from('@backstage/plugin-scaffolder-backend');
+  const { ScmIntegrations } = from('@backstage/integration');
+  const { ConfigReader } = from('@backstage/config');
   // No integrations config: github.com, gitlab.com, bitbucket.org and dev.azure.com are the
   // defaults a fresh Backstage app knows, which is what parseRepoUrl sees.
   const integrations = ScmIntegrations.fromConfig(new ConfigReader({}));
-  return createFetchTemplateAction({ reader: unusedReader, integrations });
+  const action = createFetchTemplateAction({ reader: unusedReader, integrations });
+  // Same validator the workflow runner applies to an action's input before calling it.
+  const jsonschema = requireFromBackend('jsonschema', from);
+  return { action, jsonschema };
 }
 
 /** Turn a job into the action's input and templateInfo.baseUrl. */
@@ -79,7 +112,7 @@ function resolveJob(job) {
 }
 
 /** Run one job through the real handler; temporary directories are removed afterwards. */
-async function runJob(action, job, index) {
+async function runJob({ action, jsonschema }, job, index) {
   const { input, baseUrl, out } = resolveJob(job);
   const validation = jsonschema.validate(input, action.schema.input);
   if (!validation.valid) {
@@ -126,8 +159,11 @@ async function runJob(action, job, index) {
 
 async function main() {
   let jobs;
+  let from;
   try {
-    jobs = readJsonArg(process.argv[2]);
+    const { modules, jobsArg } = parseArgs(process.argv.slice(2));
+    from = modulesRequire(modules);
+    jobs = readJsonArg(jobsArg);
     if (!Array.isArray(jobs)) {
       throw new Error('the job list must be a JSON array');
     }
@@ -136,7 +172,7 @@ async function main() {
     process.exitCode = 2;
     return;
   }
-  const action = createAction();
+  const action = createAction(from);
   const results = [];
   // Sequential on purpose: the handler is async but jobs may share output parents, and
   // one-at-a-time keeps each job's error tied to that job.
