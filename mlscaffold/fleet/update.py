@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from mlscaffold.errors import Location, ToolError
+from mlscaffold.errors import Location, ParamsError, ToolError
 from mlscaffold.fleet.diff import diff_trees
 from mlscaffold.fleet.render import renderer_for
 from mlscaffold.fleet.revision import (
@@ -31,6 +31,7 @@ from mlscaffold.fleet.revision import (
 )
 from mlscaffold.fleet.teams import ANSWERS_FILE, Answers, load_answers
 from mlscaffold.render.tree import RenderedTree, TreeEntry
+from mlscaffold.template.build import TEMPLATE_NAME
 
 __all__ = ["Action", "FileOutcome", "UpdateResult", "base_revision", "update_repo"]
 
@@ -137,6 +138,11 @@ def update_repo(
         SkeletonError, RenderError: A template does not render.
     """
     answers = load_answers(repo / ANSWERS_FILE)
+    if answers.template_name not in ("", TEMPLATE_NAME):
+        raise ParamsError(
+            [f"{ANSWERS_FILE}: template: rendered from {answers.template_name!r}, "
+             f"not {TEMPLATE_NAME!r}; this platform can only update its own projects"]
+        )  # fmt: skip
     rev = base_revision(answers, from_rev)
     with ExitStack() as stack:
         base_sources = stack.enter_context(_sources(platform_repo, rev))

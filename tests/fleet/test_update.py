@@ -235,3 +235,17 @@ def test_a_failing_merge_changes_nothing(
         update_repo(team_repo, platform_repo, to_rev="ml-project-v1.1.0")
     # README.md and answers.yaml would have been updated before LIMITS was merged.
     assert {p: p.read_bytes() for p in team_repo.rglob("*") if p.is_file()} == before
+
+
+def test_a_repository_from_another_template_is_refused(
+    platform_repo: Path, team_repo: Path
+) -> None:
+    from mlscaffold.errors import ParamsError
+
+    edit(
+        team_repo / ".mlscaffold" / "answers.yaml",
+        'name: "ml-project"',
+        'name: "web-app"',
+    )
+    with pytest.raises(ParamsError, match="rendered from 'web-app', not 'ml-project'"):
+        update_repo(team_repo, platform_repo, check=True)
