@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from mlscaffold._data import data_dir, skeleton_dir
-from mlscaffold.cli import main
+from tests.helpers import run_cli as run
 
 TEAM = [
     "--set", "team=recs",
@@ -23,13 +23,6 @@ TEAM = [
     "--set", "repoUrl=github.com?owner=acme&repo=recs-ml",
     "--set", "modelName=ranker",
 ]  # fmt: skip
-
-
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as caught:
-        main(args)
-    out, err = capsys.readouterr()
-    return int(caught.value.code or 0), out, err
 
 
 @pytest.fixture

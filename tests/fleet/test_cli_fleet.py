@@ -7,14 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mlscaffold.cli import main
-
-
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as caught:
-        main(args)
-    out, err = capsys.readouterr()
-    return int(caught.value.code or 0), out, err
+from tests.helpers import run_cli as run
 
 
 def test_fleet_render_writes_every_team_and_exits_zero(

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from mlscaffold.cli import main
 from mlscaffold.fleet.diff import changes_by_team, diff_fleet, diff_trees
 from mlscaffold.fleet.output import diff_markdown, diff_text
 from mlscaffold.fleet.revision import revision_sources, worktree_sources
@@ -15,19 +14,13 @@ from mlscaffold.fleet.teams import load_teams
 from mlscaffold.render.tree import RenderedTree, TreeEntry
 from mlscaffold.validate import ValidateOptions
 from tests.fleet.fleet_helpers import commit, edit, git
+from tests.helpers import run_cli as run
 
 CRON = (
     "skeletons/ml-project/${{ 'deploy' if values.maturity == 'L3' else '' }}"
     "/cronworkflow.yaml"
 )
 LIMITS = "skeletons/ml-project/deploy/limitrange.yaml"
-
-
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as caught:
-        main(args)
-    out, err = capsys.readouterr()
-    return int(caught.value.code or 0), out, err
 
 
 def test_diff_names_exactly_the_changed_teams_and_files(

@@ -8,23 +8,16 @@ from typing import Any
 import pytest
 import yaml
 
-from mlscaffold.cli import main
 from mlscaffold.fleet.render import renderer_for
 from mlscaffold.fleet.revision import worktree_sources
 from mlscaffold.fleet.update import update_repo
 from mlscaffold.render.write import write_tree
 from tests.fleet.fleet_helpers import commit, edit, git, team_parameters
+from tests.helpers import run_cli as run
 
 LIMITS = "deploy/limitrange.yaml"
 README = "README.md"
 RBAC = "deploy/rbac.yaml"
-
-
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as caught:
-        main(args)
-    out, err = capsys.readouterr()
-    return int(caught.value.code or 0), out, err
 
 
 @pytest.fixture

@@ -27,14 +27,9 @@ class BackstageRun:
     result: RenderResult
 
 
-@pytest.fixture(scope="session")
-def backstage_runs(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Mapping[str, BackstageRun]:
-    """Every case rendered by Backstage in one Node process (loading costs ~1 s)."""
-    require_oracle()
-    root = tmp_path_factory.mktemp("engine-parity")
-    jobs: list[RenderJob] = []
+def case_jobs(root: Path) -> list[RenderJob]:
+    """One render job per engine case, its skeleton built under ``root``."""
+    jobs = []
     for index, case in enumerate(ALL_CASES):
         # Short numbered folders: case ids hold characters a path should not.
         skeleton = root / f"c{index:03d}" / "skeleton"
@@ -47,6 +42,16 @@ def backstage_runs(
                 input=case.backstage_input(),
             )
         )
+    return jobs
+
+
+@pytest.fixture(scope="session")
+def backstage_runs(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Mapping[str, BackstageRun]:
+    """Every case rendered by Backstage in one Node process (loading costs ~1 s)."""
+    require_oracle()
+    jobs = case_jobs(tmp_path_factory.mktemp("engine-parity"))
     results = backstage_render_many(jobs)
     return {
         case.id: BackstageRun(job.skeleton or Path(), job.out, result)

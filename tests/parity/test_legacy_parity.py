@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 import yaml
 
-from .cases import ALL_CASES, Case, build_skeleton
+from .cases import ALL_CASES, Case
 from .compare import diff_trees
 from .oracle import RenderJob, RenderResult, backstage_render_many, require_oracle
-from .test_engine_parity import render_with_mlscaffold
+from .test_engine_parity import case_jobs, render_with_mlscaffold
 from .test_project_parity import MATRIX, TEMPLATE_YAML, _fetch_step_id
 
 pytestmark = [pytest.mark.parity]
@@ -64,18 +64,7 @@ def legacy_runs(tmp_path_factory: pytest.TempPathFactory) -> LegacyRuns:
     from mlscaffold.api import render_project
 
     root = tmp_path_factory.mktemp("legacy-parity")
-    jobs: list[RenderJob] = []
-    for index, case in enumerate(ALL_CASES):
-        skeleton = root / f"c{index:03d}" / "skeleton"
-        build_skeleton(skeleton, case.files)
-        jobs.append(
-            RenderJob(
-                out=root / f"c{index:03d}" / "backstage",
-                skeleton=skeleton,
-                values=case.values,
-                input=case.backstage_input(),
-            )
-        )
+    jobs = case_jobs(root)
     if not TEMPLATE_YAML.is_file():
         pytest.fail(f"{TEMPLATE_YAML} is missing: run `mlscaffold template build`")
     fetch_input = _fetch_input(TEMPLATE_YAML)

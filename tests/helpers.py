@@ -1,0 +1,21 @@
+"""Helpers shared by test modules."""
+
+from __future__ import annotations
+
+import pytest
+
+from mlscaffold.cli import main
+
+
+def run_cli(
+    args: list[str], capsys: pytest.CaptureFixture[str]
+) -> tuple[int, str, str]:
+    """Run ``mlscaffold ARGS`` in process, as the console script does.
+
+    Returns:
+        The exit code, stdout and stderr.
+    """
+    with pytest.raises(SystemExit) as caught:
+        main(args)
+    out, err = capsys.readouterr()
+    return int(caught.value.code or 0), out, err
