@@ -94,7 +94,7 @@ def _run(count: int, jobs: int, diff: bool) -> tuple[int, int]:
     from mlscaffold.fleet.diff import diff_fleet
     from mlscaffold.fleet.render import render_fleet
     from mlscaffold.fleet.revision import installed_sources
-    from mlscaffold.fleet.teams import Team
+    from mlscaffold.teams import Team
     from mlscaffold.validate import ValidateOptions
 
     crds = Path(os.environ.get("MLSCAFFOLD_CRDS") or REPO.parent / "shared" / "crds")

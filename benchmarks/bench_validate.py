@@ -164,8 +164,11 @@ def kubeconform_time(corpus: Path, crds: Path, root: Path) -> str:
     if binary is None:
         return "not measured: kubeconform is not on PATH"
     from mlscaffold.validate.documents import parse_documents
-    from mlscaffold.validate.kubeconform import kubeconform_command, write_schema_layout
-    from mlscaffold.validate.schemas import DEFAULT_KUBE_VERSION, SchemaStore
+    from mlscaffold.validate.schema.kubeconform import (
+        kubeconform_command,
+        write_schema_layout,
+    )
+    from mlscaffold.validate.schema.store import DEFAULT_KUBE_VERSION, SchemaStore
 
     files = sorted(
         str(p) for p in corpus.rglob("*.yaml") if "catalog-info" not in p.name

@@ -13,11 +13,11 @@ from mlscaffold.params import Params, validate_params
 from mlscaffold.render.engine import BackstageEnvironment
 from mlscaffold.render.skeleton import CompiledSkeleton
 from mlscaffold.render.tree import RenderedTree
-from mlscaffold.render.values import render_step_input
 from mlscaffold.settings import PlatformSettings, load_platform
-from mlscaffold.template.build import TEMPLATE_NAME, build_template, fetch_step
+from mlscaffold.template.build import TEMPLATE_NAME, build_template
+from mlscaffold.template.steps import step_values
 
-__all__ = ["ProjectRenderer", "RenderedProject", "render_project", "step_values"]
+__all__ = ["ProjectRenderer", "RenderedProject", "render_project"]
 
 
 @dataclass(frozen=True)
@@ -33,25 +33,6 @@ class RenderedProject:
     params: Params
     values: Mapping[str, Any]
     tree: RenderedTree
-
-
-def step_values(
-    template: Mapping[str, Any],
-    parameters: Mapping[str, Any],
-    env: BackstageEnvironment | None = None,
-) -> dict[str, Any]:
-    """The ``values`` Backstage's workflow runner hands to the fetch:template step.
-
-    Args:
-        template: A Template entity (as built or read from template.yaml).
-        parameters: The form's parameters.
-        env: Environment to evaluate with; reuse one to keep its expression cache.
-    """
-    raw = fetch_step(template)["input"].get("values", {})
-    rendered = render_step_input(
-        raw, {"parameters": dict(parameters)}, env or BackstageEnvironment()
-    )
-    return dict(rendered) if isinstance(rendered, Mapping) else {}
 
 
 class ProjectRenderer:

@@ -19,8 +19,9 @@ import pytest
 from mlscaffold._files import display_path
 from mlscaffold._testing.checks import assert_rejected, render_checked
 from mlscaffold._testing.config import MlscaffoldSettings, ci_mode, read_settings
-from mlscaffold._testing.teams import RenderedTeam, TeamCase, load_teams
+from mlscaffold._testing.teams import RenderedTeam
 from mlscaffold._testing.tree_snapshot import TreeSnapshot
+from mlscaffold.teams import Team, read_teams
 
 if TYPE_CHECKING:
     from mlscaffold.api import RenderedProject
@@ -28,11 +29,11 @@ if TYPE_CHECKING:
 __all__ = [
     "MlscaffoldSettings",
     "RenderedTeam",
-    "TeamCase",
+    "Team",
     "TreeSnapshot",
     "assert_rejected",
     "ci_mode",
-    "load_teams",
+    "read_teams",
     "render_checked",
 ]
 
@@ -112,7 +113,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     else:
         settings = metafunc.config.stash[_SETTINGS_KEY]
         path = settings.teams_file or metafunc.config.rootpath / "teams.yaml"
-    cases = load_teams(path)
+    cases = read_teams(path)
     metafunc.parametrize(
         "mlscaffold_team", cases, ids=[c.name for c in cases], indirect=True
     )
@@ -150,7 +151,7 @@ def _snapshot_dir_of(item: pytest.Item) -> Path | None:
     try:
         from syrupy.location import PyTestLocation
 
-        from mlscaffold.snapshot import test_snapshot_dir
+        from mlscaffold._testing.snapshot import test_snapshot_dir
     except ImportError:
         return None
     return test_snapshot_dir(PyTestLocation(item))
@@ -232,7 +233,7 @@ def mlscaffold_team(
 ) -> RenderedTeam:
     """One team of the teams file, rendered (the test runs once per team)."""
     case = getattr(request, "param", None)
-    if not isinstance(case, TeamCase):
+    if not isinstance(case, Team):
         raise pytest.UsageError(
             "mlscaffold_team is parametrized by the plugin from a teams file; "
             "do not parametrize it yourself"

@@ -47,7 +47,7 @@ class TreeSnapshot:
     def __eq__(self, other: object) -> bool:
         """Compare (see ``assert_match``); the report is kept in ``last_failure``."""
         try:
-            from mlscaffold.snapshot import compare_tree
+            from mlscaffold._testing.snapshot import compare_tree
         except ImportError as exc:  # syrupy is an extra
             raise pytest.UsageError(
                 "mlscaffold snapshots need syrupy: "

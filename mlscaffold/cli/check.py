@@ -82,9 +82,9 @@ def lint(
     import yaml
 
     from mlscaffold._data import skeleton_dir
+    from mlscaffold.lint import lint_skeleton
     from mlscaffold.report.model import Report
     from mlscaffold.template.build import build_template
-    from mlscaffold.validate.lint import lint_skeleton
 
     template = (
         yaml.safe_load(template_file.read_text(encoding="utf-8"))
@@ -121,7 +121,7 @@ def schemas_pull(catalog: Path | None, timeout: float) -> int:
     import urllib.request
 
     from mlscaffold._data import schema_file
-    from mlscaffold.validate.schemas import default_cache_dir, pull_crds
+    from mlscaffold.validate.schema.store import default_cache_dir, pull_crds
 
     def fetch(url: str) -> bytes:
         with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - https URLs from the pinned catalog

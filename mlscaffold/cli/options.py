@@ -26,7 +26,7 @@ def _check_kube_version(
     del ctx, param  # part of click's callback signature
     if value is None:
         return None
-    from mlscaffold.validate.schemas import supported_kube_versions
+    from mlscaffold.validate.schema.store import supported_kube_versions
 
     supported = supported_kube_versions()
     if value not in supported:

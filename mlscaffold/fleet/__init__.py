@@ -23,7 +23,6 @@ from mlscaffold.fleet.revision import (
     version_tag,
     worktree_sources,
 )
-from mlscaffold.fleet.teams import Answers, Team, load_answers, load_teams
 from mlscaffold.fleet.update import (
     FileOutcome,
     UpdateResult,
@@ -32,13 +31,11 @@ from mlscaffold.fleet.update import (
 )
 
 __all__ = [
-    "Answers",
     "FileChange",
     "FileOutcome",
     "FleetDiff",
     "FleetProgress",
     "PlatformSources",
-    "Team",
     "TeamDiff",
     "TeamError",
     "TeamResult",
@@ -47,8 +44,6 @@ __all__ = [
     "diff_fleet",
     "diff_trees",
     "installed_sources",
-    "load_answers",
-    "load_teams",
     "render_fleet",
     "renderer_for",
     "revision_sources",

@@ -18,9 +18,9 @@ from mlscaffold.fleet.render import (
     run_parallel,
 )
 from mlscaffold.fleet.revision import PlatformSources
-from mlscaffold.fleet.teams import Team
 from mlscaffold.render.tree import RenderedTree, TreeEntry
 from mlscaffold.report.model import Finding, Severity
+from mlscaffold.teams import Team
 from mlscaffold.validate import ValidateOptions, validate_tree
 
 __all__ = [

@@ -11,9 +11,9 @@ from mlscaffold._parallel import resolve_jobs, run_parallel
 from mlscaffold.api import ProjectRenderer
 from mlscaffold.errors import MlscaffoldError
 from mlscaffold.fleet.revision import PlatformSources
-from mlscaffold.fleet.teams import Team
 from mlscaffold.report.model import Finding, Report, Severity
 from mlscaffold.settings import load_platform
+from mlscaffold.teams import Team
 from mlscaffold.validate import ValidateOptions, validate_tree
 
 __all__ = [

@@ -29,8 +29,8 @@ from mlscaffold.fleet.revision import (
     version_tag,
     worktree_sources,
 )
-from mlscaffold.fleet.teams import ANSWERS_FILE, Answers, load_answers
 from mlscaffold.render.tree import RenderedTree, TreeEntry
+from mlscaffold.teams import ANSWERS_FILE, Answers, load_answers
 from mlscaffold.template.build import TEMPLATE_NAME
 
 __all__ = ["Action", "FileOutcome", "UpdateResult", "base_revision", "update_repo"]

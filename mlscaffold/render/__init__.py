@@ -11,15 +11,13 @@ from mlscaffold.render.engine import (
     newline_sequence_for,
     render_string,
 )
-from mlscaffold.render.filters import (
-    js_dump,
-    js_number,
-    js_string,
+from mlscaffold.render.filters_backstage import (
     parse_entity_ref,
     parse_repo_url,
     pick,
     project_slug,
 )
+from mlscaffold.render.jsprint import js_dump, js_number, js_string
 from mlscaffold.render.skeleton import CompiledSkeleton, is_binary, render_skeleton
 from mlscaffold.render.tree import RenderedTree, TreeEntry
 from mlscaffold.render.values import js_json_value, render_step_input

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cache
 
 from mlscaffold.report.model import Severity
 
-__all__ = ["RULES", "RuleInfo", "register_rules", "rule_info"]
+__all__ = ["RuleInfo", "all_rules", "rule_info", "rule_table"]
 
 
 @dataclass(frozen=True)
@@ -29,42 +31,68 @@ class RuleInfo:
     tool: str = "mlscaffold"
 
 
-RULES: dict[str, RuleInfo] = {}
-"""Every registered rule, by id. Filled at import time by the checker modules."""
+def all_rules() -> Mapping[str, RuleInfo]:
+    """Every rule mlscaffold reports, by id, in id order.
 
-
-def register_rules(*rules: RuleInfo) -> None:
-    """Add rules to :data:`RULES`.
-
-    Registering the same rule twice with identical metadata is a no-op, so a module
-    may be imported (or reloaded) more than once.
-
-    Args:
-        *rules: The rules to add.
+    The checkers own their rule tables; this is the one place that gathers them,
+    so no registry depends on which module happened to be imported first.
 
     Raises:
-        ValueError: An id is already registered with different metadata; rule ids
-            are never reused for another meaning.
+        ValueError: Two checkers claim the same id (a programming error).
     """
-    for rule in rules:
-        known = RULES.get(rule.id)
-        if known is not None and known != rule:
-            raise ValueError(f"rule id {rule.id} is already registered as {known!r}")
-        RULES[rule.id] = rule
+    return _registry()
+
+
+@cache
+def _registry() -> dict[str, RuleInfo]:
+    from mlscaffold.lint import LINT_RULES
+    from mlscaffold.validate.crossref import CROSSREF_RULES
+    from mlscaffold.validate.policy import POLICY_RULES
+    from mlscaffold.validate.schema.check import SCHEMA_RULES
+    from mlscaffold.validate.schema.kubeconform import KUBECONFORM_RULES
+
+    rules: dict[str, RuleInfo] = {}
+    for table in (
+        SCHEMA_RULES,
+        POLICY_RULES,
+        KUBECONFORM_RULES,
+        CROSSREF_RULES,
+        LINT_RULES,
+    ):
+        for rule in table.values():
+            if rule.id in rules:
+                raise ValueError(f"rule id {rule.id} is claimed twice")
+            rules[rule.id] = rule
+    return dict(sorted(rules.items()))
+
+
+def rule_table(
+    tool: str, rows: Iterable[tuple[str, Severity, str]]
+) -> dict[str, RuleInfo]:
+    """A checker's rule table from ``(id, severity, short)`` rows.
+
+    Args:
+        tool: The checker that owns the rules.
+        rows: One row per rule.
+    """
+    return {
+        rule_id: RuleInfo(rule_id, short, severity, tool=tool)
+        for rule_id, severity, short in rows
+    }
 
 
 def rule_info(rule_id: str, severity: Severity | None = None) -> RuleInfo:
-    """Metadata for ``rule_id``, or a neutral stand-in when nobody registered it.
+    """Metadata for ``rule_id``, or a neutral stand-in when no checker owns it.
 
     Args:
         rule_id: The id a finding carries.
         severity: Default severity for the stand-in (the finding's own severity is a
-            sensible guess); ignored for registered rules.
+            sensible guess); ignored for known rules.
 
     Returns:
-        The registered :class:`RuleInfo`, or one whose short description is the id.
+        The known :class:`RuleInfo`, or one whose short description is the id.
     """
-    known = RULES.get(rule_id)
+    known = _registry().get(rule_id)
     if known is not None:
         return known
     return RuleInfo(id=rule_id, short=rule_id, severity=severity or Severity.WARNING)

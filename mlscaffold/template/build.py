@@ -111,18 +111,6 @@ def build_template(platform: PlatformSettings | None = None) -> dict[str, Any]:
     }
 
 
-def fetch_step(template: Mapping[str, Any]) -> Mapping[str, Any]:
-    """The template's ``fetch:template`` step.
-
-    Raises:
-        KeyError: When the template has no such step.
-    """
-    for step in template["spec"]["steps"]:
-        if step.get("action") == "fetch:template":
-            return dict(step)
-    raise KeyError("the template has no fetch:template step")
-
-
 def template_yaml(template: Mapping[str, Any]) -> str:
     """Serialize a template deterministically, with the do-not-edit header."""
     body = yaml.safe_dump(
@@ -223,6 +211,5 @@ __all__ = [
     "build_files",
     "build_template",
     "check_files",
-    "fetch_step",
     "template_yaml",
 ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -13,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from mlscaffold._files import files_state
 from mlscaffold.errors import Location, ToolError
 from mlscaffold.report.model import Finding, Report, Severity
-from mlscaffold.validate.schemas import DEFAULT_KUBE_VERSION
+from mlscaffold.validate.schema.store import DEFAULT_KUBE_VERSION
 
 if TYPE_CHECKING:
     import yaml
@@ -21,7 +20,7 @@ if TYPE_CHECKING:
     from mlscaffold.render.tree import RenderedTree, TreeEntry
     from mlscaffold.settings import PlatformSettings
     from mlscaffold.validate.documents import Document
-    from mlscaffold.validate.schemas import SchemaStore
+    from mlscaffold.validate.schema.store import SchemaStore
 
 KubeconformMode = Literal["auto", "off", "require"]
 _YAML_SUFFIXES = (".yaml", ".yml")
@@ -137,7 +136,7 @@ _Runner = Callable[[str, Sequence["Document"], "SchemaStore"], list[Finding]]
 def _check(
     report: Report, docs: list[Document], options: ValidateOptions, runner: _Runner
 ) -> None:
-    from mlscaffold.validate.schema_check import validate_documents
+    from mlscaffold.validate.schema.check import validate_documents
 
     store = _store(options)
     report.extend(validate_documents(docs, store))
@@ -155,37 +154,16 @@ def _rule_checks(
     document's effective pods once.
     """
     from mlscaffold.validate.context import argocd_namespace, shipped_platform
+    from mlscaffold.validate.crossref import check_cross_resources
     from mlscaffold.validate.pods import memoized_pods
+    from mlscaffold.validate.policy import SpotCapacity, check_policy
 
     platform = options.platform or shipped_platform()
     pods = memoized_pods()
-    policy = _optional_check("mlscaffold.validate.policy", "check_policy", report)
-    if policy is not None:
-        # Imported after the policy module, which registers its rules in id order.
-        from mlscaffold.validate.placement import SpotCapacity
-
-        spot = SpotCapacity.from_platform(platform.raw)
-        report.extend(policy(docs, spot=spot, pods=pods))
-    crossref = _optional_check(
-        "mlscaffold.validate.crossref", "check_cross_resources", report
-    )
-    if crossref is not None:
-        namespace = argocd_namespace(platform)
-        report.extend(crossref(docs, argocd_namespace=namespace, pods=pods))
-
-
-_RuleCheck = Callable[..., list[Finding]]
-
-
-def _optional_check(module: str, name: str, report: Report) -> _RuleCheck | None:
-    try:
-        check: _RuleCheck = getattr(importlib.import_module(module), name)
-    except ModuleNotFoundError as exc:
-        if exc.name != module:
-            raise
-        report.skipped[module.rsplit(".", 1)[1]] = f"{module} is not installed"
-        return None
-    return check
+    spot = SpotCapacity.from_platform(platform.raw)
+    report.extend(check_policy(docs, spot=spot, pods=pods))
+    namespace = argocd_namespace(platform)
+    report.extend(check_cross_resources(docs, argocd_namespace=namespace, pods=pods))
 
 
 def _kubeconform(
@@ -195,7 +173,7 @@ def _kubeconform(
     store: SchemaStore,
     runner: _Runner,
 ) -> None:
-    from mlscaffold.validate.kubeconform import find_kubeconform
+    from mlscaffold.validate.schema.kubeconform import find_kubeconform
 
     if options.kubeconform == "off":
         report.skipped["kubeconform"] = "disabled (--kubeconform off)"
@@ -215,7 +193,7 @@ def _kubeconform(
 def _run(
     binary: str, docs: Sequence[Document], files: Mapping[str, Path], store: SchemaStore
 ) -> list[Finding]:
-    from mlscaffold.validate.kubeconform import run_kubeconform
+    from mlscaffold.validate.schema.kubeconform import run_kubeconform
 
     with_docs = {doc.path for doc in docs}
     return run_kubeconform(
@@ -316,7 +294,7 @@ def _walk(paths: Sequence[Path]) -> Iterator[Path]:
 
 def _store(options: ValidateOptions) -> SchemaStore:
     """One store per option set and CRD folder state, reused across calls."""
-    from mlscaffold.validate.schemas import SchemaStore, default_cache_dir
+    from mlscaffold.validate.schema.store import SchemaStore, default_cache_dir
 
     cache_dir = options.cache_dir or default_cache_dir()
     key = (

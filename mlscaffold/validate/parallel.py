@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from mlscaffold._parallel import resolve_jobs, run_parallel
 from mlscaffold.report.model import Finding, Report
-from mlscaffold.validate.project import folders_above
+from mlscaffold.validate.crossref.team import folders_above
 
 if TYPE_CHECKING:
     from mlscaffold.validate import ValidateOptions
@@ -39,8 +39,8 @@ def team_units(paths: Sequence[str], anchors: Sequence[str]) -> list[list[int]]:
 
     The cross-resource rules put each object in the team whose Namespace object is
     the only one in the nearest folder above it that holds any
-    (:func:`~mlscaffold.validate.project.split_projects`). When every file has such
-    a folder, the files of one Namespace form a unit that can be validated on its
+    (:func:`~mlscaffold.validate.crossref.team.split_projects`). When every file has
+    such a folder, the files of one Namespace form a unit that can be validated on its
     own with the same findings. Otherwise (one or no Namespace, or a file whose
     nearest such folder holds several, where objects are matched by namespace
     name) all files form one unit.

@@ -10,8 +10,8 @@ import pytest
 from mlscaffold.fleet.diff import changes_by_team, diff_fleet, diff_trees
 from mlscaffold.fleet.output import diff_markdown, diff_text
 from mlscaffold.fleet.revision import revision_sources, worktree_sources
-from mlscaffold.fleet.teams import load_teams
 from mlscaffold.render.tree import RenderedTree, TreeEntry
+from mlscaffold.teams import load_teams
 from mlscaffold.validate import ValidateOptions
 from tests.fleet.fleet_helpers import commit, edit, git
 from tests.helpers import run_cli as run

@@ -9,7 +9,7 @@ import pytest
 from mlscaffold.api import render_project
 from mlscaffold.fleet.render import FleetProgress, render_fleet, renderer_for
 from mlscaffold.fleet.revision import installed_sources
-from mlscaffold.fleet.teams import Team, load_teams
+from mlscaffold.teams import Team, load_teams
 from mlscaffold.validate import ValidateOptions
 from tests.fleet.fleet_helpers import TEAMS, team_parameters
 

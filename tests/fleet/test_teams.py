@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 
 from mlscaffold.errors import ParamsError
-from mlscaffold.fleet.teams import load_answers, load_teams
-from mlscaffold.pytest_plugin import load_teams as plugin_load_teams
+from mlscaffold.teams import load_answers, load_teams, read_teams
 
 ANSWERS = """\
 template:
@@ -116,7 +115,7 @@ def test_the_plugin_and_the_fleet_read_a_teams_file_alike(tmp_path: Path) -> Non
     path = tmp_path / "teams.yaml"
     path.write_text(README_TEAMS)
     fleet = load_teams([path])
-    plugin = plugin_load_teams(path)
+    plugin = read_teams(path)
     assert [t.name for t in plugin] == ["recs", "fraud", "recs-l3"]  # file order
     assert sorted(plugin, key=lambda t: t.name) == fleet
     by_name = {t.name: t.parameters for t in fleet}
@@ -128,7 +127,7 @@ def test_the_plugin_and_the_fleet_read_a_teams_file_alike(tmp_path: Path) -> Non
 def test_list_entries_are_named_by_id_else_team(tmp_path: Path) -> None:
     path = tmp_path / "teams.yaml"
     path.write_text("teams:\n  - {id: small, team: a}\n  - {team: b}\n")
-    for teams in (load_teams([path]), plugin_load_teams(path)):
+    for teams in (load_teams([path]), read_teams(path)):
         assert {t.name: dict(t.parameters) for t in teams} == {
             "small": {"team": "a"}, "b": {"team": "b"}
         }  # fmt: skip
@@ -137,5 +136,5 @@ def test_list_entries_are_named_by_id_else_team(tmp_path: Path) -> None:
 def test_the_plugin_reads_an_answers_file_too(tmp_path: Path) -> None:
     path = tmp_path / "answers.yaml"
     path.write_text(ANSWERS.format(team="recs"))
-    [team] = plugin_load_teams(path)
+    [team] = read_teams(path)
     assert (team.name, team.parameters["modelName"]) == ("recs", "m")

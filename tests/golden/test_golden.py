@@ -8,7 +8,8 @@ import pytest
 import yaml
 
 from mlscaffold.params import parameter_schema
-from mlscaffold.pytest_plugin import RenderedTeam, TreeSnapshot, load_teams
+from mlscaffold.pytest_plugin import RenderedTeam, TreeSnapshot
+from mlscaffold.teams import read_teams
 
 TEAMS = Path(__file__).with_name("teams.yaml")
 
@@ -23,7 +24,7 @@ def test_matrix_covers_every_choice(field: str) -> None:
     properties = parameter_schema()["properties"]
     used = {
         case.parameters.get(field, properties[field]["default"])
-        for case in load_teams(TEAMS)
+        for case in read_teams(TEAMS)
     }
 
     assert used == set(properties[field]["enum"])
@@ -31,14 +32,14 @@ def test_matrix_covers_every_choice(field: str) -> None:
 
 def test_snapshot_folders_match_the_teams() -> None:
     folder = Path(__file__).parent / "__snapshots__" / "test_golden" / "test_team"
-    teams = {case.name for case in load_teams(TEAMS)}
+    teams = {case.name for case in read_teams(TEAMS)}
 
     assert {p.name for p in folder.iterdir()} == teams
 
 
 def test_adversarial_description_is_one_string_in_the_snapshot() -> None:
     folder = Path(__file__).parent / "__snapshots__" / "test_golden" / "test_team"
-    (case,) = [c for c in load_teams(TEAMS) if c.name == "mig-l"]
+    (case,) = [c for c in read_teams(TEAMS) if c.name == "mig-l"]
     catalog = yaml.safe_load((folder / "mig-l" / "catalog-info.yaml").read_text())
 
     assert catalog["metadata"]["description"] == case.parameters["description"]

@@ -9,8 +9,8 @@ import textwrap
 import pytest
 import yaml
 
+from mlscaffold._testing.snapshot import snapshot_relpath
 from mlscaffold.api import render_project
-from mlscaffold.snapshot import snapshot_relpath
 from tests.plugin.conftest import TEAMS_YAML, PlatformRepo
 
 

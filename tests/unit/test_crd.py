@@ -9,8 +9,8 @@ import jsonschema_rs
 import pytest
 
 from mlscaffold.errors import SchemaStoreError
-from mlscaffold.validate import crd
-from mlscaffold.validate.crd import (
+from mlscaffold.validate.schema import crd
+from mlscaffold.validate.schema.crd import (
     OBJECT_META_REF,
     atomic_write,
     convert_version_schema,
@@ -168,7 +168,7 @@ def test_cached_conversion_does_not_parse_yaml_again(
     def no_yaml(*_args: object, **_kwargs: object) -> None:
         raise AssertionError("YAML parsed although the conversion is cached")
 
-    monkeypatch.setattr("mlscaffold.validate.crd.yaml.load_all", no_yaml)
+    monkeypatch.setattr("mlscaffold.validate.schema.crd.yaml.load_all", no_yaml)
     again = load_crd_file(path, tmp_path / "cache")
     assert [v.schema_file for v in again] == [v.schema_file for v in first]
 

@@ -6,16 +6,13 @@ from typing import ClassVar
 import pytest
 
 from mlscaffold.errors import RenderError
-from mlscaffold.render.filters import (
-    JS_UNDEFINED,
-    js_dump,
-    js_number,
-    js_string,
+from mlscaffold.render.filters_backstage import (
     parse_entity_ref,
     parse_repo_url,
     pick,
     project_slug,
 )
+from mlscaffold.render.jsprint import JS_UNDEFINED, js_dump, js_number, js_string
 
 
 @pytest.mark.parametrize(

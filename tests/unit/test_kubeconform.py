@@ -21,9 +21,9 @@ import pytest
 
 from mlscaffold.errors import ToolError
 from mlscaffold.validate import ValidateOptions, validate_paths
-from mlscaffold.validate import kubeconform as kc
 from mlscaffold.validate.documents import parse_documents
-from mlscaffold.validate.schemas import SchemaStore
+from mlscaffold.validate.schema import kubeconform as kc
+from mlscaffold.validate.schema.store import SchemaStore
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 RECORDED = DATA / "kubeconform"
@@ -251,7 +251,7 @@ def test_missing_binary_is_reported_as_skipped(
     cache: Path,
 ) -> None:
     monkeypatch.setattr(
-        "mlscaffold.validate.kubeconform.shutil.which", lambda _name: None
+        "mlscaffold.validate.schema.kubeconform.shutil.which", lambda _name: None
     )
     options = ValidateOptions(
         crd_dirs=[shared_crds], cache_dir=cache, kubeconform="auto"
@@ -267,7 +267,7 @@ def test_missing_binary_with_require_is_a_tool_error(
     cache: Path,
 ) -> None:
     monkeypatch.setattr(
-        "mlscaffold.validate.kubeconform.shutil.which", lambda _name: None
+        "mlscaffold.validate.schema.kubeconform.shutil.which", lambda _name: None
     )
     options = ValidateOptions(
         crd_dirs=[shared_crds], cache_dir=cache, kubeconform="require"
@@ -285,7 +285,9 @@ def test_off_never_looks_for_the_binary(
     def forbidden(_name: str) -> str:
         raise AssertionError("looked for kubeconform although it is off")
 
-    monkeypatch.setattr("mlscaffold.validate.kubeconform.shutil.which", forbidden)
+    monkeypatch.setattr(
+        "mlscaffold.validate.schema.kubeconform.shutil.which", forbidden
+    )
     options = ValidateOptions(
         crd_dirs=[shared_crds], cache_dir=cache, kubeconform="off"
     )

@@ -7,11 +7,11 @@ from typing import Any
 import pytest
 import yaml
 
+from mlscaffold.lint import LINT_RULES, lint_skeleton, lint_template
 from mlscaffold.render.binary import READ_BYTES, is_binary
 from mlscaffold.render.skeleton import CompiledSkeleton
 from mlscaffold.report.model import Severity
-from mlscaffold.report.rules import RULES
-from mlscaffold.validate.lint import LINT_RULES, lint_skeleton, lint_template
+from mlscaffold.report.rules import all_rules
 
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO / "tests" / "invalid" / "skeletons"
@@ -103,11 +103,11 @@ def _load(path: Path) -> Any:
 
 
 def test_every_rule_is_registered_and_has_a_case() -> None:
-    for rule in LINT_RULES:
-        assert RULES[rule.id] == rule
+    for rule in LINT_RULES.values():
+        assert all_rules()[rule.id] == rule
         assert rule.tool == "lint"
     covered = {_load(CORPUS / case / "_case.yaml")["rule"] for case in CASES}
-    assert covered == {rule.id for rule in LINT_RULES}
+    assert covered == set(LINT_RULES)
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -129,7 +129,7 @@ def test_broken_skeleton_is_flagged(case: str) -> None:
     if "column" in expected:
         assert finding.rendered.column == expected["column"]
     assert finding.tool == "lint"
-    assert finding.severity == RULES[expected["rule"]].severity
+    assert finding.severity == LINT_RULES[expected["rule"]].severity
     if finding.rendered.path != "template.yaml":
         assert finding.source == finding.rendered
 

@@ -11,8 +11,8 @@ from mlscaffold.report.model import Finding, Severity
 from mlscaffold.validate import ValidateOptions, validate_paths
 from mlscaffold.validate.context import argocd_namespace, shipped_platform
 from mlscaffold.validate.crossref import check_cross_resources
+from mlscaffold.validate.crossref.team import split_projects
 from mlscaffold.validate.documents import Document, parse_documents
-from mlscaffold.validate.project import split_projects
 
 TESTS = Path(__file__).resolve().parents[1]
 VALID = TESTS / "data" / "manifests" / "policy-valid"

@@ -14,8 +14,8 @@ import pytest
 from mlscaffold.report.model import Severity
 from mlscaffold.validate import ValidateOptions, validate_paths
 from mlscaffold.validate.documents import parse_documents
-from mlscaffold.validate.schema_check import RULES, validate_documents
-from mlscaffold.validate.schemas import SchemaStore
+from mlscaffold.validate.schema.check import SCHEMA_RULES, validate_documents
+from mlscaffold.validate.schema.store import SchemaStore
 
 CORPUS = Path(__file__).resolve().parent.parent / "invalid" / "manifests" / "schema"
 VALID = Path(__file__).resolve().parent.parent / "data" / "manifests" / "valid-project"
@@ -256,8 +256,8 @@ def test_yaml_timestamps_are_compared_as_strings(store: SchemaStore) -> None:
 
 
 def test_rule_table_is_consistent() -> None:
-    assert all(re.fullmatch(r"MLS1\d\d", rule) for rule in RULES)
-    assert RULES["MLS120"][0] is Severity.INFO
+    assert all(re.fullmatch(r"MLS1\d\d", rule) for rule in SCHEMA_RULES)
+    assert SCHEMA_RULES["MLS120"].severity is Severity.INFO
 
 
 def test_version_the_crd_defines_but_does_not_serve(
@@ -286,5 +286,7 @@ def test_version_the_crd_defines_but_does_not_serve(
 def test_every_schema_rule_has_a_test() -> None:
     here = Path(__file__).read_text(encoding="utf-8")
     corpus = " ".join(c.read_text(encoding="utf-8") for c in CASES)
-    untested = [rule for rule in RULES if rule not in here and rule not in corpus]
+    untested = [
+        rule for rule in SCHEMA_RULES if rule not in here and rule not in corpus
+    ]
     assert untested == []

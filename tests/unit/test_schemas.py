@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from mlscaffold.errors import SchemaStoreError
-from mlscaffold.validate.schemas import (
+from mlscaffold.validate.schema.store import (
     DEFAULT_KUBE_VERSION,
     SchemaStore,
     default_cache_dir,

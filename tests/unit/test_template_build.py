@@ -15,9 +15,9 @@ from mlscaffold.template.build import (
     build_files,
     build_template,
     check_files,
-    fetch_step,
     template_yaml,
 )
+from mlscaffold.template.steps import fetch_step
 
 
 def test_fetch_step_passes_every_parameter_as_a_lone_expression() -> None:

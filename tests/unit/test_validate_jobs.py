@@ -13,9 +13,9 @@ from mlscaffold.cli import main
 from mlscaffold.render.write import write_tree
 from mlscaffold.report.model import Report
 from mlscaffold.validate import ValidateOptions, validate_paths
+from mlscaffold.validate.crossref.team import split_projects
 from mlscaffold.validate.documents import parse_documents
 from mlscaffold.validate.parallel import team_units, validate_parallel
-from mlscaffold.validate.project import split_projects
 
 TEAMS = ("alpha", "beta", "gamma", "delta", "omega")
 

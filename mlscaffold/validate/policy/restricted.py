@@ -6,8 +6,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from mlscaffold.report.model import Severity
-from mlscaffold.validate.baseline import BASELINE_CAPABILITIES
-from mlscaffold.validate.pod_checks import (
+from mlscaffold.validate.pods import ContainerView, PodView, as_list, as_map
+from mlscaffold.validate.policy.baseline import BASELINE_CAPABILITIES
+from mlscaffold.validate.policy.checks import (
     Violation,
     is_linux,
     msg,
@@ -18,7 +19,6 @@ from mlscaffold.validate.pod_checks import (
     sc_values,
     where,
 )
-from mlscaffold.validate.pods import ContainerView, PodView, as_list, as_map
 
 #: Volume sources the restricted level allows.
 RESTRICTED_VOLUMES = frozenset(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from mlscaffold.validate.crossref.team import CLUSTER_SCOPED, Hit, Tree, is_application
 from mlscaffold.validate.pods import as_list, as_map
-from mlscaffold.validate.project import CLUSTER_SCOPED, Hit, Tree, is_application
 
 
 def namespace_hits(tree: Tree) -> Iterator[Hit]:

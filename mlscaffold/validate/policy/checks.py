@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from mlscaffold.report.model import Severity
-from mlscaffold.report.rules import RuleInfo, register_rules
+from mlscaffold.report.rules import RuleInfo
 from mlscaffold.validate.pods import ContainerView, PodView, as_map
 
 TOOL = "policy"
@@ -15,8 +15,8 @@ TOOL = "policy"
 Violation = tuple[str, str]
 PodCheck = Callable[[PodView], Iterator[Violation]]
 
-#: Every policy rule, by id (also registered in :mod:`mlscaffold.report.rules`).
-RULES: dict[str, RuleInfo] = {}
+#: Every policy rule, by id; filled as the check modules define their checks.
+POLICY_RULES: dict[str, RuleInfo] = {}
 POD_CHECKS: list[tuple[RuleInfo, PodCheck]] = []
 
 
@@ -26,11 +26,10 @@ def add_rule(rule_id: str, short: str, severity: Severity, help_text: str) -> Ru
     Raises:
         ValueError: When ``rule_id`` is already registered.
     """
-    if rule_id in RULES:  # a programming error, caught by the unit tests
+    if rule_id in POLICY_RULES:  # a programming error, caught by the unit tests
         raise ValueError(f"duplicate rule id {rule_id}")
-    RULES[rule_id] = RuleInfo(rule_id, short, severity, help_text, TOOL)
-    register_rules(RULES[rule_id])
-    return RULES[rule_id]
+    POLICY_RULES[rule_id] = RuleInfo(rule_id, short, severity, help_text, TOOL)
+    return POLICY_RULES[rule_id]
 
 
 def rule(

@@ -6,9 +6,9 @@ from collections.abc import Iterator, Mapping
 from fractions import Fraction
 from typing import Any
 
+from mlscaffold.validate.crossref.team import Hit, Tree
 from mlscaffold.validate.documents import Document
 from mlscaffold.validate.pods import PodView, as_list, as_map
-from mlscaffold.validate.project import Hit, Tree
 from mlscaffold.validate.quantity import (
     container_requests,
     format_quantity,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path, PurePosixPath
@@ -12,66 +11,60 @@ import jinja2
 from jinja2 import nodes
 
 from mlscaffold.errors import Location
+from mlscaffold.lint.jinja import check_source
+from mlscaffold.lint.portable import Contract, Hit, chain, syntax_hit
 from mlscaffold.render.binary import READ_BYTES, is_binary
 from mlscaffold.render.walk import template_extension, templated_locations
 from mlscaffold.report.model import Finding, Severity
-from mlscaffold.report.rules import RuleInfo, register_rules, rule_info
-from mlscaffold.validate.lint_jinja import check_source
-from mlscaffold.validate.portable import Contract, Hit, chain, syntax_hit
+from mlscaffold.report.rules import rule_info, rule_table
 
 __all__ = ["LINT_RULES", "lint_skeleton", "lint_template"]
 
-_E, _W = Severity.ERROR, Severity.WARNING
-LINT_RULES = tuple(
-    RuleInfo(rule_id, short, severity, tool="lint")
-    for rule_id, short, severity in (
-        ("MLS500", "template syntax error", _E),
-        ("MLS501", "'{#' or '{%' in text opens a template tag", _E),
-        ("MLS502", "'elseif' exists only in nunjucks", _E),
-        ("MLS503", "method call or JS property", _E),
-        ("MLS504", "filter or test missing in one engine", _E),
-        ("MLS505", "filter that renders differently in the two engines", _W),
-        ("MLS506", "'{% set %}' inside a for loop", _W),
-        ("MLS507", "dict iteration", _E),
-        ("MLS508", "loop attribute missing in nunjucks", _E),
-        ("MLS509", "slice syntax x[a:b]", _E),
-        ("MLS510", "negative index", _E),
-        ("MLS511", "Jinja2-only global or namespace assignment", _E),
-        ("MLS512", "tag outside the portable subset", _E),
-        ("MLS513", "'{% for ... if ... %}'", _E),
-        ("MLS514", "'%' string formatting", _E),
-        ("MLS515", "'~' with a value that may be null", _W),
-        ("MLS516", "output prints a boolean, none or a float", _W),
-        ("MLS517", "capitalised True/False/None literal", _E),
-        ("MLS518", "'=='/'!=' between mixed types", _W),
-        ("MLS519", "variable other than values (renders empty)", _E),
-        ("MLS520", "values.X used but not passed by fetch:template", _E),
-        ("MLS521", "team parameter never used", _W),
-        ("MLS522", "steps.X refers to a missing or later step", _E),
-        ("MLS523", "step id with '-' (steps.a-b is a subtraction)", _W),
-        ("MLS524", "'+' or '*' on a string", _E),
-        ("MLS525", "parameters.X is not a parameter", _E),
-    )
+
+LINT_RULES = rule_table(
+    "lint",
+    (
+        ("MLS500", Severity.ERROR, "template syntax error"),
+        ("MLS501", Severity.ERROR, "'{#' or '{%' in text opens a template tag"),
+        ("MLS502", Severity.ERROR, "'elseif' exists only in nunjucks"),
+        ("MLS503", Severity.ERROR, "method call or JS property"),
+        ("MLS504", Severity.ERROR, "filter or test missing in one engine"),
+        (
+            "MLS505",
+            Severity.WARNING,
+            "filter that renders differently in the two engines",
+        ),
+        ("MLS506", Severity.WARNING, "'{% set %}' inside a for loop"),
+        ("MLS507", Severity.ERROR, "dict iteration"),
+        ("MLS508", Severity.ERROR, "loop attribute missing in nunjucks"),
+        ("MLS509", Severity.ERROR, "slice syntax x[a:b]"),
+        ("MLS510", Severity.ERROR, "negative index"),
+        ("MLS511", Severity.ERROR, "Jinja2-only global or namespace assignment"),
+        ("MLS512", Severity.ERROR, "tag outside the portable subset"),
+        ("MLS513", Severity.ERROR, "'{% for ... if ... %}'"),
+        ("MLS514", Severity.ERROR, "'%' string formatting"),
+        ("MLS515", Severity.WARNING, "'~' with a value that may be null"),
+        ("MLS516", Severity.WARNING, "output prints a boolean, none or a float"),
+        ("MLS517", Severity.ERROR, "capitalised True/False/None literal"),
+        ("MLS518", Severity.WARNING, "'=='/'!=' between mixed types"),
+        ("MLS519", Severity.ERROR, "variable other than values (renders empty)"),
+        ("MLS520", Severity.ERROR, "values.X used but not passed by fetch:template"),
+        ("MLS521", Severity.WARNING, "team parameter never used"),
+        ("MLS522", Severity.ERROR, "steps.X refers to a missing or later step"),
+        ("MLS523", Severity.WARNING, "step id with '-' (steps.a-b is a subtraction)"),
+        ("MLS524", Severity.ERROR, "'+' or '*' on a string"),
+        ("MLS525", Severity.ERROR, "parameters.X is not a parameter"),
+    ),
 )
-register_rules(*LINT_RULES)
 
 _TOOL = "lint"
 
 
 def _environment() -> jinja2.Environment:
-    """The project's Backstage environment if importable, else plain Jinja2."""
-    try:
-        engine = importlib.import_module("mlscaffold.render.engine")
-        env = engine.BackstageEnvironment()
-    except (ImportError, AttributeError, TypeError):
-        env = None
-    if isinstance(env, jinja2.Environment):
-        return env
-    return jinja2.Environment(  # noqa: S701 - parsed only, never rendered
-        variable_start_string="${{",
-        variable_end_string="}}",
-        keep_trailing_newline=True,
-    )
+    """The Backstage environment the skeleton renders in (parsed here, not rendered)."""
+    from mlscaffold.render.engine import BackstageEnvironment
+
+    return BackstageEnvironment()
 
 
 def _finding(path: str, hit: Hit, *, in_name: bool = False) -> Finding:

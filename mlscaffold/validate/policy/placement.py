@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from mlscaffold.report.model import Severity
-from mlscaffold.validate.pod_checks import add_rule, msg
 from mlscaffold.validate.pods import PodView, as_list, as_map
+from mlscaffold.validate.policy.checks import add_rule, msg
 from mlscaffold.validate.quantity import is_accelerator
 
 

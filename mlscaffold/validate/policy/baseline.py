@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from mlscaffold.validate.pod_checks import (
+from mlscaffold.validate.pods import PodView, as_list, as_map
+from mlscaffold.validate.policy.checks import (
     Violation,
     msg,
     pod_ptr,
@@ -15,7 +16,6 @@ from mlscaffold.validate.pod_checks import (
     sc_values,
     where,
 )
-from mlscaffold.validate.pods import PodView, as_list, as_map
 
 #: Capabilities the baseline level lets a container add.
 BASELINE_CAPABILITIES = frozenset(

@@ -7,14 +7,14 @@ from dataclasses import replace
 
 from mlscaffold.report.model import Finding
 from mlscaffold.report.rules import RuleInfo
-from mlscaffold.validate import baseline, restricted
 from mlscaffold.validate.context import shipped_platform
 from mlscaffold.validate.documents import Document
-from mlscaffold.validate.placement import SpotCapacity, placement_hits
-from mlscaffold.validate.pod_checks import POD_CHECKS, RULES, TOOL
 from mlscaffold.validate.pods import PodLookup, effective_pods
+from mlscaffold.validate.policy import baseline, restricted
+from mlscaffold.validate.policy.checks import POD_CHECKS, POLICY_RULES, TOOL
+from mlscaffold.validate.policy.placement import SpotCapacity, placement_hits
 
-__all__ = ["RULES", "TOOL", "SpotCapacity", "check_policy"]
+__all__ = ["POLICY_RULES", "TOOL", "SpotCapacity", "check_policy"]
 # The control modules register their checks on import, in rule-id order.
 _CONTROLS = (baseline, restricted)
 
@@ -43,7 +43,7 @@ def check_policy(
     for doc in docs:
         for pod in pods(doc):
             hits = [(rule, p, m) for rule, check in POD_CHECKS for p, m in check(pod)]
-            hits += [(RULES[i], p, m) for i, p, m in placement_hits(pod, spot)]
+            hits += [(POLICY_RULES[i], p, m) for i, p, m in placement_hits(pod, spot)]
             for rule, pointer, message in hits:
                 key = (doc.path, doc.index, pointer, rule.id)
                 if key in findings:

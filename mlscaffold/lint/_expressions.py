@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from jinja2 import nodes
 
-from mlscaffold.validate.portable import (
+from mlscaffold.lint.portable import (
     BACKSTAGE_CONTEXTS,
     DIFFERING_FILTERS,
     GITHUB_CONTEXTS,

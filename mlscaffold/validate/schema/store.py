@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from mlscaffold.errors import SchemaStoreError
-from mlscaffold.validate.crd import (
+from mlscaffold.validate.schema.crd import (
     CrdVersion,
     atomic_write,
     load_crd_file,

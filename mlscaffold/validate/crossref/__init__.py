@@ -5,28 +5,28 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 
 from mlscaffold.report.model import Finding, Severity
-from mlscaffold.report.rules import RuleInfo, register_rules
-from mlscaffold.validate.accounts import service_account_hits
+from mlscaffold.report.rules import rule_table
 from mlscaffold.validate.context import argocd_namespace as platform_argocd_namespace
 from mlscaffold.validate.context import shipped_platform
-from mlscaffold.validate.documents import Document
-from mlscaffold.validate.labels import (
+from mlscaffold.validate.crossref.accounts import service_account_hits
+from mlscaffold.validate.crossref.argo import parameter_hits
+from mlscaffold.validate.crossref.labels import (
     COST_LABELS,
     QUEUE_LABEL,
     cost_label_hits,
     queue_hits,
 )
-from mlscaffold.validate.namespaces import application_hits, namespace_hits
-from mlscaffold.validate.pipeline import parameter_hits
+from mlscaffold.validate.crossref.namespaces import application_hits, namespace_hits
+from mlscaffold.validate.crossref.quota import quantity_hits, quota_hits
+from mlscaffold.validate.crossref.team import CLUSTER_SCOPED, Hit, Tree, split_projects
+from mlscaffold.validate.documents import Document
 from mlscaffold.validate.pods import PodLookup, effective_pods
-from mlscaffold.validate.project import CLUSTER_SCOPED, Hit, Tree, split_projects
-from mlscaffold.validate.quota import quantity_hits, quota_hits
 
 __all__ = [
     "CLUSTER_SCOPED",
     "COST_LABELS",
+    "CROSSREF_RULES",
     "QUEUE_LABEL",
-    "RULES",
     "TOOL",
     "Tree",
     "check_cross_resources",
@@ -56,12 +56,8 @@ _RULE_TABLE = (
     ("MLS420", Severity.WARNING, "Argument not declared by the WorkflowTemplate"),
     ("MLS421", Severity.ERROR, "Invalid resource quantity"),
 )
-#: Every cross-resource rule, by id (also registered in :mod:`mlscaffold.report.rules`).
-RULES: dict[str, RuleInfo] = {
-    rule_id: RuleInfo(rule_id, short, severity, tool=TOOL)
-    for rule_id, severity, short in _RULE_TABLE
-}
-register_rules(*RULES.values())
+#: Every cross-resource rule, by id.
+CROSSREF_RULES = rule_table(TOOL, _RULE_TABLE)
 _CHECKS: tuple[Callable[[Tree], Iterator[Hit]], ...] = (
     namespace_hits,
     application_hits,
@@ -83,7 +79,7 @@ def check_cross_resources(
     """Check the rules that relate objects of one team to each other.
 
     Objects of several teams (a folder of rendered projects) are split per team
-    first (:func:`~mlscaffold.validate.project.split_projects`), so one team's
+    first (:func:`~mlscaffold.validate.crossref.team.split_projects`), so one team's
     quota, queues and service accounts never count for another's.
 
     Args:
@@ -109,7 +105,7 @@ def check_cross_resources(
         tree.pods = [pod for d in project for pod in pods(d)]
         for check in _CHECKS:
             for rule_id, doc, pointer, message in check(tree):
-                rule = RULES[rule_id]
+                rule = CROSSREF_RULES[rule_id]
                 key = (doc.path, doc.index, pointer, rule_id)
                 findings.setdefault(
                     key,

@@ -13,9 +13,10 @@ from typing import Any
 
 from mlscaffold.errors import Location, ToolError
 from mlscaffold.report.model import Finding, Severity
-from mlscaffold.validate.crd import K8S_DEFINITIONS_URI
+from mlscaffold.report.rules import rule_table
 from mlscaffold.validate.documents import Document
-from mlscaffold.validate.schemas import SchemaStore
+from mlscaffold.validate.schema.crd import K8S_DEFINITIONS_URI
+from mlscaffold.validate.schema.store import SchemaStore
 
 TOOL = "kubeconform"
 #: Template kubeconform fills per resource (variables from its README, "Overriding
@@ -33,10 +34,14 @@ _DEFS_PREFIXES = (
 _UNKNOWN_FIELDS = re.compile(r"additionalProperties ((?:'[^']*'(?:, )?)+) not allowed")
 _QUOTED = re.compile(r"'([^']*)'")
 
-RULES: dict[str, tuple[Severity, str]] = {
-    "MLS301": (Severity.ERROR, "kubeconform: resource invalid"),
-    "MLS302": (Severity.ERROR, "kubeconform: resource could not be validated"),
-}
+#: The kubeconform adapter's rules, by id.
+KUBECONFORM_RULES = rule_table(
+    "kubeconform",
+    (
+        ("MLS301", Severity.ERROR, "kubeconform: resource invalid"),
+        ("MLS302", Severity.ERROR, "kubeconform: resource could not be validated"),
+    ),
+)
 
 
 def find_kubeconform() -> str | None:
@@ -254,7 +259,7 @@ def _finding(
     return Finding(
         rendered=rendered,
         rule=rule,
-        severity=RULES[rule][0],
+        severity=KUBECONFORM_RULES[rule].severity,
         message=message,
         source=source,
         tool=TOOL,

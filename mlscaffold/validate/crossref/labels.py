@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from mlscaffold.validate.pods import as_map
-from mlscaffold.validate.project import (
+from mlscaffold.validate.crossref.team import (
     Hit,
     Tree,
     argo_label_sets,
     nested_label_sets,
 )
+from mlscaffold.validate.pods import as_map
 
 QUEUE_LABEL = "kueue.x-k8s.io/queue-name"
 COST_LABELS = ("cost.mlscaffold.io/team", "cost.mlscaffold.io/project")

@@ -6,9 +6,9 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from mlscaffold.validate.crossref.team import Hit, Tree, workflow_spec
 from mlscaffold.validate.documents import Document, pointer_of
 from mlscaffold.validate.pods import as_list, as_map
-from mlscaffold.validate.project import Hit, Tree, workflow_spec
 
 _EXPRESSION = re.compile(r"\{\{\s*([^=}][^}]*?)\s*\}\}")
 

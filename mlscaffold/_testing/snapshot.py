@@ -11,7 +11,11 @@ from typing import TYPE_CHECKING, Any
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
 from mlscaffold._files import display_path
-from mlscaffold._snapshot_text import GeneratedFile, serialize_entry, snapshot_relpath
+from mlscaffold._testing.snapshot_text import (
+    GeneratedFile,
+    serialize_entry,
+    snapshot_relpath,
+)
 from mlscaffold.render.tree import RenderedTree
 
 if TYPE_CHECKING:

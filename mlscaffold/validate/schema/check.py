@@ -11,23 +11,27 @@ import jsonschema_rs
 
 from mlscaffold.errors import Location
 from mlscaffold.report.model import Finding, Severity
-from mlscaffold.validate.crd import K8S_DEFINITIONS_URI
+from mlscaffold.report.rules import rule_table
 from mlscaffold.validate.documents import Document, pointer_of
-from mlscaffold.validate.schemas import SchemaInfo, SchemaStore
+from mlscaffold.validate.schema.crd import K8S_DEFINITIONS_URI
+from mlscaffold.validate.schema.store import SchemaInfo, SchemaStore
 
 TOOL = "schema"
 
-#: Rule ids of this module, with their severity.
-RULES: dict[str, tuple[Severity, str]] = {
-    "MLS101": (Severity.ERROR, "unknown field"),
-    "MLS102": (Severity.ERROR, "wrong type or value"),
-    "MLS103": (Severity.ERROR, "missing required field"),
-    "MLS110": (Severity.ERROR, "no schema for kind"),
-    "MLS111": (Severity.ERROR, "YAML does not parse"),
-    "MLS112": (Severity.ERROR, "CRD version not served"),
-    "MLS113": (Severity.WARNING, "CRD version deprecated"),
-    "MLS120": (Severity.INFO, "CEL rules present but not evaluated"),
-}
+#: The schema checker's rules, by id.
+SCHEMA_RULES = rule_table(
+    TOOL,
+    (
+        ("MLS101", Severity.ERROR, "unknown field"),
+        ("MLS102", Severity.ERROR, "wrong type or value"),
+        ("MLS103", Severity.ERROR, "missing required field"),
+        ("MLS110", Severity.ERROR, "no schema for kind"),
+        ("MLS111", Severity.ERROR, "YAML does not parse"),
+        ("MLS112", Severity.ERROR, "CRD version not served"),
+        ("MLS113", Severity.WARNING, "CRD version deprecated"),
+        ("MLS120", Severity.INFO, "CEL rules present but not evaluated"),
+    ),
+)
 
 _MAX_ALLOWED_LISTED = 12
 _MAX_MESSAGE = 240
@@ -262,7 +266,7 @@ def _finding(doc: Document, pointer: str, rule: str, message: str) -> Finding:
     return Finding(
         rendered=doc.locate(pointer),
         rule=rule,
-        severity=RULES[rule][0],
+        severity=SCHEMA_RULES[rule].severity,
         message=message,
         source=source,
         tool=TOOL,

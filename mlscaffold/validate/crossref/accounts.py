@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from mlscaffold.validate.crossref.team import Hit, Tree, workflow_spec
 from mlscaffold.validate.documents import Document, pointer_of
 from mlscaffold.validate.pods import as_list, as_map
-from mlscaffold.validate.project import Hit, Tree, workflow_spec
 
 
 def service_account_hits(tree: Tree) -> Iterator[Hit]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import jinja2
 from jinja2 import nodes
 
-from mlscaffold.validate._jinja_expressions import ExpressionVisitor
-from mlscaffold.validate.portable import (
+from mlscaffold.lint._expressions import ExpressionVisitor
+from mlscaffold.lint.portable import (
     Contract,
     Hit,
     Tokens,

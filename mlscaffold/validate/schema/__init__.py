@@ -1,0 +1,1 @@
+"""Schemas: the core and CRD schema store, CRD converter, checks and kubeconform."""
