@@ -13,7 +13,7 @@ from mlscaffold.params import Params, validate_params
 from mlscaffold.render.engine import BackstageEnvironment
 from mlscaffold.render.skeleton import CompiledSkeleton
 from mlscaffold.render.tree import RenderedTree
-from mlscaffold.settings import PlatformSettings, load_platform
+from mlscaffold.settings import PlatformSettings, shipped_platform
 from mlscaffold.template.build import TEMPLATE_NAME, build_template
 from mlscaffold.template.steps import step_values
 
@@ -28,11 +28,13 @@ class RenderedProject:
         params: The validated parameters.
         values: What the skeleton saw as ``values`` (the fetch step's rendered input).
         tree: The rendered files.
+        platform: The platform settings it was rendered with.
     """
 
     params: Params
     values: Mapping[str, Any]
     tree: RenderedTree
+    platform: PlatformSettings
 
 
 class ProjectRenderer:
@@ -56,7 +58,7 @@ class ProjectRenderer:
         skeleton: Path | None = None,
     ) -> None:
         """Load settings, build the template and compile the skeleton."""
-        self.platform = platform or load_platform()
+        self.platform = platform or shipped_platform()
         self.template = (
             template if template is not None else build_template(self.platform)
         )
@@ -73,7 +75,9 @@ class ProjectRenderer:
         """
         params = validate_params(parameters, self.platform)
         values = step_values(self.template, params.as_dict(), self._env)
-        return RenderedProject(params, values, self._skeleton.render(values))
+        return RenderedProject(
+            params, values, self._skeleton.render(values), self.platform
+        )
 
 
 def render_project(

@@ -15,7 +15,7 @@ import yaml
 
 from mlscaffold._data import schema_file
 from mlscaffold.errors import ParamsError
-from mlscaffold.settings import PlatformSettings, load_platform
+from mlscaffold.settings import PlatformSettings, shipped_platform
 
 Size = Literal["xs", "s", "m", "l"]
 Accelerator = Literal[
@@ -160,7 +160,7 @@ def validate_params(
     Raises:
         ParamsError: With one ``field: problem (allowed: ...)`` line per problem.
     """
-    platform = platform or load_platform()
+    platform = platform or shipped_platform()
     data = _with_defaults(raw)
     problems = _schema_problems(data)
     if not problems:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -38,22 +39,55 @@ class SizePreset:
 
 
 @dataclass(frozen=True)
+class SpotCapacity:
+    """How pods land on spot capacity (``capacity.spot``).
+
+    Attributes:
+        node_selector: Labels that select spot nodes.
+        toleration: The taint toleration spot nodes require.
+    """
+
+    node_selector: Mapping[str, str]
+    toleration: Mapping[str, str]
+
+
+@dataclass(frozen=True)
 class PlatformSettings:
     """Typed view of ``schemas/platform.yaml``.
 
     Attributes:
-        raw: The settings as plain data, baked verbatim into template.yaml.
+        data: The settings as plain data, baked verbatim into template.yaml (the
+            template builder's input; everything else reads the typed fields).
         sizes: Size presets by name.
         allowed_hosts: Git hosts a team repository may live on.
         template_owner: Backstage owner of the ml-project Template.
         template_version: Version recorded in every team's answers file.
+        argocd_namespace: Where Argo CD Applications must live.
+        cluster_queue: The shared Kueue ClusterQueue every LocalQueue points at.
+        spot: How training pods select and tolerate spot capacity.
     """
 
-    raw: Mapping[str, Any]
+    data: Mapping[str, Any]
     sizes: Mapping[str, SizePreset]
     allowed_hosts: tuple[str, ...]
     template_owner: str
     template_version: str
+    argocd_namespace: str
+    cluster_queue: str
+    spot: SpotCapacity
+
+
+@cache
+def shipped_platform() -> PlatformSettings:
+    """The platform settings shipped in ``schemas/``, read once per process.
+
+    Reading and checking platform.yaml costs more than validating a project's
+    manifests, so every validation after the first reuses this result.
+
+    Raises:
+        ParamsError: When the shipped settings are malformed.
+    """
+    return load_platform()
 
 
 def load_platform(path: Path | None = None) -> PlatformSettings:
@@ -88,11 +122,29 @@ def load_platform(path: Path | None = None) -> PlatformSettings:
         for name, spec in raw["sizes"].items()
     }
     return PlatformSettings(
-        raw=raw,
+        data=raw,
         sizes=sizes,
         allowed_hosts=tuple(raw["allowedHosts"]),
         template_owner=str(raw["templateOwner"]),
         template_version=str(raw["templateVersion"]),
+        argocd_namespace=str(_mapping(raw["argocd"]).get("namespace", "argocd")),
+        cluster_queue=str(_mapping(raw["kueue"]).get("clusterQueue", "")),
+        spot=_spot(_mapping(_mapping(raw["capacity"]).get("spot"))),
+    )
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _spot(spot: Mapping[str, Any]) -> SpotCapacity:
+    return SpotCapacity(
+        node_selector={
+            str(k): str(v) for k, v in _mapping(spot.get("nodeSelector")).items()
+        },
+        toleration={
+            str(k): str(v) for k, v in _mapping(spot.get("toleration")).items()
+        },
     )
 
 

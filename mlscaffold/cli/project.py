@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -16,6 +16,9 @@ from mlscaffold.cli.reporting import (
     fails,
     validate_options,
 )
+
+if TYPE_CHECKING:
+    from mlscaffold.api import RenderedProject
 
 _SET_HELP = (
     "Set one team parameter, e.g. --set team=recs (repeatable; wins over --values)."
@@ -132,11 +135,11 @@ def _print_tree(tree: Any) -> None:
         click.echo(entry.text, nl=not entry.text.endswith("\n"))
 
 
-def _print_summary(project: Any, out: Path) -> None:
+def _print_summary(project: RenderedProject, out: Path) -> None:
     p = project.params
     files = [path for path, _ in project.tree.files()]
-    size = project.values["platform"]["sizes"][p.size]
-    gpus = f", {size['gpus']} x {p.accelerator}" if p.accelerator != "none" else ""
+    size = project.platform.sizes[p.size]
+    gpus = f", {size.gpus} x {p.accelerator}" if p.accelerator != "none" else ""
     serving = (
         "scale-to-zero (minReplicas 0)"
         if p.servingMode == "scale-to-zero"
@@ -148,11 +151,10 @@ def _print_summary(project: Any, out: Path) -> None:
     click.echo(f"Rendered {len(files)} files for team {p.team} into {out}")
     click.echo(f"  namespace  {p.namespace} (Pod Security restricted)")
     click.echo(
-        f"  quota      size {p.size}: {size['cpu']} CPU, {size['memory']} memory{gpus}"
+        f"  quota      size {p.size}: {size.cpu} CPU, {size.memory} memory{gpus}"
     )
     click.echo(
-        f"  queue      {p.team}-queue -> ClusterQueue "
-        f"{project.values['platform']['kueue']['clusterQueue']}"
+        f"  queue      {p.team}-queue -> ClusterQueue {project.platform.cluster_queue}"
     )
     click.echo(f"  pipeline   {p.team}-pipeline: {pipeline}")
     click.echo(f"  serving    {p.modelName} ({p.modelFormat}), {serving}")

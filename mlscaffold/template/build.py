@@ -13,7 +13,7 @@ import yaml
 from mlscaffold._data import skeleton_dir
 from mlscaffold.params import parameter_pages, parameter_schema
 from mlscaffold.render.tree import RenderedTree, TreeEntry
-from mlscaffold.settings import PlatformSettings, load_platform
+from mlscaffold.settings import PlatformSettings, shipped_platform
 
 TEMPLATE_NAME = "ml-project"
 FETCH_STEP_ID = "fetch"
@@ -37,12 +37,12 @@ def build_template(platform: PlatformSettings | None = None) -> dict[str, Any]:
     Args:
         platform: Platform settings; the shipped ones by default.
     """
-    platform = platform or load_platform()
+    platform = platform or shipped_platform()
     values: dict[str, Any] = {
         name: f"${{{{ parameters.{name} }}}}"
         for name in parameter_schema()["properties"]
     }
-    values["platform"] = copy.deepcopy(dict(platform.raw))
+    values["platform"] = copy.deepcopy(dict(platform.data))
     values["template"] = {"name": TEMPLATE_NAME, "version": platform.template_version}
     return {
         "apiVersion": "scaffolder.backstage.io/v1beta3",

@@ -233,11 +233,11 @@ def _file_entry(
 def example_values() -> dict[str, Any]:
     """What Backstage computes from the defaults and example required parameters."""
     from mlscaffold.params import validate_params
-    from mlscaffold.settings import load_platform
+    from mlscaffold.settings import shipped_platform
     from mlscaffold.template.build import build_template
     from mlscaffold.template.steps import step_values
 
-    platform = load_platform()
+    platform = shipped_platform()
     host = platform.allowed_hosts[0] if platform.allowed_hosts else "github.com"
     raw = {**EXAMPLE_PARAMETERS, "repoUrl": f"{host}?owner=my-org&repo=my-team-ml"}
     params = validate_params(raw, platform)

@@ -153,17 +153,19 @@ def _rule_checks(
     process), and one memoized pod lookup lets both modules resolve each
     document's effective pods once.
     """
-    from mlscaffold.validate.context import argocd_namespace, shipped_platform
+    from mlscaffold.settings import shipped_platform
     from mlscaffold.validate.crossref import check_cross_resources
     from mlscaffold.validate.pods import memoized_pods
-    from mlscaffold.validate.policy import SpotCapacity, check_policy
+    from mlscaffold.validate.policy import check_policy
 
     platform = options.platform or shipped_platform()
     pods = memoized_pods()
-    spot = SpotCapacity.from_platform(platform.raw)
-    report.extend(check_policy(docs, spot=spot, pods=pods))
-    namespace = argocd_namespace(platform)
-    report.extend(check_cross_resources(docs, argocd_namespace=namespace, pods=pods))
+    report.extend(check_policy(docs, spot=platform.spot, pods=pods))
+    report.extend(
+        check_cross_resources(
+            docs, argocd_namespace=platform.argocd_namespace, pods=pods
+        )
+    )
 
 
 def _kubeconform(

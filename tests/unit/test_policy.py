@@ -11,10 +11,11 @@ import pytest
 import yaml
 
 from mlscaffold.report.model import Finding, Severity
+from mlscaffold.settings import SpotCapacity
 from mlscaffold.validate import crossref, policy
 from mlscaffold.validate.crossref import check_cross_resources
 from mlscaffold.validate.documents import Document, parse_documents
-from mlscaffold.validate.policy import SpotCapacity, check_policy
+from mlscaffold.validate.policy import check_policy
 
 TESTS = Path(__file__).resolve().parents[1]
 VALID = TESTS / "data" / "manifests" / "policy-valid"

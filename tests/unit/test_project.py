@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from mlscaffold.report.model import Finding, Severity
+from mlscaffold.settings import shipped_platform
 from mlscaffold.validate import ValidateOptions, validate_paths
-from mlscaffold.validate.context import argocd_namespace, shipped_platform
 from mlscaffold.validate.crossref import check_cross_resources
 from mlscaffold.validate.crossref.team import split_projects
 from mlscaffold.validate.documents import Document, parse_documents
@@ -97,7 +97,7 @@ def test_a_broken_team_in_a_fleet_is_found_alone(case: str, rule: str) -> None:
 
 def test_shipped_platform_is_read_once() -> None:
     assert shipped_platform() is shipped_platform()
-    assert argocd_namespace(shipped_platform()) == "argocd"
+    assert shipped_platform().argocd_namespace == "argocd"
 
 
 def test_options_platform_reaches_the_rules(shared_crds: Path, tmp_path: Path) -> None:
@@ -108,6 +108,6 @@ def test_options_platform_reaches_the_rules(shared_crds: Path, tmp_path: Path) -
         f.rule for f in validate_paths([VALID], options=base).findings
     }
     shipped = shipped_platform()
-    gitops = replace(shipped, raw={**shipped.raw, "argocd": {"namespace": "gitops"}})
+    gitops = replace(shipped, argocd_namespace="gitops")
     report = validate_paths([VALID], options=replace(base, platform=gitops))
     assert "MLS403" in {f.rule for f in report.findings}

@@ -25,7 +25,7 @@ def test_fetch_step_passes_every_parameter_as_a_lone_expression() -> None:
     for name in parameter_schema()["properties"]:
         # A lone expression keeps its JSON type through Backstage's workflow runner.
         assert values[name] == f"${{{{ parameters.{name} }}}}"
-    assert values["platform"] == dict(load_platform().raw)
+    assert values["platform"] == dict(load_platform().data)
     assert values["template"] == {
         "name": "ml-project",
         "version": load_platform().template_version,

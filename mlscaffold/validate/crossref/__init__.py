@@ -6,8 +6,7 @@ from collections.abc import Callable, Iterator, Sequence
 
 from mlscaffold.report.model import Finding, Severity
 from mlscaffold.report.rules import rule_table
-from mlscaffold.validate.context import argocd_namespace as platform_argocd_namespace
-from mlscaffold.validate.context import shipped_platform
+from mlscaffold.settings import shipped_platform
 from mlscaffold.validate.crossref.accounts import service_account_hits
 from mlscaffold.validate.crossref.argo import parameter_hits
 from mlscaffold.validate.crossref.labels import (
@@ -94,7 +93,7 @@ def check_cross_resources(
         no LocalQueue, no ServiceAccount, no quota) is skipped without a finding.
     """
     if argocd_namespace is None:
-        argocd_namespace = platform_argocd_namespace(shipped_platform())
+        argocd_namespace = shipped_platform().argocd_namespace
     objects = [d for d in docs if d.is_kubernetes]
     findings: dict[tuple[str, int, str, str], Finding] = {}
     for project in split_projects(objects):

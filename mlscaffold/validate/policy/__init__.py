@@ -7,14 +7,14 @@ from dataclasses import replace
 
 from mlscaffold.report.model import Finding
 from mlscaffold.report.rules import RuleInfo
-from mlscaffold.validate.context import shipped_platform
+from mlscaffold.settings import SpotCapacity, shipped_platform
 from mlscaffold.validate.documents import Document
 from mlscaffold.validate.pods import PodLookup, effective_pods
 from mlscaffold.validate.policy import baseline, restricted
 from mlscaffold.validate.policy.checks import POD_CHECKS, POLICY_RULES, TOOL
-from mlscaffold.validate.policy.placement import SpotCapacity, placement_hits
+from mlscaffold.validate.policy.placement import placement_hits
 
-__all__ = ["POLICY_RULES", "TOOL", "SpotCapacity", "check_policy"]
+__all__ = ["POLICY_RULES", "TOOL", "check_policy"]
 # The control modules register their checks on import, in rule-id order.
 _CONTROLS = (baseline, restricted)
 
@@ -38,7 +38,7 @@ def check_policy(
     Returns:
         Findings, one per violated control per container or pod.
     """
-    spot = spot or SpotCapacity.from_platform(shipped_platform().raw)
+    spot = spot or shipped_platform().spot
     findings: dict[tuple[str, int, str, str], Finding] = {}
     for doc in docs:
         for pod in pods(doc):

@@ -3,35 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from mlscaffold.report.model import Severity
+from mlscaffold.settings import SpotCapacity
 from mlscaffold.validate.pods import PodView, as_list, as_map
 from mlscaffold.validate.policy.checks import add_rule, msg
 from mlscaffold.validate.quantity import is_accelerator
-
-
-@dataclass(frozen=True)
-class SpotCapacity:
-    """How pods land on spot capacity, from ``capacity.spot`` in platform settings.
-
-    Attributes:
-        node_selector: Labels that select spot nodes.
-        toleration: The taint toleration spot nodes require.
-    """
-
-    node_selector: Mapping[str, str]
-    toleration: Mapping[str, str]
-
-    @classmethod
-    def from_platform(cls, platform: Mapping[str, Any]) -> SpotCapacity:
-        """Read ``capacity.spot`` from platform settings (plain data)."""
-        spot = as_map(as_map(platform.get("capacity")).get("spot"))
-        selector = {str(k): str(v) for k, v in as_map(spot.get("nodeSelector")).items()}
-        toleration = {str(k): str(v) for k, v in as_map(spot.get("toleration")).items()}
-        return cls(selector, toleration)
-
 
 add_rule(
     "MLS240", "Serving on spot capacity", Severity.ERROR, "Serving must be on-demand."
