@@ -29,12 +29,15 @@ class RenderedProject:
         values: What the skeleton saw as ``values`` (the fetch step's rendered input).
         tree: The rendered files.
         platform: The platform settings it was rendered with.
+        skeleton_sources: The text of each templated skeleton file, by skeleton
+            path, so findings can point at skeleton lines.
     """
 
     params: Params
     values: Mapping[str, Any]
     tree: RenderedTree
     platform: PlatformSettings
+    skeleton_sources: Mapping[str, str]
 
 
 class ProjectRenderer:
@@ -64,6 +67,7 @@ class ProjectRenderer:
         )
         self._env = BackstageEnvironment()
         self._skeleton = CompiledSkeleton(skeleton or skeleton_dir(TEMPLATE_NAME))
+        self._sources = self._skeleton.source_texts()
 
     def render(self, parameters: Mapping[str, Any]) -> RenderedProject:
         """Validate parameters and render the skeleton exactly as Backstage would.
@@ -76,7 +80,7 @@ class ProjectRenderer:
         params = validate_params(parameters, self.platform)
         values = step_values(self.template, params.as_dict(), self._env)
         return RenderedProject(
-            params, values, self._skeleton.render(values), self.platform
+            params, values, self._skeleton.render(values), self.platform, self._sources
         )
 
 

@@ -45,7 +45,6 @@ def render_checked(
 
 
 def _fail_on_findings(project: RenderedProject, settings: MlscaffoldSettings) -> None:
-    from mlscaffold._data import skeleton_dir
     from mlscaffold.report.model import Severity
     from mlscaffold.validate import ValidateOptions, validate_tree
 
@@ -53,8 +52,9 @@ def _fail_on_findings(project: RenderedProject, settings: MlscaffoldSettings) ->
         crd_dirs=settings.crd_dirs,
         kubeconform=settings.kubeconform,  # type: ignore[arg-type]  # validate checks it
     )
-    skeleton = settings.skeleton or skeleton_dir()
-    report = validate_tree(project.tree, options=options, skeleton=skeleton)
+    report = validate_tree(
+        project.tree, options=options, skeleton=project.skeleton_sources
+    )
     if report.ok:
         return
     errors = report.at_least(Severity.ERROR)

@@ -92,13 +92,12 @@ def render(
     project = render_project(parameters, platform=platform, skeleton=skeleton)
 
     if not no_validate:
-        from mlscaffold._data import skeleton_dir
         from mlscaffold.validate import validate_tree
 
         report = validate_tree(
             project.tree,
             options=validate_options(platform=platform, **validation),
-            skeleton=skeleton or skeleton_dir(),
+            skeleton=project.skeleton_sources,
         )
         if fails(report, validation["fail_on"]):
             emit_report(report, validation["output_format"], err=True)

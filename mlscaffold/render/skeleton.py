@@ -155,6 +155,10 @@ class CompiledSkeleton:
                       text=text, template=template, problem=problem,
                       templated=templated)  # fmt: skip
 
+    def source_texts(self) -> dict[str, str]:
+        """The text of every templated file, by skeleton path (for source maps)."""
+        return {e.location: e.text for e in self._entries if e.templated}
+
     def render(self, values: Mapping[str, Any]) -> RenderedTree:
         """Render every entry for ``values`` (the fetch:template ``values`` input).
 

@@ -55,15 +55,19 @@ class ValidateOptions:
 
 
 def validate_tree(
-    tree: RenderedTree, *, options: ValidateOptions, skeleton: Path | None = None
+    tree: RenderedTree,
+    *,
+    options: ValidateOptions,
+    skeleton: Mapping[str, str] | None = None,
 ) -> Report:
     """Validate a rendered tree in memory (kubeconform gets a temporary copy).
 
     Args:
         tree: The rendered files.
         options: What to check and with which schemas.
-        skeleton: The skeleton folder the tree came from; when given, every finding
-            also points at the skeleton file and line behind it.
+        skeleton: The text of each templated skeleton file the tree came from, by
+            skeleton path (``RenderedProject.skeleton_sources``); when given, every
+            finding also points at the skeleton file and line behind it.
 
     Raises:
         SchemaStoreError: The schemas cannot be loaded.

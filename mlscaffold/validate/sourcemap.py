@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import re
-from pathlib import Path
+from collections.abc import Mapping
 
 from mlscaffold.errors import Location
 from mlscaffold.render.tree import RenderedTree
@@ -68,14 +68,15 @@ def _most_similar(source: list[str], start: int, stop: int, text: str) -> int:
 
 
 def attach_skeleton_lines(
-    findings: list[Finding], tree: RenderedTree, skeleton: Path
+    findings: list[Finding], tree: RenderedTree, skeleton: Mapping[str, str]
 ) -> list[Finding]:
     """Give each finding about a rendered file the skeleton file and line behind it.
 
     Args:
         findings: Findings whose ``rendered`` paths are paths of ``tree``.
         tree: The rendered tree (entries know their skeleton path).
-        skeleton: The skeleton folder the tree was rendered from.
+        skeleton: The text of each templated skeleton file, by skeleton path
+            (:meth:`~mlscaffold.render.skeleton.CompiledSkeleton.source_texts`).
     """
     maps: dict[str, LineMap | None] = {}
     mapped = []
@@ -86,14 +87,8 @@ def attach_skeleton_lines(
             mapped.append(finding)
             continue
         if path not in maps:
-            template = skeleton / entry.source
-            maps[path] = (
-                LineMap(
-                    template.read_text(encoding="utf-8", errors="replace"), entry.text
-                )
-                if template.is_file()
-                else None
-            )
+            template = skeleton.get(entry.source)
+            maps[path] = None if template is None else LineMap(template, entry.text)
         line_map = maps[path]
         if line_map is None:
             mapped.append(finding)

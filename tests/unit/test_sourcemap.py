@@ -6,7 +6,7 @@ from pathlib import Path
 
 from mlscaffold.errors import Location
 from mlscaffold.render.engine import BackstageEnvironment, render_string
-from mlscaffold.render.skeleton import render_skeleton
+from mlscaffold.render.skeleton import CompiledSkeleton, render_skeleton
 from mlscaffold.report.model import Finding, Severity
 from mlscaffold.validate.sourcemap import attach_skeleton_lines, skeleton_line
 
@@ -53,6 +53,7 @@ def test_findings_gain_the_skeleton_location(tmp_path: Path) -> None:
     line = tree["x.yaml"].text.splitlines().index("z: 2") + 1
     finding = Finding(Location("x.yaml", line, 1), "MLS999", Severity.ERROR, "bad z")
     elsewhere = Finding(Location("other.yaml", 1, 1), "MLS999", Severity.ERROR, "other")
-    mapped = attach_skeleton_lines([finding, elsewhere], tree, tmp_path)
+    sources = CompiledSkeleton(tmp_path).source_texts()
+    mapped = attach_skeleton_lines([finding, elsewhere], tree, sources)
     assert mapped[0].source == Location("x.yaml", 10)
     assert mapped[1] is elsewhere
