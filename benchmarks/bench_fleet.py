@@ -94,6 +94,7 @@ def _run(count: int, jobs: int, diff: bool) -> tuple[int, int]:
     from mlscaffold.fleet.diff import diff_fleet
     from mlscaffold.fleet.render import render_fleet
     from mlscaffold.fleet.revision import installed_sources
+    from mlscaffold.report.model import Severity
     from mlscaffold.teams import Team
     from mlscaffold.validate import ValidateOptions
 
@@ -110,7 +111,11 @@ def _run(count: int, jobs: int, diff: bool) -> tuple[int, int]:
         return changed, sum(1 for t in result.teams if t.error or t.new_findings)
     results = render_fleet(teams, installed_sources(), validate=options, jobs=jobs)
     failed = [
-        r.team for r in results if r.error or any(f.severity >= 30 for f in r.findings)
+        r.team
+        for r in results
+        if r.error or r.report.at_least(Severity.ERROR)
+        for r in results
+        if r.error or any(f.severity >= 30 for f in r.report.findings)
     ]
     return sum(r.files for r in results), len(failed)
 

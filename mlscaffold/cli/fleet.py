@@ -170,7 +170,7 @@ def fleet_render(
     code = _error_code([r.error for r in results if r.error])
     if code is not None:
         return code
-    failing = any(f.severity >= threshold for r in results for f in r.findings)
+    failing = any(f.severity >= threshold for r in results for f in r.report.findings)
     return EXIT_FINDINGS if failing else EXIT_OK
 
 

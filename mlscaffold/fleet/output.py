@@ -188,21 +188,17 @@ def fleet_report(results: Sequence[TeamResult]) -> Report:
     findings: list[Finding] = []
     for result in results:
         prefix = f"{result.team}/"
-        findings.extend(_under_team(result.team, f) for f in result.findings)
-        report.checked.extend(prefix + path for path in result.checked)
-        for name, reason in result.skipped.items():
-            report.skipped[name] = reason
+        team = result.report
+        findings.extend(_under_team(result.team, f) for f in team.findings)
+        report.checked.extend(prefix + path for path in team.checked)
+        report.skipped.update(team.skipped)
     report.extend(findings)
     return report
 
 
 def render_summary(results: Sequence[TeamResult], fail_on: Severity) -> str:
     """A short table: teams rendered, written, with failing findings, with errors."""
-    failing = [
-        r
-        for r in results
-        if r.error is None and any(f.severity >= fail_on for f in r.findings)
-    ]
+    failing = [r for r in results if r.error is None and r.report.at_least(fail_on)]
     errors = [r for r in results if r.error is not None]
     written = sum(1 for r in results if r.written)
     lines = [
@@ -214,7 +210,6 @@ def render_summary(results: Sequence[TeamResult], fail_on: Severity) -> str:
         f"  {r.team}: {r.error.kind}: {r.error.message}\n" for r in errors if r.error
     )
     lines.extend(
-        f"  {r.team}: {sum(1 for f in r.findings if f.severity >= fail_on)} findings\n"
-        for r in failing
+        f"  {r.team}: {len(r.report.at_least(fail_on))} findings\n" for r in failing
     )
     return "".join(lines)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,7 +11,7 @@ from mlscaffold._parallel import resolve_jobs, run_parallel
 from mlscaffold.api import ProjectRenderer
 from mlscaffold.errors import MlscaffoldError
 from mlscaffold.fleet.revision import PlatformSources
-from mlscaffold.report.model import Finding, Report, Severity
+from mlscaffold.report.model import Report, Severity
 from mlscaffold.settings import load_platform
 from mlscaffold.teams import Team
 from mlscaffold.validate import ValidateOptions, validate_tree
@@ -56,18 +56,15 @@ class TeamResult:
     Attributes:
         team: The team's name.
         files: How many files were rendered.
-        findings: Validation findings (paths relative to the team's tree).
-        skipped: Checkers that did not run, with the reason.
-        checked: Files that were validated.
+        report: The team's validation report (paths relative to its tree; empty
+            when validation was off or the team failed).
         error: Set when the team could not be rendered or written.
         written: The folder the tree was written to, if it was.
     """
 
     team: str
     files: int = 0
-    findings: tuple[Finding, ...] = ()
-    skipped: Mapping[str, str] = field(default_factory=dict)
-    checked: tuple[str, ...] = ()
+    report: Report = field(default_factory=Report)
     error: TeamError | None = None
     written: str | None = None
 
@@ -149,9 +146,7 @@ class _RenderWork:
         return TeamResult(
             team.name,
             files=files,
-            findings=tuple(report.findings),
-            skipped=dict(report.skipped),
-            checked=tuple(report.checked),
+            report=report,
             written=written,
         )
 
@@ -191,7 +186,7 @@ def render_fleet(
         results.append(result)
         if progress is not None:
             ok = result.error is None and not any(
-                f.severity >= fail_on for f in result.findings
+                f.severity >= fail_on for f in result.report.findings
             )
             progress(FleetProgress(len(results), len(teams), result.team, ok))
     return sorted(results, key=lambda r: r.team)

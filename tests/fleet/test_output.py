@@ -7,7 +7,7 @@ from mlscaffold.fleet.diff import FleetDiff, TeamDiff
 from mlscaffold.fleet.output import diff_text, fleet_report
 from mlscaffold.fleet.render import TeamResult
 from mlscaffold.report.formats import format_text
-from mlscaffold.report.model import Finding, Severity
+from mlscaffold.report.model import Finding, Report, Severity
 
 FINDING = Finding(
     rendered=Location("deploy/limitrange.yaml", 4, 3),
@@ -30,6 +30,6 @@ def test_diff_text_findings_read_path_line_col_rule_message() -> None:
 
 def test_diff_text_and_the_fleet_report_agree() -> None:
     diff = FleetDiff("HEAD", "work tree", (TeamDiff("recs", new_findings=(FINDING,)),))
-    report = fleet_report([TeamResult("recs", findings=(FINDING,))])
+    report = fleet_report([TeamResult("recs", report=Report([FINDING]))])
     assert format_text(report).startswith(LINE + SKELETON)
     assert LINE + SKELETON in diff_text(diff)

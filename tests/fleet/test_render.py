@@ -50,7 +50,7 @@ def test_fleet_render_writes_valid_teams_and_keeps_going_after_a_bad_one(
     for result in results[1:]:
         assert result.error is None
         assert result.files >= 12
-        assert not [f for f in result.findings if f.severity >= 30]
+        assert not [f for f in result.report.findings if f.severity >= 30]
         assert (tmp_path / "out" / result.team / "deploy" / "namespace.yaml").is_file()
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
         "fraud",
@@ -72,9 +72,11 @@ def test_parallel_render_gives_the_same_results(
         teams, installed_sources(), validate=options(shared_crds), jobs=2
     )
     assert parallel == serial
-    assert all(r.findings for r in serial)  # the notes are there, so both validated
+    assert all(
+        r.report.findings for r in serial
+    )  # the notes are there, so both validated
 
 
 def test_without_validation_no_findings(teams_file: Path) -> None:
     results = render_fleet(load_teams([teams_file]), installed_sources(), validate=None)
-    assert all(r.error is None and r.findings == () for r in results)
+    assert all(r.error is None and r.report.findings == [] for r in results)

@@ -13,7 +13,6 @@ import os
 import shutil
 import stat
 import sys
-import types
 from pathlib import Path
 
 import jsonschema_rs
@@ -28,10 +27,6 @@ from mlscaffold.validate.schema.store import SchemaStore
 DATA = Path(__file__).resolve().parent.parent / "data"
 RECORDED = DATA / "kubeconform"
 VALID = DATA / "manifests" / "valid-project"
-STUBS = {
-    "mlscaffold.validate.policy": "check_policy",
-    "mlscaffold.validate.crossref": "check_cross_resources",
-}
 
 
 @pytest.fixture(scope="module")
@@ -42,15 +37,6 @@ def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def store(shared_crds: Path, cache: Path) -> SchemaStore:
     return SchemaStore(crd_dirs=[shared_crds], cache_dir=cache)
-
-
-@pytest.fixture
-def stub_other_checks(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Policy and cross-resource checks are another module's business here."""
-    for name, function in STUBS.items():
-        stub = types.ModuleType(name)
-        setattr(stub, function, lambda _docs, **_settings: [])
-        monkeypatch.setitem(sys.modules, name, stub)
 
 
 def test_parse_recorded_output_maps_to_exact_lines() -> None:
@@ -217,7 +203,6 @@ def fake_kubeconform(bin_dir: Path, recorded: Path, log: Path) -> Path:
     return script
 
 
-@pytest.mark.usefixtures("stub_other_checks")
 def test_validate_runs_kubeconform_and_merges_findings(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -244,7 +229,6 @@ def test_validate_runs_kubeconform_and_merges_findings(
     assert "kubeconform" not in report.skipped
 
 
-@pytest.mark.usefixtures("stub_other_checks")
 def test_missing_binary_is_reported_as_skipped(
     monkeypatch: pytest.MonkeyPatch,
     shared_crds: Path,
@@ -260,7 +244,6 @@ def test_missing_binary_is_reported_as_skipped(
     assert report.skipped["kubeconform"] == "kubeconform not found on PATH"
 
 
-@pytest.mark.usefixtures("stub_other_checks")
 def test_missing_binary_with_require_is_a_tool_error(
     monkeypatch: pytest.MonkeyPatch,
     shared_crds: Path,
@@ -276,7 +259,6 @@ def test_missing_binary_with_require_is_a_tool_error(
         validate_paths([VALID], options=options)
 
 
-@pytest.mark.usefixtures("stub_other_checks")
 def test_off_never_looks_for_the_binary(
     monkeypatch: pytest.MonkeyPatch,
     shared_crds: Path,
@@ -298,7 +280,6 @@ def test_off_never_looks_for_the_binary(
 @pytest.mark.skipif(
     shutil.which("kubeconform") is None, reason="kubeconform not on PATH"
 )
-@pytest.mark.usefixtures("stub_other_checks")
 def test_real_kubeconform_agrees_on_the_recorded_manifests(
     shared_crds: Path,
     cache: Path,

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import re
-import sys
-import types
-from collections.abc import Iterator
 from pathlib import Path
 from textwrap import dedent
 
@@ -32,26 +29,10 @@ def store(shared_crds: Path, cache: Path) -> SchemaStore:
     return SchemaStore(crd_dirs=[shared_crds], cache_dir=cache)
 
 
-@pytest.fixture
-def options(shared_crds: Path, cache: Path) -> Iterator[ValidateOptions]:
-    """Options for the schema checks alone: policy and cross-resource rules stubbed."""
-    saved = {name: sys.modules.get(name) for name in STUBS}
-    for name, function in STUBS.items():
-        stub = types.ModuleType(name)
-        setattr(stub, function, lambda _docs, **_settings: [])
-        sys.modules[name] = stub
-    yield ValidateOptions(crd_dirs=[shared_crds], cache_dir=cache, kubeconform="off")
-    for name, module in saved.items():
-        if module is None:
-            sys.modules.pop(name, None)
-        else:
-            sys.modules[name] = module
+@pytest.fixture(scope="module")
+def options(shared_crds: Path, cache: Path) -> ValidateOptions:
+    return ValidateOptions(crd_dirs=[shared_crds], cache_dir=cache, kubeconform="off")
 
-
-STUBS = {
-    "mlscaffold.validate.policy": "check_policy",
-    "mlscaffold.validate.crossref": "check_cross_resources",
-}
 
 
 def check(store: SchemaStore, text: str) -> list[tuple[str, int | None]]:
