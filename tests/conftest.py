@@ -6,9 +6,12 @@ import os
 import socket
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from mlscaffold.validate.schema.store import SchemaStore
 
 _REPO = Path(__file__).resolve().parent.parent
 
@@ -45,6 +48,14 @@ def shared_crds() -> Path:
     if not path.is_dir():
         pytest.fail(f"pinned CRDs not found at {path}; set MLSCAFFOLD_CRDS")
     return path
+
+
+@pytest.fixture(scope="session")
+def schema_store(shared_crds: Path, _session_cache: Path) -> SchemaStore:
+    """One store of the pinned CRDs for the session: building one takes seconds."""
+    from mlscaffold.validate.schema.store import SchemaStore
+
+    return SchemaStore(crd_dirs=[shared_crds], cache_dir=_session_cache)
 
 
 @pytest.fixture(autouse=True)

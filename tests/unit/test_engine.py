@@ -12,28 +12,10 @@ from mlscaffold.render.engine import (
     newline_sequence_for,
     render_string,
 )
+from tests.parity.cases import DEFAULT_VALUES
 
-VALUES: dict[str, Any] = {
-    "name": "my-proj",
-    "Name2": "Hello World-foo bar",
-    "count": 3,
-    "ratio": 1.5,
-    "one_float": 1.0,
-    "big": 1e16,
-    "small": 0.000001,
-    "flag": True,
-    "off": False,
-    "nothing": None,
-    "empty": "",
-    "list": ["b", "a", "C"],
-    "nums": [3, 1, 2],
-    "obj": {"k": "v", "a": 1},
-    "multi": "l1\nl2\n\nl4",
-    "users": [{"n": "x", "age": 3, "on": True}, {"n": "y", "age": 1, "on": False}],
-    "repoUrl": "github.com?owner=acme&repo=ml-proj",
-    "entity": "group:team-a",
-    "mixed": [1, None, "a"],
-}
+# The fidelity notes' default context, as the parity cases use it.
+VALUES: dict[str, Any] = {**DEFAULT_VALUES, "mixed": [1, None, "a"]}
 
 
 @pytest.fixture(scope="module")

@@ -29,16 +29,6 @@ RECORDED = DATA / "kubeconform"
 VALID = DATA / "manifests" / "valid-project"
 
 
-@pytest.fixture(scope="module")
-def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("cache")
-
-
-@pytest.fixture(scope="module")
-def store(shared_crds: Path, cache: Path) -> SchemaStore:
-    return SchemaStore(crd_dirs=[shared_crds], cache_dir=cache)
-
-
 def test_parse_recorded_output_maps_to_exact_lines() -> None:
     docs = parse_documents((RECORDED / "manifests.yaml").read_text(), "manifests.yaml")
     text = (RECORDED / "v0.6-invalid.json").read_text()
@@ -166,14 +156,16 @@ def test_schema_path_matches_the_location_template(
     assert kc.schema_path(tmp_path, api_version, kind) == tmp_path / expected
 
 
-def test_written_schemas_are_standalone(store: SchemaStore, tmp_path: Path) -> None:
+def test_written_schemas_are_standalone(
+    schema_store: SchemaStore, tmp_path: Path
+) -> None:
     docs = [
         d
         for p in sorted(VALID.rglob("*.yaml"))
         if p.name != "catalog-info.yaml"
         for d in parse_documents(p.read_text(), p.name)
     ]
-    assert kc.write_schema_layout(store, docs, tmp_path) == 12
+    assert kc.write_schema_layout(schema_store, docs, tmp_path) == 12
     for doc in docs:
         schema = json.loads(
             kc.schema_path(tmp_path, doc.api_version, doc.kind).read_text()
@@ -207,7 +199,6 @@ def test_validate_runs_kubeconform_and_merges_findings(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     shared_crds: Path,
-    cache: Path,
 ) -> None:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
@@ -215,9 +206,7 @@ def test_validate_runs_kubeconform_and_merges_findings(
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     target = tmp_path / "manifests.yaml"
     shutil.copy(RECORDED / "manifests.yaml", target)
-    options = ValidateOptions(
-        crd_dirs=[shared_crds], cache_dir=cache, kubeconform="require"
-    )
+    options = ValidateOptions(crd_dirs=[shared_crds], kubeconform="require")
     report = validate_paths([target], options=options)
     ours = sorted(
         (f.rule, f.rendered.line) for f in report.findings if f.tool == "kubeconform"
@@ -232,14 +221,11 @@ def test_validate_runs_kubeconform_and_merges_findings(
 def test_missing_binary_is_reported_as_skipped(
     monkeypatch: pytest.MonkeyPatch,
     shared_crds: Path,
-    cache: Path,
 ) -> None:
     monkeypatch.setattr(
         "mlscaffold.validate.schema.kubeconform.shutil.which", lambda _name: None
     )
-    options = ValidateOptions(
-        crd_dirs=[shared_crds], cache_dir=cache, kubeconform="auto"
-    )
+    options = ValidateOptions(crd_dirs=[shared_crds], kubeconform="auto")
     report = validate_paths([VALID], options=options)
     assert report.skipped["kubeconform"] == "kubeconform not found on PATH"
 
@@ -247,14 +233,11 @@ def test_missing_binary_is_reported_as_skipped(
 def test_missing_binary_with_require_is_a_tool_error(
     monkeypatch: pytest.MonkeyPatch,
     shared_crds: Path,
-    cache: Path,
 ) -> None:
     monkeypatch.setattr(
         "mlscaffold.validate.schema.kubeconform.shutil.which", lambda _name: None
     )
-    options = ValidateOptions(
-        crd_dirs=[shared_crds], cache_dir=cache, kubeconform="require"
-    )
+    options = ValidateOptions(crd_dirs=[shared_crds], kubeconform="require")
     with pytest.raises(ToolError, match="required"):
         validate_paths([VALID], options=options)
 
@@ -262,7 +245,6 @@ def test_missing_binary_with_require_is_a_tool_error(
 def test_off_never_looks_for_the_binary(
     monkeypatch: pytest.MonkeyPatch,
     shared_crds: Path,
-    cache: Path,
 ) -> None:
     def forbidden(_name: str) -> str:
         raise AssertionError("looked for kubeconform although it is off")
@@ -270,9 +252,7 @@ def test_off_never_looks_for_the_binary(
     monkeypatch.setattr(
         "mlscaffold.validate.schema.kubeconform.shutil.which", forbidden
     )
-    options = ValidateOptions(
-        crd_dirs=[shared_crds], cache_dir=cache, kubeconform="off"
-    )
+    options = ValidateOptions(crd_dirs=[shared_crds], kubeconform="off")
     assert "disabled" in validate_paths([VALID], options=options).skipped["kubeconform"]
 
 
@@ -282,11 +262,8 @@ def test_off_never_looks_for_the_binary(
 )
 def test_real_kubeconform_agrees_on_the_recorded_manifests(
     shared_crds: Path,
-    cache: Path,
 ) -> None:
-    options = ValidateOptions(
-        crd_dirs=[shared_crds], cache_dir=cache, kubeconform="require"
-    )
+    options = ValidateOptions(crd_dirs=[shared_crds], kubeconform="require")
     report = validate_paths([RECORDED / "manifests.yaml"], options=options)
     lines = {f.rendered.line for f in report.findings if f.tool == "kubeconform"}
     assert {17, 19, 37} <= lines

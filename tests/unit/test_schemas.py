@@ -24,11 +24,6 @@ from mlscaffold.validate.schema.store import (
 CATALOG = Path(__file__).resolve().parent.parent.parent / "schemas" / "crd-sources.yaml"
 
 
-@pytest.fixture(scope="module")
-def store(shared_crds: Path, tmp_path_factory: pytest.TempPathFactory) -> SchemaStore:
-    return SchemaStore(crd_dirs=[shared_crds], cache_dir=tmp_path_factory.mktemp("c"))
-
-
 def serve_shared(shared_crds: Path) -> Callable[[str], bytes]:
     """A fake fetch: the network is unavailable, so serve the pinned local copies."""
     by_name = {p.name: p for p in shared_crds.rglob("*.yaml")}
@@ -50,9 +45,9 @@ def serve_shared(shared_crds: Path) -> Callable[[str], bytes]:
     ],
 )
 def test_core_kinds_come_from_kubernetes_validate(
-    store: SchemaStore, api_version: str, kind: str
+    schema_store: SchemaStore, api_version: str, kind: str
 ) -> None:
-    info = store.lookup(api_version, kind)
+    info = schema_store.lookup(api_version, kind)
     assert info is not None
     assert info.origin == f"kubernetes-validate {DEFAULT_KUBE_VERSION}"
     assert info.load()["additionalProperties"] is False  # the strict variant
@@ -69,9 +64,9 @@ def test_core_kinds_come_from_kubernetes_validate(
     ],
 )
 def test_custom_resources_come_from_crds(
-    store: SchemaStore, api_version: str, kind: str, cel: bool
+    schema_store: SchemaStore, api_version: str, kind: str, cel: bool
 ) -> None:
-    info = store.lookup(api_version, kind)
+    info = schema_store.lookup(api_version, kind)
     assert info is not None
     assert info.origin.endswith(".yaml")
     assert (info.cel_rules > 0) is cel
@@ -90,13 +85,13 @@ def test_custom_resources_come_from_crds(
     ],
 )
 def test_unknown_kinds_have_no_schema(
-    store: SchemaStore, api_version: str, kind: str
+    schema_store: SchemaStore, api_version: str, kind: str
 ) -> None:
-    assert store.lookup(api_version, kind) is None
+    assert schema_store.lookup(api_version, kind) is None
 
 
-def test_known_versions_help_with_a_wrong_version(store: SchemaStore) -> None:
-    assert store.known_versions("LocalQueue") == [
+def test_known_versions_help_with_a_wrong_version(schema_store: SchemaStore) -> None:
+    assert schema_store.known_versions("LocalQueue") == [
         "kueue.x-k8s.io/v1beta1",
         "kueue.x-k8s.io/v1beta2",
     ]
