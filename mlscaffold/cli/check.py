@@ -8,8 +8,8 @@ from typing import Any
 import click
 
 from mlscaffold.cli.app import EXIT_FINDINGS, EXIT_OK, cli
-from mlscaffold.cli.options import OUTPUT_FORMATS, platform_option, validation_options
-from mlscaffold.cli.reporting import emit_report, fails, validate_options
+from mlscaffold.cli.options import OUTPUT_FORMATS, platform_option, validation_flags
+from mlscaffold.cli.reporting import build_validate_options, emit_report, fails
 
 
 @cli.command()
@@ -17,7 +17,7 @@ from mlscaffold.cli.reporting import emit_report, fails, validate_options
     "paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path)
 )
 @platform_option
-@validation_options
+@validation_flags
 @click.option(
     "-j",
     "--jobs",
@@ -42,7 +42,7 @@ def validate(
     from mlscaffold.validate import validate_paths
 
     platform = load_platform(platform_file) if platform_file else None
-    options = validate_options(platform=platform, **validation)
+    options = build_validate_options(platform=platform, **validation)
     report = validate_paths(list(paths), options=options, jobs=jobs)
     emit_report(report, validation["output_format"])
     return EXIT_FINDINGS if fails(report, validation["fail_on"]) else EXIT_OK

@@ -17,7 +17,7 @@ from mlscaffold.cli.app import (
     exit_code_for,
 )
 from mlscaffold.cli.options import apply_options, fail_on_option, schema_options
-from mlscaffold.cli.reporting import THRESHOLDS, validate_options
+from mlscaffold.cli.reporting import THRESHOLDS, build_validate_options
 from mlscaffold.report.model import Severity
 
 if TYPE_CHECKING:
@@ -88,7 +88,7 @@ def _progress(
 
 
 def _validation(no_validate: bool, **options: Any) -> Any:
-    return None if no_validate else validate_options(**options)
+    return None if no_validate else build_validate_options(**options)
 
 
 def _error_code(errors: list[TeamError]) -> int | None:

@@ -90,7 +90,7 @@ def fail_on_option(func: F) -> F:
     )(func)
 
 
-def validation_options(func: F) -> F:
+def validation_flags(func: F) -> F:
     """Add --crds, --kube-version, --kubeconform, --output and --fail-on."""
     output = click.option(
         "--output",

@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from mlscaffold.cli.app import EXIT_FINDINGS, EXIT_OK, cli
-from mlscaffold.cli.options import platform_option, validation_options
+from mlscaffold.cli.options import platform_option, validation_flags
 from mlscaffold.cli.reporting import (
+    build_validate_options,
     emit_passing_report,
     emit_report,
     fails,
-    validate_options,
 )
 
 if TYPE_CHECKING:
@@ -54,7 +54,7 @@ _SET_HELP = (
 @click.option(
     "--no-validate", is_flag=True, help="Write even when validation finds errors."
 )
-@validation_options
+@validation_flags
 def render(
     assignments: tuple[str, ...],
     values_file: Path | None,
@@ -96,7 +96,7 @@ def render(
 
         report = validate_tree(
             project.tree,
-            options=validate_options(platform=platform, **validation),
+            options=build_validate_options(platform=platform, **validation),
             skeleton=project.skeleton_sources,
         )
         if fails(report, validation["fail_on"]):

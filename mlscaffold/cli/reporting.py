@@ -12,7 +12,7 @@ from mlscaffold.report.model import Report, Severity
 THRESHOLDS = {"error": Severity.ERROR, "warning": Severity.WARNING}
 
 
-def validate_options(
+def build_validate_options(
     *,
     crd_dirs: tuple[Path, ...] = (),
     kube_version: str | None = None,

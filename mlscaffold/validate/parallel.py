@@ -39,7 +39,7 @@ def team_units(paths: Sequence[str], anchors: Sequence[str]) -> list[list[int]]:
 
     The cross-resource rules put each object in the team whose Namespace object is
     the only one in the nearest folder above it that holds any
-    (:func:`~mlscaffold.validate.crossref.team.split_projects`). When every file has
+    (:func:`~mlscaffold.validate.crossref.team.split_teams`). When every file has
     such a folder, the files of one Namespace form a unit that can be validated on its
     own with the same findings. Otherwise (one or no Namespace, or a file whose
     nearest such folder holds several, where objects are matched by namespace

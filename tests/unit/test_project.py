@@ -11,7 +11,7 @@ from mlscaffold.report.model import Finding, Severity
 from mlscaffold.settings import shipped_platform
 from mlscaffold.validate import ValidateOptions, validate_paths
 from mlscaffold.validate.crossref import check_cross_resources
-from mlscaffold.validate.crossref.team import split_projects
+from mlscaffold.validate.crossref.team import split_teams
 from mlscaffold.validate.documents import Document, parse_documents
 
 TESTS = Path(__file__).resolve().parents[1]
@@ -50,16 +50,16 @@ def serious(findings: list[Finding]) -> list[tuple[str, str]]:
 
 def test_one_namespace_or_none_is_one_project() -> None:
     docs = fleet({"a": None})
-    assert split_projects(docs) == [docs]
+    assert split_teams(docs) == [docs]
     no_namespace = [d for d in docs if d.kind != "Namespace"]
-    assert split_projects(no_namespace) == [no_namespace]
-    assert split_projects([]) == []
+    assert split_teams(no_namespace) == [no_namespace]
+    assert split_teams([]) == []
 
 
 @pytest.mark.parametrize("flat", [False, True], ids=["folders", "flat"])
 def test_teams_are_grouped_by_folder_else_by_namespace(flat: bool) -> None:
     docs = fleet({"a": None, "b": None, "c": None}, flat=flat)
-    groups = split_projects(docs)
+    groups = split_teams(docs)
     assert len(groups) == 3
     for group in groups:
         namespaces = {d.name for d in group if d.kind == "Namespace"}

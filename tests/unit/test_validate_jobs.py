@@ -13,7 +13,7 @@ from mlscaffold.cli import main
 from mlscaffold.render.write import write_tree
 from mlscaffold.report.model import Report
 from mlscaffold.validate import ValidateOptions, validate_paths
-from mlscaffold.validate.crossref.team import split_projects
+from mlscaffold.validate.crossref.team import split_teams
 from mlscaffold.validate.documents import parse_documents
 from mlscaffold.validate.parallel import team_units, validate_parallel
 
@@ -112,7 +112,7 @@ def test_units_are_the_teams_the_cross_resource_rules_see(fleet: Path) -> None:
     ]
     anchors = [doc.path for doc in docs if doc.kind == "Namespace"]
     units = [{paths[i] for i in unit} for unit in team_units(paths, anchors)]
-    teams = [{doc.path for doc in team} for team in split_projects(docs)]
+    teams = [{doc.path for doc in team} for team in split_teams(docs)]
     assert len(units) == len(TEAMS)
     assert sorted(map(sorted, units)) == sorted(map(sorted, teams))
 

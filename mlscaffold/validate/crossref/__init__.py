@@ -17,7 +17,7 @@ from mlscaffold.validate.crossref.labels import (
 )
 from mlscaffold.validate.crossref.namespaces import application_hits, namespace_hits
 from mlscaffold.validate.crossref.quota import quantity_hits, quota_hits
-from mlscaffold.validate.crossref.team import CLUSTER_SCOPED, Hit, Tree, split_projects
+from mlscaffold.validate.crossref.team import CLUSTER_SCOPED, RuleHit, Tree, split_teams
 from mlscaffold.validate.documents import Document
 from mlscaffold.validate.pods import PodLookup, effective_pods
 
@@ -57,7 +57,7 @@ _RULE_TABLE = (
 )
 #: Every cross-resource rule, by id.
 CROSSREF_RULES = rule_table(TOOL, _RULE_TABLE)
-_CHECKS: tuple[Callable[[Tree], Iterator[Hit]], ...] = (
+_CHECKS: tuple[Callable[[Tree], Iterator[RuleHit]], ...] = (
     namespace_hits,
     application_hits,
     queue_hits,
@@ -78,7 +78,7 @@ def check_cross_resources(
     """Check the rules that relate objects of one team to each other.
 
     Objects of several teams (a folder of rendered projects) are split per team
-    first (:func:`~mlscaffold.validate.crossref.team.split_projects`), so one team's
+    first (:func:`~mlscaffold.validate.crossref.team.split_teams`), so one team's
     quota, queues and service accounts never count for another's.
 
     Args:
@@ -96,12 +96,12 @@ def check_cross_resources(
         argocd_namespace = shipped_platform().argocd_namespace
     objects = [d for d in docs if d.is_kubernetes]
     findings: dict[tuple[str, int, str, str], Finding] = {}
-    for project in split_projects(objects):
-        namespaces = [d.name for d in project if d.kind == "Namespace"]
+    for team in split_teams(objects):
+        namespaces = [d.name for d in team if d.kind == "Namespace"]
         tree = Tree(
-            project, namespaces[0] if len(namespaces) == 1 else "", argocd_namespace
+            team, namespaces[0] if len(namespaces) == 1 else "", argocd_namespace
         )
-        tree.pods = [pod for d in project for pod in pods(d)]
+        tree.pods = [pod for d in team for pod in pods(d)]
         for check in _CHECKS:
             for rule_id, doc, pointer, message in check(tree):
                 rule = CROSSREF_RULES[rule_id]

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from mlscaffold.validate.crossref.team import Hit, Tree, workflow_spec
+from mlscaffold.validate.crossref.team import RuleHit, Tree, workflow_spec
 from mlscaffold.validate.documents import Document, pointer_of
 from mlscaffold.validate.pods import as_list, as_map
 
 
-def service_account_hits(tree: Tree) -> Iterator[Hit]:
+def service_account_hits(tree: Tree) -> Iterator[RuleHit]:
     """MLS411: workloads and bindings naming a service account the tree lacks."""
     known = tree.names("ServiceAccount") | {"default"}
     if known == {"default"}:

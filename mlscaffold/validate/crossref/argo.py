@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from mlscaffold.validate.crossref.team import Hit, Tree, workflow_spec
+from mlscaffold.validate.crossref.team import RuleHit, Tree, workflow_spec
 from mlscaffold.validate.documents import Document, pointer_of
 from mlscaffold.validate.pods import as_list, as_map
 
@@ -41,7 +41,7 @@ def _param_names(items: object) -> set[str]:
     return {str(as_map(p).get("name")) for p in as_list(items)}
 
 
-def parameter_hits(tree: Tree) -> Iterator[Hit]:
+def parameter_hits(tree: Tree) -> Iterator[RuleHit]:
     """MLS412-416, 419, 420: parameters, DAG references, template refs."""
     templates_by_name = {d.name: d for d in tree.of_kind("WorkflowTemplate")}
     for doc in tree.docs:
@@ -89,7 +89,7 @@ def _template_ref(
     spec: Mapping[str, Any],
     name: str,
     known: Mapping[str, Document],
-) -> Iterator[Hit]:
+) -> Iterator[RuleHit]:
     if not known:
         return
     target = known.get(name)
@@ -130,7 +130,7 @@ def _template(
     path: tuple[str | int, ...],
     tmpl: Mapping[str, Any],
     templates: Mapping[str, Mapping[str, Any]],
-) -> Iterator[Hit]:
+) -> Iterator[RuleHit]:
     name = tmpl.get("name")
     inputs = _param_names(as_map(tmpl.get("inputs")).get("parameters"))
     for ptr, parts in _refs(
@@ -185,7 +185,7 @@ def _task(
     task: Mapping[str, Any],
     tasks: Mapping[str, Mapping[str, Any]],
     templates: Mapping[str, Mapping[str, Any]],
-) -> Iterator[Hit]:
+) -> Iterator[RuleHit]:
     name = str(task.get("name"))
     for dep in _dependencies(task):
         if dep not in tasks:
@@ -212,7 +212,7 @@ def _task_ref(
     ancestors: set[str],
     tasks: Mapping[str, Mapping[str, Any]],
     templates: Mapping[str, Mapping[str, Any]],
-) -> Iterator[Hit]:
+) -> Iterator[RuleHit]:
     source = parts[0]
     ref = "tasks." + ".".join(parts)
     if source not in tasks:
@@ -259,7 +259,7 @@ def _supplied(
     path: tuple[str | int, ...],
     call: Mapping[str, Any],
     templates: Mapping[str, Mapping[str, Any]],
-) -> Iterator[Hit]:
+) -> Iterator[RuleHit]:
     template = templates.get(str(call.get("template")))
     if template is None:
         return  # templateRef or inline: not resolved here

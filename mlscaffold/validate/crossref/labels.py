@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from mlscaffold.validate.crossref.team import (
-    Hit,
+    RuleHit,
     Tree,
     argo_label_sets,
     nested_label_sets,
@@ -16,7 +16,7 @@ QUEUE_LABEL = "kueue.x-k8s.io/queue-name"
 COST_LABELS = ("cost.mlscaffold.io/team", "cost.mlscaffold.io/project")
 
 
-def queue_hits(tree: Tree) -> Iterator[Hit]:
+def queue_hits(tree: Tree) -> Iterator[RuleHit]:
     """MLS406/407: workflow pods must name one of the tree's LocalQueues."""
     queues = {d.name for d in tree.of_kind("LocalQueue")}
     if not queues:
@@ -47,7 +47,7 @@ def queue_hits(tree: Tree) -> Iterator[Hit]:
             )
 
 
-def cost_label_hits(tree: Tree) -> Iterator[Hit]:
+def cost_label_hits(tree: Tree) -> Iterator[RuleHit]:
     """MLS417/418: objects and pod templates must carry the cost labels."""
     for doc in tree.docs:
         labels = as_map(as_map(as_map(doc.data).get("metadata")).get("labels"))

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from mlscaffold.validate.crossref.team import CLUSTER_SCOPED, Hit, Tree, is_application
+from mlscaffold.validate.crossref.team import (
+    CLUSTER_SCOPED,
+    RuleHit,
+    Tree,
+    is_application,
+)
 from mlscaffold.validate.pods import as_list, as_map
 
 
-def namespace_hits(tree: Tree) -> Iterator[Hit]:
+def namespace_hits(tree: Tree) -> Iterator[RuleHit]:
     """MLS401/402: namespaced objects belong in the team namespace."""
     if not tree.namespace:
         return
@@ -39,7 +44,7 @@ def namespace_hits(tree: Tree) -> Iterator[Hit]:
             )
 
 
-def application_hits(tree: Tree) -> Iterator[Hit]:
+def application_hits(tree: Tree) -> Iterator[RuleHit]:
     """MLS403-405: the Argo CD Application's namespace, destination and paths."""
     folders = {d.path.rsplit("/", 1)[0] if "/" in d.path else "." for d in tree.docs}
     for doc in (d for d in tree.docs if is_application(d)):

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping
 from fractions import Fraction
 from typing import Any
 
-from mlscaffold.validate.crossref.team import Hit, Tree
+from mlscaffold.validate.crossref.team import RuleHit, Tree
 from mlscaffold.validate.documents import Document
 from mlscaffold.validate.pods import PodView, as_list, as_map
 from mlscaffold.validate.quantity import (
@@ -52,7 +52,7 @@ def _over(requests: Mapping[str, Fraction], hard: Mapping[str, Fraction]) -> str
     return ", ".join(parts)
 
 
-def quota_hits(tree: Tree) -> Iterator[Hit]:
+def quota_hits(tree: Tree) -> Iterator[RuleHit]:
     """MLS408-410: step and serving requests against each unscoped quota."""
     quotas = [q for q in tree.of_kind("ResourceQuota") if not _scoped(q)]
     if not quotas:
@@ -83,7 +83,7 @@ def _quota_one(
     steps: list[tuple[PodView, dict[str, Fraction]]],
     serving: list[tuple[PodView, dict[str, Fraction]]],
     serving_total: dict[str, Fraction],
-) -> Iterator[Hit]:
+) -> Iterator[RuleHit]:
     fix = "lower the requests or choose a larger size"
     for pod, requests in steps:
         if over := _over(requests, hard):
@@ -154,7 +154,7 @@ def _quantity_error(container: Mapping[str, Any]) -> str:
     return ""
 
 
-def quantity_hits(tree: Tree) -> Iterator[Hit]:
+def quantity_hits(tree: Tree) -> Iterator[RuleHit]:
     """MLS421: container requests and limits that are not quantities."""
     for pod in tree.pods:
         for c in pod.containers:

@@ -49,7 +49,7 @@ class Tree:
         return [d for d in self.docs if d.kind == kind]
 
 
-Hit = tuple[str, Document, str, str]  # rule id, document, pointer, message
+RuleHit = tuple[str, Document, str, str]  # rule id, document, pointer, message
 
 
 def is_application(doc: Document) -> bool:
@@ -134,7 +134,7 @@ def nested_label_sets(tree: Tree) -> Iterator[PodLabels]:
     yield from argo_label_sets(tree)
 
 
-def split_projects(docs: Sequence[Document]) -> list[list[Document]]:
+def split_teams(docs: Sequence[Document]) -> list[list[Document]]:
     """Group the objects of many teams into one list per team (objects in input order).
 
     A tree with at most one Namespace object is one team. With several, each
