@@ -50,7 +50,7 @@ def _fail_on_findings(project: RenderedProject, settings: MlscaffoldSettings) ->
 
     options = ValidateOptions(
         crd_dirs=settings.crd_dirs,
-        kubeconform=settings.kubeconform,  # type: ignore[arg-type]  # validate checks it
+        kubeconform=settings.kubeconform,
     )
     report = validate_tree(
         project.tree, options=options, skeleton=project.skeleton_sources

@@ -12,6 +12,7 @@ import pytest
 
 if TYPE_CHECKING:
     from mlscaffold.settings import PlatformSettings
+    from mlscaffold.validate import KubeconformMode
 
 _FALSE_WORDS = frozenset({"", "0", "false", "no", "off"})
 
@@ -34,7 +35,7 @@ class MlscaffoldSettings:
     platform_file: Path | None = None
     crd_dirs: tuple[Path, ...] = ()
     validate: bool = True
-    kubeconform: str = "off"
+    kubeconform: KubeconformMode = "off"
     ci: bool = False
     teams_file: Path | None = None
 
@@ -56,6 +57,15 @@ def ci_mode(config: pytest.Config) -> bool:
     if config.getoption("mlscaffold_ci", default=False):
         return True
     return os.environ.get("CI", "").strip().lower() not in _FALSE_WORDS
+
+
+def _kubeconform(config: pytest.Config) -> KubeconformMode:
+    from mlscaffold.validate import kubeconform_mode
+
+    try:
+        return kubeconform_mode(str(config.getini("mlscaffold_kubeconform") or "off"))
+    except ValueError as exc:
+        raise pytest.UsageError(f"mlscaffold_kubeconform: {exc}") from None
 
 
 def read_settings(config: pytest.Config) -> MlscaffoldSettings:
@@ -81,7 +91,7 @@ def read_settings(config: pytest.Config) -> MlscaffoldSettings:
         platform_file=path_setting("mlscaffold_platform", "mlscaffold_platform"),
         crd_dirs=crds,
         validate=bool(config.getini("mlscaffold_validate")),
-        kubeconform=str(config.getini("mlscaffold_kubeconform") or "off"),
+        kubeconform=_kubeconform(config),
         ci=ci_mode(config),
         teams_file=path_setting("mlscaffold_teams"),
     )

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from mlscaffold._files import files_state
 from mlscaffold.errors import Location, ToolError
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from mlscaffold.validate.schema.store import SchemaStore
 
 KubeconformMode = Literal["auto", "off", "require"]
+KUBECONFORM_MODES: tuple[KubeconformMode, ...] = get_args(KubeconformMode)
 _YAML_SUFFIXES = (".yaml", ".yml")
 # Backstage descriptors sit beside the manifests but are not Kubernetes objects.
 _NOT_KUBERNETES_FILES = frozenset({"catalog-info.yaml", "catalog-info.yml"})
@@ -30,7 +31,27 @@ _NOT_KUBERNETES_FILES = frozenset({"catalog-info.yaml", "catalog-info.yml"})
 _MAX_STORES = 8
 _STORES: dict[tuple[object, ...], SchemaStore] = {}
 
-__all__ = ["KubeconformMode", "ValidateOptions", "validate_paths", "validate_tree"]
+__all__ = [
+    "KUBECONFORM_MODES",
+    "KubeconformMode",
+    "ValidateOptions",
+    "kubeconform_mode",
+    "validate_paths",
+    "validate_tree",
+]
+
+
+def kubeconform_mode(text: str) -> KubeconformMode:
+    """Check a kubeconform mode given as text (an ini value, an environment value).
+
+    Raises:
+        ValueError: ``text`` is not one of :data:`KUBECONFORM_MODES`.
+    """
+    for mode in KUBECONFORM_MODES:
+        if text == mode:
+            return mode
+    allowed = ", ".join(KUBECONFORM_MODES)
+    raise ValueError(f"kubeconform mode {text[:40]!r} is not one of: {allowed}")
 
 
 @dataclass(frozen=True)
@@ -52,6 +73,10 @@ class ValidateOptions:
     kubeconform: KubeconformMode = "auto"
     cache_dir: Path | None = None
     platform: PlatformSettings | None = None
+
+    def __post_init__(self) -> None:
+        """Refuse a kubeconform mode outside the three, before anything runs."""
+        kubeconform_mode(self.kubeconform)
 
 
 def validate_tree(

@@ -356,3 +356,13 @@ def test_importing_mlscaffold_never_imports_syrupy() -> None:
         "assert 'mlscaffold.api' not in sys.modules, 'renderer imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_bad_kubeconform_mode_is_a_usage_error(platform_repo: PlatformRepo) -> None:
+    ini = platform_repo.root / "pytest.ini"
+    ini.write_text(ini.read_text() + "mlscaffold_kubeconform = sometimes\n")
+    result = platform_repo.run()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["*mlscaffold_kubeconform: kubeconform mode 'sometimes' is not one of: *"]
+    )
