@@ -359,8 +359,8 @@ def test_importing_mlscaffold_never_imports_syrupy() -> None:
 
 
 def test_a_bad_kubeconform_mode_is_a_usage_error(platform_repo: PlatformRepo) -> None:
-    ini = platform_repo.root / "pytest.ini"
-    ini.write_text(ini.read_text() + "mlscaffold_kubeconform = sometimes\n")
+    ini = platform_repo.root / "tox.ini"  # where pytester.makeini wrote it
+    ini.write_text(ini.read_text() + "\nmlscaffold_kubeconform = sometimes\n")
     result = platform_repo.run()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(
