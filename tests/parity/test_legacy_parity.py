@@ -16,7 +16,7 @@ from .oracle import RenderJob, RenderResult, backstage_render_many, require_orac
 from .test_engine_parity import case_jobs, render_with_mlscaffold
 from .test_project_parity import MATRIX, TEMPLATE_YAML, _fetch_step_id
 
-pytestmark = [pytest.mark.parity]
+pytestmark = [pytest.mark.parity, pytest.mark.slow]
 
 # The skeleton must stay portable to Backstage installs that predate nunjitsu (design.md
 # section 5); mlscaffold follows nunjitsu, so every case both engines agree on must also

@@ -26,14 +26,12 @@ from tests.property.strategies import (
 )
 
 LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+pytestmark = pytest.mark.slow  # hundreds of generated parameter sets
 
 
 @pytest.fixture(scope="module")
-def options(
-    shared_crds: Path, tmp_path_factory: pytest.TempPathFactory
-) -> ValidateOptions:
-    cache = tmp_path_factory.mktemp("schemas")
-    return ValidateOptions(crd_dirs=(shared_crds,), kubeconform="off", cache_dir=cache)
+def options(shared_crds: Path) -> ValidateOptions:
+    return ValidateOptions(crd_dirs=(shared_crds,), kubeconform="off")
 
 
 def yaml_files(tree: RenderedTree) -> Iterator[tuple[str, list[Any]]]:

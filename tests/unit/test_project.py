@@ -100,10 +100,8 @@ def test_shipped_platform_is_read_once() -> None:
     assert shipped_platform().argocd_namespace == "argocd"
 
 
-def test_options_platform_reaches_the_rules(shared_crds: Path, tmp_path: Path) -> None:
-    base = ValidateOptions(
-        crd_dirs=[shared_crds], cache_dir=tmp_path, kubeconform="off"
-    )
+def test_options_platform_reaches_the_rules(shared_crds: Path) -> None:
+    base = ValidateOptions(crd_dirs=[shared_crds], kubeconform="off")
     assert "MLS403" not in {
         f.rule for f in validate_paths([VALID], options=base).findings
     }

@@ -135,6 +135,7 @@ def test_cache_dir_honours_the_environment(
     assert default_cache_dir() == tmp_path
 
 
+@pytest.mark.slow  # parses every pinned CRD in full
 def test_catalog_lists_the_eight_pinned_crds(shared_crds: Path) -> None:
     sources = read_catalog(CATALOG)
     assert len(sources) == 8
@@ -150,6 +151,7 @@ def test_catalog_lists_the_eight_pinned_crds(shared_crds: Path) -> None:
         assert crd["spec"]["names"]["kind"] == source.kind
 
 
+@pytest.mark.slow  # converts every pulled CRD into a fresh cache
 def test_pull_verifies_caches_and_feeds_the_store(
     shared_crds: Path, tmp_path: Path
 ) -> None:
