@@ -67,21 +67,17 @@ class PlatformRepo:
         )
 
 
-@pytest.fixture(scope="session")
-def _schema_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("schema-cache")
-
-
 @pytest.fixture
 def platform_repo(
     pytester: pytest.Pytester,
     shared_crds: Path,
-    _schema_cache: Path,
+    _session_cache: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> PlatformRepo:
     """A platform repo: its own skeleton copy, a teams.yaml and one test module."""
-    # One converted-CRD cache for all runs of this module (conversion takes seconds).
-    monkeypatch.setenv("MLSCAFFOLD_CACHE_DIR", str(_schema_cache))
+    # The session's converted-CRD cache (conversion takes seconds); pytester runs
+    # in this process, so the inner runs also reuse the stores already built.
+    monkeypatch.setenv("MLSCAFFOLD_CACHE_DIR", str(_session_cache))
     monkeypatch.delenv("CI", raising=False)
     root = pytester.path
     shutil.copytree(skeleton_dir(), root / "skeleton")
