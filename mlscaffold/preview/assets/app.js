@@ -337,8 +337,9 @@ function showTree(result) {
   const counts = findingsByFile(result);
   const first = result.outputs[0];
   if (!state.selected || !fileOf(state.selected)) {
-    const readme = first.files.find((f) => f.path.endsWith(".yaml")) || first.files[0];
-    state.selected = readme ? { output: first.name, path: readme.path } : null;
+    // A manifest says more than the README; the first under deploy/ if any.
+    const pick = first.files.find((f) => f.path.startsWith("deploy/")) || first.files[0];
+    state.selected = pick ? { output: first.name, path: pick.path } : null;
   }
   for (const output of result.outputs) {
     const list = el("ul", { class: "tree", "data-output": output.name });
