@@ -361,7 +361,7 @@ function showTree(result) {
       const item = el("li", {
         class: ["file", file.removed ? "removed" : "",
           state.changed.has(key) ? "changed" : "",
-          isSelected(output.name, file.path) ? "on" : ""].join(" ").trim(),
+          isSelected(output.name, file.path) ? "on" : ""].filter(Boolean).join(" "),
         "data-path": file.path,
         "data-output": output.name, title: file.path,
       }, parts[parts.length - 1]);
