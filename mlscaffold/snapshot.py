@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
 from mlscaffold._files import display_path
-from mlscaffold._snapshot_text import GeneratedFile, serialize_entry, snapshot_relpath
+from mlscaffold._snapshot_text import (
+    GeneratedFile,
+    iter_snapshot_files,
+    serialize_entry,
+    snapshot_relpath,
+)
 from mlscaffold.render.tree import RenderedTree
 
 if TYPE_CHECKING:
@@ -294,9 +299,3 @@ def _prune_empty(directory: Path, stop: Path) -> None:
     ):
         directory.rmdir()
         directory = directory.parent
-
-
-def iter_snapshot_files(folder: Path) -> Iterator[Path]:
-    """Every file under a snapshot folder, hidden ones included, sorted."""
-    if folder.is_dir():
-        yield from sorted(p for p in folder.rglob("*") if p.is_file())

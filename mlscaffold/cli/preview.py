@@ -33,6 +33,13 @@ from mlscaffold.cli.options import platform_option, schema_options
     help="Teams file (or folder of answers files): each team is a baseline.",
 )
 @click.option(
+    "--snapshots",
+    "snapshots_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Folder of the teams' committed snapshot folders (one per team name, as "
+    "the pytest plugin writes them): a team's baseline is its snapshot.",
+)
+@click.option(
     "--port",
     type=click.IntRange(0, 65535),
     default=0,
@@ -56,6 +63,7 @@ def preview(
     platform_file: Path | None,
     values_file: Path | None,
     teams_file: Path | None,
+    snapshots_dir: Path | None,
     port: int,
     open_browser: bool,
     write_target: Path | None,
@@ -66,11 +74,11 @@ def preview(
     Serves one page on 127.0.0.1 (nothing leaves this machine): the Backstage form
     built from the same parameter schema, checked as `render` checks it, field by
     field; the rendered files with their validation findings (rendered and
-    skeleton lines); the files each edit changed and a diff against a baseline
-    (the defaults, --values, or a team of --teams, rendered with the skeleton as
-    it was at start); and a summary (namespace, quota, queue, pipeline, serving,
-    GPU hours). Every form change re-renders. With --skeleton or --platform,
-    saving those files re-renders too.
+    skeleton lines); the files each edit changed, and a diff against a baseline
+    (the defaults; --values; a team of --teams: its committed snapshot under
+    --snapshots, else rendered with the skeleton as it was at start); and a
+    summary (namespace, quota, queue, pipeline, serving, GPU hours). Every form
+    change re-renders; with --skeleton or --platform, so does saving those files.
 
     \b
     Safety: the server listens on 127.0.0.1 only; the printed URL holds a random
@@ -81,7 +89,9 @@ def preview(
 
     \b
     Example:
-      mlscaffold preview --skeleton skeletons/ml-project --values team.yaml --open
+      mlscaffold preview --skeleton skeletons/ml-project --crds ../shared/crds \\
+        --teams tests/golden/teams.yaml \\
+        --snapshots tests/golden/__snapshots__/test_golden/test_team --open
     """
     from mlscaffold.cli.reporting import validate_options
     from mlscaffold.params import load_values_file
@@ -102,6 +112,7 @@ def preview(
         platform_file=platform_file,
         values=load_values_file(values_file) if values_file else None,
         teams=teams,
+        snapshots=snapshots_dir,
         options=validate_options(**validation),
         write_target=write_target,
     )

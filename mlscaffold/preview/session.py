@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 from collections.abc import Mapping, Sequence
@@ -13,13 +14,14 @@ import yaml
 
 from mlscaffold._data import skeleton_dir
 from mlscaffold.api import ProjectRenderer, RenderedProject, render_project
-from mlscaffold.errors import MlscaffoldError, ParamsError
-from mlscaffold.fleet.diff import diff_trees
-from mlscaffold.params import parameter_schema
+from mlscaffold.errors import MlscaffoldError, ParamsError, ValidationFailed
+from mlscaffold.fleet.diff import FileChange
+from mlscaffold.preview.baseline import Baselines
 from mlscaffold.render.binary import READ_BYTES, is_binary
 from mlscaffold.render.tree import RenderedTree
 from mlscaffold.render.write import write_tree
 from mlscaffold.report.formats import to_json_data
+from mlscaffold.report.model import Report
 from mlscaffold.settings import PlatformSettings, load_platform
 from mlscaffold.summary import summarize
 from mlscaffold.validate import ValidateOptions, validate_tree
@@ -66,6 +68,8 @@ class PreviewConfig:
         values: Parameters from ``--values`` (the form's first values and a
             baseline), or None.
         teams: Team name to parameters, from ``--teams`` (baselines).
+        snapshots: Folder of the teams' committed snapshot folders
+            (``--snapshots``), the baseline of a team that has one.
         options: Validation options (the platform is filled in per render).
         write_target: Where "Write to..." writes; None turns the action off.
     """
@@ -74,6 +78,7 @@ class PreviewConfig:
     platform_file: Path | None = None
     values: Mapping[str, Any] | None = None
     teams: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    snapshots: Path | None = None
     options: ValidateOptions = field(default_factory=ValidateOptions)
     write_target: Path | None = None
 
@@ -100,14 +105,11 @@ class PreviewSession:
         self._revision = 0
         self._platform_stamp = _stamp(config.platform_file)
         self._platform = load_platform(config.platform_file)
-        self._baseline_error: str | None = None
-        self._baseline: ProjectRenderer | None = None
-        try:
-            self._baseline = ProjectRenderer(
-                platform=self._platform, skeleton=self.skeleton
-            )
-        except MlscaffoldError as exc:
-            self._baseline_error = str(exc)
+        start: ProjectRenderer | None = None
+        with contextlib.suppress(MlscaffoldError):  # shown by the first render
+            start = ProjectRenderer(platform=self._platform, skeleton=self.skeleton)
+        self._start = start
+        self.baselines = Baselines(start, config.values, config.teams, config.snapshots)
 
     @property
     def revision(self) -> int:
@@ -125,23 +127,16 @@ class PreviewSession:
         Returns:
             ``pages`` (``spec.parameters`` of the built template, with allowed
             hosts filled in), ``initial`` values, the ``baselines`` to diff
-            against, ``writeTarget`` and ``teams`` (names, for the owner hints).
+            against, ``writeTarget`` and ``teams`` (name to parameters).
         """
-        renderer = self._baseline or ProjectRenderer(platform=self._platform)
-        baselines = [{"id": "defaults", "title": "Defaults (required fields kept)"}]
-        if self.config.values is not None:
-            baselines.append({"id": "values", "title": "The --values file"})
-        baselines += [
-            {"id": f"team:{name}", "title": f"Team {name} (teams file)"}
-            for name in self.config.teams
-        ]
+        renderer = self._start or ProjectRenderer(platform=self._platform)
         target = self.config.write_target
         return {
             "pages": renderer.template["spec"]["parameters"],
             "initial": dict(self.config.values or {}),
-            "baselines": baselines,
+            "baselines": self.baselines.choices(),
             "writeTarget": None if target is None else str(target),
-            "teams": sorted(self.config.teams),
+            "teams": {name: dict(p) for name, p in self.config.teams.items()},
             "revision": self._revision,
         }
 
@@ -158,55 +153,50 @@ class PreviewSession:
             parameters: The form's values.
             baseline: ``defaults``, ``values`` or ``team:NAME``.
         """
-        with self._lock:
-            revision = self._revision
-            result: dict[str, Any] = {
-                "revision": revision,
-                "ok": False,
-                "fieldErrors": {},
-                "problems": [],
-                "error": None,
-                "outputs": [],
-                "findings": [],
-                "counts": None,
-                "skipped": {},
-                "summary": None,
-                "baseline": {"id": baseline, "error": None},
-            }
-            try:
-                platform = self._load_platform()
-            except (MlscaffoldError, yaml.YAMLError, OSError) as exc:
-                result["error"] = f"platform settings: {exc}"
-                return result
-            try:
-                project = render_project(
-                    parameters, platform=platform, skeleton=self.skeleton
-                )
-                report = validate_tree(
-                    project.tree,
-                    options=replace(self.config.options, platform=platform),
-                    skeleton=self.skeleton,
-                )
-            except ParamsError as exc:
-                result["problems"] = exc.problems
-                result["fieldErrors"] = _field_errors(exc.problems)
-                return result
-            except (MlscaffoldError, OSError) as exc:
-                # OSError: a skeleton file vanished mid-save; the next change
-                # on disk renders again.
-                result["error"] = str(exc)
-                return result
-            data = to_json_data(report)
-            base, result["baseline"]["error"] = self._render_baseline(baseline, project)
-            result.update(
-                ok=True,
-                outputs=[_output_json(o, base) for o in project_outputs(project)],
-                findings=data["findings"],
-                counts=data["summary"],
-                skipped=data["skipped"],
-                summary=asdict(summarize(project)),
-            )
+        result: dict[str, Any] = {
+            "revision": self._revision,
+            "ok": False,
+            "fieldErrors": {},
+            "problems": [],
+            "error": None,
+            "outputs": [],
+            "findings": [],
+            "counts": None,
+            "skipped": {},
+            "summary": None,
+            "baseline": {"id": baseline, "error": None},
+        }
+        try:
+            platform = self._load_platform()
+        except (MlscaffoldError, yaml.YAMLError, OSError) as exc:
+            # Not a form problem: the settings file is mid-edit or broken.
+            result["error"] = f"platform settings: {exc}"
             return result
+        try:
+            project, report = self._check(parameters, platform)
+        except ParamsError as exc:
+            result["problems"] = exc.problems
+            result["fieldErrors"] = _field_errors(exc.problems)
+            return result
+        except (MlscaffoldError, OSError) as exc:
+            # A half-saved skeleton: the next save renders again.
+            result["error"] = str(exc)
+            return result
+        data = to_json_data(report)
+        outputs = []
+        for output in project_outputs(project):
+            changes, problem = self.baselines.changes(baseline, project, output.tree)
+            result["baseline"]["error"] = problem
+            outputs.append(_output_json(output, changes))
+        result.update(
+            ok=True,
+            outputs=outputs,
+            findings=data["findings"],
+            counts=data["summary"],
+            skipped=data["skipped"],
+            summary=asdict(summarize(project)),
+        )
+        return result
 
     def write(self, parameters: Mapping[str, Any], *, force: bool) -> str:
         """Render, validate and write the project, as ``render -o TARGET`` would.
@@ -224,13 +214,28 @@ class PreviewSession:
             ValidationFailed: The render has errors; nothing is written.
             OutputExistsError: The target is not empty and ``force`` is off.
         """
-        from mlscaffold.errors import ValidationFailed
-
         target = self.config.write_target
         if target is None:
             raise PermissionError("writing is off: start preview with --write-to DIR")
+        project, report = self._check(parameters, self._load_platform())
+        if not report.ok:
+            raise ValidationFailed(
+                report, "the rendered project is invalid; nothing was written"
+            )
+        outputs = project_outputs(project)
         with self._lock:
-            platform = self._load_platform()
+            for output in outputs:
+                # One tree goes to the target itself, as `render -o` writes it.
+                out = target if len(outputs) == 1 else target / output.name
+                write_tree(output.tree, out, force=force)
+        return str(target)
+
+    def _check(
+        self, parameters: Mapping[str, Any], platform: PlatformSettings
+    ) -> tuple[RenderedProject, Report]:
+        """Render and validate with the skeleton as it is on disk."""
+        # One at a time: the renderer caches and the schema store are shared.
+        with self._lock:
             project = render_project(
                 parameters, platform=platform, skeleton=self.skeleton
             )
@@ -239,48 +244,17 @@ class PreviewSession:
                 options=replace(self.config.options, platform=platform),
                 skeleton=self.skeleton,
             )
-            if not report.ok:
-                raise ValidationFailed(
-                    report,
-                    "the rendered project is invalid; nothing was written",
-                )
-            outputs = project_outputs(project)
-            for output in outputs:
-                # One tree goes to the target itself, as `render -o` writes it.
-                out = target if len(outputs) == 1 else target / output.name
-                write_tree(output.tree, out, force=force)
-        return str(target)
+        return project, report
 
     def _load_platform(self) -> PlatformSettings:
-        stamp = _stamp(self.config.platform_file)
-        if stamp != self._platform_stamp:
-            # A new object on each edit: render_project keys its cache by it.
-            self._platform = load_platform(self.config.platform_file)
-            self._platform_stamp = stamp
-        return self._platform
-
-    def _render_baseline(
-        self, baseline: str, project: RenderedProject
-    ) -> tuple[RenderedTree | None, str | None]:
-        if self._baseline is None:
-            return None, f"the skeleton did not load at start: {self._baseline_error}"
-        try:
-            parameters = self._baseline_parameters(baseline, project)
-            return self._baseline.render(parameters).tree, None
-        except (MlscaffoldError, KeyError) as exc:
-            return None, f"baseline {baseline!r} does not render: {exc}"
-
-    def _baseline_parameters(
-        self, baseline: str, project: RenderedProject
-    ) -> Mapping[str, Any]:
-        if baseline == "values" and self.config.values is not None:
-            return self.config.values
-        if baseline.startswith("team:"):
-            return self.config.teams[baseline.removeprefix("team:")]
-        if baseline != "defaults":
-            raise KeyError(baseline)
-        current = project.params.as_dict()
-        return {name: current[name] for name in parameter_schema()["required"]}
+        """The settings as they are on disk, read again only after a change."""
+        with self._lock:
+            stamp = _stamp(self.config.platform_file)
+            if stamp != self._platform_stamp:
+                # A new object on each edit: render_project keys its cache by it.
+                self._platform = load_platform(self.config.platform_file)
+                self._platform_stamp = stamp
+            return self._platform
 
 
 def _stamp(path: Path | None) -> tuple[int, int]:
@@ -299,8 +273,7 @@ def _field_errors(problems: Sequence[str]) -> dict[str, list[str]]:
     return fields
 
 
-def _output_json(output: Output, base: RenderedTree | None) -> dict[str, Any]:
-    changes = {} if base is None else {c.path: c for c in diff_trees(base, output.tree)}
+def _output_json(output: Output, changes: dict[str, FileChange]) -> dict[str, Any]:
     files = []
     for path, entry in output.tree.files():
         binary = not entry.templated and is_binary(entry.data[:READ_BYTES])
@@ -322,8 +295,8 @@ def _output_json(output: Output, base: RenderedTree | None) -> dict[str, Any]:
         "files": files,
         # Files only the baseline has (for example the CronWorkflow below L3).
         "removed": [
-            {"path": c.path, "diff": c.diff}
-            for c in changes.values()
-            if c.status == "removed"
+            {"path": path, "diff": change.diff}
+            for path, change in changes.items()
+            if change.status == "removed"
         ],
     }

@@ -97,6 +97,9 @@ def preview(
     env = {**os.environ, "HOME": str(home), "PYTHONUNBUFFERED": "1"}
     command = [sys.executable, "-m", "mlscaffold", "preview"]
     command += ["--skeleton", str(skeleton), "--crds", str(shared_crds)]
+    golden = _REPO / "tests" / "golden"
+    command += ["--teams", str(golden / "teams.yaml")]
+    command += ["--snapshots", str(golden / "__snapshots__/test_golden/test_team")]
     process = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
     )

@@ -124,3 +124,24 @@ def test_a_skeleton_edit_on_disk_shows_without_touching_the_form(
     quota = page.locator("li.file[data-path='deploy/resourcequota.yaml']")
     expect(quota.locator(".mark.modified")).to_have_text("M")
     page.screenshot(path=screenshots / "06-skeleton-edited-on-disk.png")
+
+
+def test_a_team_loaded_from_the_teams_file_diffs_against_its_snapshot(
+    page: Page, screenshots: Path
+) -> None:
+    page.select_option("#baseline", "team:gpu-s")
+    page.click("#load-team")
+    expect(page.locator("#summary-namespace")).to_have_text(
+        "gpu-s-ml (Pod Security restricted)", timeout=WAIT_MS
+    )
+    serving = page.locator("li.file[data-path='deploy/inferenceservice.yaml']")
+    # As committed (the skeleton test edits only the quota file).
+    expect(serving.locator(".mark.modified")).to_have_count(0)
+    expect(page.locator("li.file[data-path='README.md'] .mark")).to_have_count(0)
+    page.click("#step-2")
+    page.select_option("#servingMode", "scale-to-zero")
+    expect(serving.locator(".mark.modified")).to_have_text("M", timeout=WAIT_MS)
+    serving.click()
+    page.click("#show-diff")
+    expect(page.locator("#file-view")).to_contain_text("+    minReplicas: 0")
+    page.screenshot(path=screenshots / "07-team-against-its-snapshot.png")

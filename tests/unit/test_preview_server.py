@@ -384,6 +384,43 @@ def test_values_and_teams_are_baselines(shared_crds: Path) -> None:
     assert '+  name: "recs-ml"\n' in diff
 
 
+GOLDEN = Path(__file__).resolve().parents[1] / "golden"
+
+
+def test_a_team_baseline_is_its_committed_snapshot(
+    skeleton_copy: Path, shared_crds: Path
+) -> None:
+    from mlscaffold._teams import load_teams
+
+    teams = {t.name: t.parameters for t in load_teams([GOLDEN / "teams.yaml"])}
+    session = _session(
+        shared_crds,
+        skeleton=skeleton_copy,
+        teams=teams,
+        snapshots=GOLDEN / "__snapshots__" / "test_golden" / "test_team",
+    )
+    assert {"id": "team:gpu-s", "title": "Team gpu-s (committed snapshot)"} in (
+        session.form()["baselines"]
+    )
+    params = dict(teams["gpu-s"])
+    # The team as committed: nothing differs, README.md included (its snapshot
+    # is README.md.yaml).
+    result = session.render(params, "team:gpu-s")
+    assert [f["path"] for f in files_of(result).values() if f["baseline"]] == []
+    assert result["outputs"][0]["removed"] == []
+    # A skeleton edit shows against the snapshot, before anyone updates it.
+    readme = skeleton_copy / "README.md"
+    readme.write_text(readme.read_text() + "Edited.\n")
+    files = files_of(session.render(params, "team:gpu-s"))
+    assert [p for p, f in files.items() if f["baseline"]] == ["README.md"]
+    assert "+  Edited." in files["README.md"]["diff"]
+    # At L2 the committed CronWorkflow is gone.
+    result = session.render({**params, "maturity": "L2"}, "team:gpu-s")
+    assert [r["path"] for r in result["outputs"][0]["removed"]] == [
+        "deploy/cronworkflow.yaml"
+    ]
+
+
 def _reported(seen: threading.Event, edit: Any) -> bool:
     # The watcher subscribes in its own thread; an edit made before that is not
     # seen, so edit again (a bounded number of times) until one is.

@@ -75,8 +75,8 @@ function buildForm(form) {
   $("next").addEventListener("click", () => showStep(state.step + 1));
   root.addEventListener("input", scheduleRender);
   root.addEventListener("change", scheduleRender);
-  $("team") && $("team").addEventListener("input", () => ownerHints(form.teams));
-  ownerHints(form.teams);
+  $("team") && $("team").addEventListener("input", () => ownerHints(Object.keys(form.teams)));
+  ownerHints(Object.keys(form.teams));
   showStep(0);
 }
 
@@ -155,6 +155,27 @@ function ownerHints(teams) {
   const names = new Set(team ? [team] : []);
   (teams || []).forEach((name) => names.add(name));
   list.replaceChildren(...[...names].map((n) => el("option", { value: `group:default/${n}` })));
+}
+
+// Put a team's parameters into the form (fields it leaves out take their defaults).
+function fillForm(values) {
+  for (const node of document.querySelectorAll("#form [data-name]")) {
+    const name = node.dataset.name;
+    const spec = state.pages.map((p) => (p.properties || {})[name]).find(Boolean) || {};
+    const value = values[name] !== undefined ? String(values[name])
+      : spec.default !== undefined ? String(spec.default) : "";
+    if (node.dataset.picker === "repo") {
+      const [host, query] = value.includes("?") ? value.split("?", 2) : ["", ""];
+      const params = new URLSearchParams(query);
+      const part = (p) => node.querySelector(`[data-part=${p}]`);
+      if (host) part("host").value = host;
+      part("owner").value = params.get("owner") || "";
+      part("repo").value = params.get("repo") || "";
+    } else {
+      node.value = value;
+    }
+  }
+  render();
 }
 
 function showStep(index) {
@@ -602,7 +623,13 @@ async function main() {
   for (const baseline of form.baselines) {
     select.append(el("option", { value: baseline.id, text: baseline.title }));
   }
-  select.addEventListener("change", render);
+  const load = $("load-team");
+  const teamOf = () => select.value.startsWith("team:") ? select.value.slice(5) : null;
+  select.addEventListener("change", () => {
+    load.hidden = teamOf() === null;
+    render();
+  });
+  load.addEventListener("click", () => fillForm(form.teams[teamOf()] || {}));
   buildForm(form);
   setupFindings();
   setupWrite(form.writeTarget);
