@@ -84,6 +84,7 @@ class Preview:
 
     url: str
     skeleton: Path
+    write_target: Path
 
 
 @pytest.fixture(scope="module")
@@ -91,12 +92,14 @@ def preview(
     tmp_path_factory: pytest.TempPathFactory, shared_crds: Path
 ) -> Iterator[Preview]:
     """The real command, on a free port, watching a copy of the skeleton."""
-    skeleton = tmp_path_factory.mktemp("preview") / "ml-project"
+    work = tmp_path_factory.mktemp("preview")
+    skeleton = work / "ml-project"
     shutil.copytree(skeleton_dir(), skeleton)
     home = tmp_path_factory.mktemp("home")
     env = {**os.environ, "HOME": str(home), "PYTHONUNBUFFERED": "1"}
     command = [sys.executable, "-m", "mlscaffold", "preview"]
     command += ["--skeleton", str(skeleton), "--crds", str(shared_crds)]
+    command += ["--write-to", str(work / "out")]
     golden = _REPO / "tests" / "golden"
     command += ["--teams", str(golden / "teams.yaml")]
     command += ["--snapshots", str(golden / "__snapshots__/test_golden/test_team")]
@@ -109,7 +112,7 @@ def preview(
         assert first.startswith("mlscaffold preview: http://127.0.0.1:"), first + (
             process.stderr.read() if process.stderr else ""
         )
-        yield Preview(first.split(": ", 1)[1].strip(), skeleton)
+        yield Preview(first.split(": ", 1)[1].strip(), skeleton, work / "out")
     finally:
         process.send_signal(signal.SIGINT)  # Ctrl-C: the command stops cleanly
         _, err = process.communicate(timeout=60)

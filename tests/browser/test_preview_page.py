@@ -145,3 +145,24 @@ def test_a_team_loaded_from_the_teams_file_diffs_against_its_snapshot(
     page.click("#show-diff")
     expect(page.locator("#file-view")).to_contain_text("+    minReplicas: 0")
     page.screenshot(path=screenshots / "07-team-against-its-snapshot.png")
+
+
+def test_write_to_writes_once_and_then_only_when_told_to_replace(
+    page: Page, preview: Preview
+) -> None:
+    fill_team(page, "ads")
+    result = page.locator("#write-result")
+    page.click("#write")
+    expect(result).to_have_text(f"Written to {preview.write_target}", timeout=WAIT_MS)
+    namespace = preview.write_target / "deploy" / "namespace.yaml"
+    assert 'name: "ads-ml"' in namespace.read_text()
+    page.click("#step-0")
+    page.fill("#team", "ads2")
+    page.click("#write")
+    expect(result).to_contain_text("Not written: output folder", timeout=WAIT_MS)
+    expect(result).to_contain_text("already exists and is not empty")
+    assert 'name: "ads-ml"' in namespace.read_text()
+    page.check("#write-force")
+    page.click("#write")
+    expect(result).to_have_text(f"Written to {preview.write_target}", timeout=WAIT_MS)
+    assert 'name: "ads2-ml"' in namespace.read_text()
