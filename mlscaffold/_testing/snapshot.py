@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +13,7 @@ from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 from mlscaffold._files import display_path
 from mlscaffold._testing.snapshot_text import (
     GeneratedFile,
+    iter_snapshot_files,
     serialize_entry,
     snapshot_relpath,
 )
@@ -33,7 +34,6 @@ __all__ = [
     "GeneratedFile",
     "YamlTreeExtension",
     "compare_tree",
-    "iter_snapshot_files",
     "serialize_entry",
     "snapshot_relpath",
     "test_snapshot_dir",
@@ -298,9 +298,3 @@ def _prune_empty(directory: Path, stop: Path) -> None:
     ):
         directory.rmdir()
         directory = directory.parent
-
-
-def iter_snapshot_files(folder: Path) -> Iterator[Path]:
-    """Every file under a snapshot folder, hidden ones included, sorted."""
-    if folder.is_dir():
-        yield from sorted(p for p in folder.rglob("*") if p.is_file())

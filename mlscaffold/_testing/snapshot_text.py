@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -132,3 +133,9 @@ def _wrapped(notes: list[str], body: Mapping[str, Any]) -> str:
         default_flow_style=False,
     )
     return f"# {', '.join(notes)}\n{dumped}"
+
+
+def iter_snapshot_files(folder: Path) -> Iterator[Path]:
+    """Every file under a snapshot folder, hidden ones included, sorted."""
+    if folder.is_dir():
+        yield from sorted(p for p in folder.rglob("*") if p.is_file())

@@ -135,28 +135,26 @@ def _print_tree(tree: Any) -> None:
 
 
 def _print_summary(project: RenderedProject, out: Path) -> None:
-    p = project.params
-    files = [path for path, _ in project.tree.files()]
-    size = project.platform.sizes[p.size]
-    gpus = f", {size.gpus} x {p.accelerator}" if p.accelerator != "none" else ""
+    from mlscaffold.summary import summarize
+
+    s = summarize(project)
+    gpus = f", {s.quota.gpus} x {s.accelerator}" if s.accelerator != "none" else ""
     serving = (
         "scale-to-zero (minReplicas 0)"
-        if p.servingMode == "scale-to-zero"
+        if s.serving_mode == "scale-to-zero"
         else "always-on"
     )
-    pipeline = "train -> eval -> register -> promote"
-    if p.maturity == "L3":
-        pipeline += f", retrained on '{p.retrainSchedule}'"
-    click.echo(f"Rendered {len(files)} files for team {p.team} into {out}")
-    click.echo(f"  namespace  {p.namespace} (Pod Security restricted)")
+    pipeline = " -> ".join(s.pipeline_steps)
+    if s.retrain_schedule is not None:
+        pipeline += f", retrained on '{s.retrain_schedule}'"
+    click.echo(f"Rendered {s.files} files for team {s.team} into {out}")
+    click.echo(f"  namespace  {s.namespace} (Pod Security restricted)")
     click.echo(
-        f"  quota      size {p.size}: {size.cpu} CPU, {size.memory} memory{gpus}"
+        f"  quota      size {s.size}: {s.quota.cpu} CPU, {s.quota.memory} memory{gpus}"
     )
-    click.echo(
-        f"  queue      {p.team}-queue -> ClusterQueue {project.platform.cluster_queue}"
-    )
-    click.echo(f"  pipeline   {p.team}-pipeline: {pipeline}")
-    click.echo(f"  serving    {p.modelName} ({p.modelFormat}), {serving}")
+    click.echo(f"  queue      {s.queue} -> ClusterQueue {s.cluster_queue}")
+    click.echo(f"  pipeline   {s.pipeline}: {pipeline}")
+    click.echo(f"  serving    {s.model} ({s.model_format}), {serving}")
 
 
 @cli.group()
