@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from mlscaffold.cli.app import EXIT_FINDINGS, EXIT_OK, cli
-from mlscaffold.cli.options import OUTPUT_FORMATS, platform_option, validation_options
+from mlscaffold.cli.options import (
+    OUTPUT_FORMATS,
+    platform_options,
+    validation_options,
+)
 from mlscaffold.cli.reporting import emit_report, fails, validate_options
+
+if TYPE_CHECKING:
+    from mlscaffold.config import PlatformConfig
 
 
 @cli.command()
 @click.argument(
     "paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path)
 )
-@platform_option
+@platform_options(skeleton=False)
 @validation_options
 @click.option(
     "-j",
@@ -28,7 +35,7 @@ from mlscaffold.cli.reporting import emit_report, fails, validate_options
     "Namespace) are checked in parallel; the report is the same.",
 )
 def validate(
-    paths: tuple[Path, ...], platform_file: Path | None, jobs: int, **validation: Any
+    paths: tuple[Path, ...], config: PlatformConfig, jobs: int, **validation: Any
 ) -> int:
     """Validate folders or files of Kubernetes manifests, generated or hand-edited.
 
@@ -38,22 +45,16 @@ def validate(
     service accounts, pipeline parameters, cost labels). Text output lines read
     `path:line:col: RULE message`.
     """
-    from mlscaffold.settings import load_platform
     from mlscaffold.validate import validate_paths
 
-    platform = load_platform(platform_file) if platform_file else None
-    options = validate_options(platform=platform, **validation)
+    options = validate_options(config=config, **validation)
     report = validate_paths(list(paths), options=options, jobs=jobs)
     emit_report(report, validation["output_format"])
     return EXIT_FINDINGS if fails(report, validation["fail_on"]) else EXIT_OK
 
 
 @cli.command()
-@click.argument(
-    "skeleton",
-    required=False,
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-)
+@platform_options()
 @click.option(
     "--template",
     "template_file",
@@ -71,28 +72,28 @@ def validate(
     show_default=True,
 )
 def lint(
-    skeleton: Path | None, template_file: Path | None, output_format: str, fail_on: str
+    config: PlatformConfig, template_file: Path | None, output_format: str, fail_on: str
 ) -> int:
     """Lint a skeleton for constructs that Backstage and Jinja2 render differently.
 
     Also checks the template: values used but never passed, parameters never used,
     step references to missing or later steps, and step ids Backstage misreads.
-    SKELETON defaults to the shipped skeletons/ml-project.
+    The skeleton and settings are the platform repository's (see --skeleton).
     """
     import yaml
 
-    from mlscaffold._data import skeleton_dir
     from mlscaffold.lint import lint_skeleton
     from mlscaffold.report.model import Report
+    from mlscaffold.settings import load_platform
     from mlscaffold.template.build import build_template
 
     template = (
         yaml.safe_load(template_file.read_text(encoding="utf-8"))
         if template_file
-        else build_template()
+        else build_template(load_platform(config.platform_file))
     )
     report = Report()
-    report.extend(lint_skeleton(skeleton or skeleton_dir(), template))
+    report.extend(lint_skeleton(config.skeleton, template))
     emit_report(report, output_format)
     return EXIT_FINDINGS if fails(report, fail_on) else EXIT_OK
 

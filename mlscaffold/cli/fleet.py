@@ -16,11 +16,17 @@ from mlscaffold.cli.app import (
     cli,
     exit_code_for,
 )
-from mlscaffold.cli.options import apply_options, fail_on_option, schema_options
+from mlscaffold.cli.options import (
+    apply_options,
+    fail_on_option,
+    platform_options,
+    schema_options,
+)
 from mlscaffold.cli.reporting import THRESHOLDS, validate_options
 from mlscaffold.report.model import Severity
 
 if TYPE_CHECKING:
+    from mlscaffold.config import PlatformConfig
     from mlscaffold.fleet.render import FleetProgress, TeamError
     from mlscaffold.fleet.revision import PlatformSources
 
@@ -45,8 +51,10 @@ def _fleet_options(func: F) -> F:
                      "plain lines otherwise)."),
         click.option("--platform-repo", type=click.Path(exists=True, file_okay=False,
                      path_type=Path), default=None,
-                     help="Platform repository (skeletons/, schemas/, tags); "
-                     "default: the current directory's."),
+                     help="Git work tree of the platform repository, for --rev, "
+                     "--base and --head (default: the one holding its config, "
+                     "else the current directory's)."),
+        platform_options(),
     ]  # fmt: skip
     # kubeconform is off by default here: one process per team costs ~0.7 s each.
     options += [schema_options(kubeconform="off"), fail_on_option]
@@ -96,18 +104,27 @@ def _error_code(errors: list[TeamError]) -> int | None:
 
 
 @contextmanager
-def _sources(repo: Path | None, rev: str | None) -> Iterator[PlatformSources]:
+def _sources(
+    config: PlatformConfig, repo: Path | None, rev: str | None
+) -> Iterator[PlatformSources]:
     from mlscaffold.fleet.revision import (
-        installed_sources,
+        PlatformSources,
+        layout_of,
         repo_root,
         revision_sources,
         worktree_sources,
     )
 
-    if rev is None:
-        yield worktree_sources(repo_root(repo)) if repo else installed_sources()
+    if rev is None and repo is None:
+        label = "installed" if config.packaged else "work tree"
+        yield PlatformSources(config.skeleton, config.platform_file, label)
         return
-    with revision_sources(repo_root(repo or Path.cwd()), rev) as sources:
+    root = repo_root(repo or config.root or Path.cwd())
+    layout = layout_of(config, root)
+    if rev is None:
+        yield worktree_sources(root, layout)
+        return
+    with revision_sources(root, rev, layout) as sources:
         yield sources
 
 
@@ -137,7 +154,8 @@ def _sources(repo: Path | None, rev: str | None) -> Iterator[PlatformSources]:
 def fleet_render(
     team_sources: tuple[Path, ...], out: Path | None, force: bool, rev: str | None,
     output_format: str, no_validate: bool, jobs: int, progress: bool | None,
-    platform_repo: Path | None, fail_on: str, **validation: Any,
+    platform_repo: Path | None, config: PlatformConfig, fail_on: str,
+    **validation: Any,
 ) -> int:  # fmt: skip
     """Render and validate every team; write the valid ones with -o DIR.
 
@@ -156,7 +174,7 @@ def fleet_render(
     threshold = THRESHOLDS[fail_on]
     teams = load_teams(list(team_sources))
     with (
-        _sources(platform_repo, rev) as sources,
+        _sources(config, platform_repo, rev) as sources,
         _progress(progress, len(teams)) as bar,
     ):
         results = render_fleet(
@@ -203,7 +221,8 @@ def fleet_render(
 def fleet_diff(
     team_sources: tuple[Path, ...], base: str, head: str | None, output_format: str,
     markdown_file: Path | None, stat: bool, no_validate: bool, jobs: int,
-    progress: bool | None, platform_repo: Path | None, fail_on: str, **validation: Any,
+    progress: bool | None, platform_repo: Path | None, config: PlatformConfig,
+    fail_on: str, **validation: Any,
 ) -> int:  # fmt: skip
     """Show what a template change does to every team, per team and file.
 
@@ -222,11 +241,11 @@ def fleet_diff(
     from mlscaffold.fleet.output import diff_json, diff_markdown, diff_text
     from mlscaffold.teams import load_teams
 
-    repo = platform_repo or Path.cwd()
     teams = load_teams(list(team_sources))
+    repo = platform_repo or config.root or Path.cwd()
     with (
-        _sources(repo, base) as old,
-        _sources(repo, head) as new,
+        _sources(config, repo, base) as old,
+        _sources(config, repo, head) as new,
         _progress(progress, len(teams)) as bar,
     ):
         result = diff_fleet(

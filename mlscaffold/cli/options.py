@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import click
 
@@ -34,15 +36,59 @@ def _check_kube_version(
     return value
 
 
-def platform_option(func: F) -> F:
-    """Add --platform: the platform settings to render and validate with."""
-    return click.option(
-        "--platform",
-        "platform_file",
-        type=click.Path(exists=True, dir_okay=False, path_type=Path),
-        help="Platform settings YAML (default: the shipped schemas/platform.yaml); "
-        "rules that read settings (Argo CD namespace, spot capacity) use it.",
-    )(func)
+def platform_options(*, skeleton: bool = True) -> Callable[[F], F]:
+    """Add --skeleton and --platform; the command receives ``config``.
+
+    ``config`` is the platform repository's PlatformConfig (found by walking up from
+    the working directory; the packaged skeleton and settings without one), with
+    the options given on the command line taking its place.
+
+    Args:
+        skeleton: Offer --skeleton too (commands that render or lint).
+    """
+    options = [
+        click.option(
+            "--platform",
+            "platform_file",
+            type=click.Path(exists=True, dir_okay=False, path_type=Path),
+            help="Platform settings YAML (default: the platform repository's, "
+            "else the shipped schemas/platform.yaml).",
+        )
+    ]
+    if skeleton:
+        options.insert(
+            0,
+            click.option(
+                "--skeleton",
+                type=click.Path(exists=True, file_okay=False, path_type=Path),
+                help="Skeleton folder (default: the platform repository's, else "
+                "the shipped skeletons/ml-project).",
+            ),
+        )
+
+    def decorate(func: F) -> F:
+        @functools.wraps(func)
+        def with_config(
+            *args: Any,
+            skeleton: Path | None = None,
+            platform_file: Path | None = None,
+            **kwargs: Any,
+        ) -> Any:
+            from mlscaffold.config import find_config
+
+            config = find_config()
+            config = dataclasses.replace(
+                config,
+                skeleton=skeleton.resolve() if skeleton else config.skeleton,
+                platform_file=(
+                    platform_file.resolve() if platform_file else config.platform_file
+                ),
+            )
+            return func(*args, config=config, **kwargs)
+
+        return apply_options(cast("F", with_config), options)
+
+    return decorate
 
 
 def schema_options(*, kubeconform: str = "auto") -> Callable[[F], F]:

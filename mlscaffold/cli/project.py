@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from mlscaffold.cli.app import EXIT_FINDINGS, EXIT_OK, cli
-from mlscaffold.cli.options import platform_option, validation_options
+from mlscaffold.cli.options import platform_options, validation_options
 from mlscaffold.cli.reporting import (
     emit_passing_report,
     emit_report,
     fails,
     validate_options,
 )
+
+if TYPE_CHECKING:
+    from mlscaffold.config import PlatformConfig
 
 _SET_HELP = (
     "Set one team parameter, e.g. --set team=recs (repeatable; wins over --values)."
@@ -42,12 +45,7 @@ _SET_HELP = (
 @click.option(
     "--dry-run", is_flag=True, help="Print the rendered files instead of writing."
 )
-@click.option(
-    "--skeleton",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="Skeleton folder to render (default: the shipped skeletons/ml-project).",
-)
-@platform_option
+@platform_options()
 @click.option(
     "--no-validate", is_flag=True, help="Write even when validation finds errors."
 )
@@ -58,8 +56,7 @@ def render(
     out: Path | None,
     force: bool,
     dry_run: bool,
-    skeleton: Path | None,
-    platform_file: Path | None,
+    config: PlatformConfig,
     no_validate: bool,
     **validation: Any,
 ) -> int:
@@ -85,17 +82,16 @@ def render(
         raise click.UsageError("give an output folder with -o DIR, or --dry-run")
     parameters: dict[str, Any] = load_values_file(values_file) if values_file else {}
     parameters.update(parse_assignments(assignments))
-    platform = load_platform(platform_file) if platform_file else None
-    project = render_project(parameters, platform=platform, skeleton=skeleton)
+    platform = load_platform(config.platform_file)
+    project = render_project(parameters, platform=platform, skeleton=config.skeleton)
 
     if not no_validate:
-        from mlscaffold._data import skeleton_dir
         from mlscaffold.validate import validate_tree
 
         report = validate_tree(
             project.tree,
-            options=validate_options(platform=platform, **validation),
-            skeleton=skeleton or skeleton_dir(),
+            options=validate_options(config=config, **validation),
+            skeleton=config.skeleton,
         )
         if fails(report, validation["fail_on"]):
             emit_report(report, validation["output_format"], err=True)
@@ -183,20 +179,27 @@ def template() -> None:
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
-    default=Path("backstage/ml-project"),
-    show_default=True,
-    help="Folder Backstage registers: template.yaml and skeleton/.",
+    default=None,
+    help="Folder Backstage registers: template.yaml and skeleton/ (default: the "
+    "platform repository's template-dir, else backstage/ml-project).",
 )
 @click.option(
     "--check", is_flag=True, help="Exit 1 when the committed files differ from a build."
 )
-def template_build(out: Path, check: bool) -> int:
-    """Write template.yaml and the skeleton copy it fetches by a relative URL."""
+@platform_options()
+def template_build(out: Path | None, check: bool, config: PlatformConfig) -> int:
+    """Write template.yaml and the skeleton copy it fetches by a relative URL.
+
+    Built from the platform repository's skeleton and settings (see --skeleton).
+    """
     from mlscaffold.render.write import write_tree
+    from mlscaffold.settings import load_platform
     from mlscaffold.template.build import build_files, check_files
 
+    out = out or config.template_dir
+    platform = load_platform(config.platform_file)
     if check:
-        problems = check_files(out)
+        problems = check_files(out, platform, skeleton=config.skeleton)
         for problem in problems:
             click.echo(problem, err=True)
         if problems:
@@ -206,7 +209,7 @@ def template_build(out: Path, check: bool) -> int:
             return EXIT_FINDINGS
         click.echo(f"{out} is up to date.")
         return EXIT_OK
-    write_tree(build_files(), out, force=True)
+    write_tree(build_files(platform, skeleton=config.skeleton), out, force=True)
     click.echo(f"Wrote {out}/template.yaml and {out}/skeleton/")
     return EXIT_OK
 
@@ -219,10 +222,17 @@ def export() -> None:
 @export.command("cookiecutter")
 @click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--force", is_flag=True, help="Replace a non-empty destination.")
-def export_cookiecutter(dest: Path, force: bool) -> int:
+@platform_options()
+def export_cookiecutter(dest: Path, force: bool, config: PlatformConfig) -> int:
     """Write the skeleton as a cookiecutter template (the cookiecutterCompat shape)."""
+    from mlscaffold.settings import load_platform
     from mlscaffold.template.cookiecutter import export_cookiecutter as export_tree
 
-    export_tree(dest, force=force)
+    export_tree(
+        dest,
+        force=force,
+        skeleton=config.skeleton,
+        platform=load_platform(config.platform_file),
+    )
     click.echo(f"Wrote a cookiecutter template to {dest}")
     return EXIT_OK

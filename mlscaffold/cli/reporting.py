@@ -17,23 +17,25 @@ def validate_options(
     crd_dirs: tuple[Path, ...] = (),
     kube_version: str | None = None,
     kubeconform_mode: str = "auto",
-    platform: Any = None,
+    config: Any = None,
     **_ignored: Any,
 ) -> Any:
     """Build the validator's options from the shared CLI options.
 
     Args:
-        crd_dirs: ``--crds`` folders.
+        crd_dirs: ``--crds`` folders (default: the platform repository's ``crds``).
         kube_version: ``--kube-version``, if given.
         kubeconform_mode: ``--kubeconform``.
-        platform: PlatformSettings the rules should read (None: the shipped ones).
+        config: The PlatformConfig whose settings the rules read and whose CRD
+            folders are the default (None: the shipped settings, no folders).
     """
+    from mlscaffold.settings import load_platform
     from mlscaffold.validate import ValidateOptions
 
     kwargs: dict[str, Any] = {
-        "crd_dirs": tuple(crd_dirs),
+        "crd_dirs": tuple(crd_dirs) or (config.crd_dirs if config else ()),
         "kubeconform": kubeconform_mode,
-        "platform": platform,
+        "platform": load_platform(config.platform_file) if config else None,
     }
     if kube_version:
         kwargs["kube_version"] = kube_version

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from mlscaffold.cli.app import EXIT_FINDINGS, EXIT_OK, cli
+from mlscaffold.cli.options import platform_options
+
+if TYPE_CHECKING:
+    from mlscaffold.config import PlatformConfig
 
 
 @cli.command("update")
@@ -28,14 +33,15 @@ from mlscaffold.cli.app import EXIT_FINDINGS, EXIT_OK, cli
 @click.option(
     "--platform-repo",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
-    default=Path(),
-    show_default="the current directory",
-    help="Platform repository (skeletons/, schemas/, version tags).",
+    default=None,
+    help="Git work tree of the platform repository (version tags); default: the "
+    "one holding its config, else the current directory's.",
 )
+@platform_options()
 @click.option("--check", is_flag=True, help="Only report whether an update is pending.")
 def update(
-    repo_dir: Path, to_rev: str | None, from_rev: str | None, platform_repo: Path,
-    check: bool,
+    repo_dir: Path, to_rev: str | None, from_rev: str | None,
+    platform_repo: Path | None, config: PlatformConfig, check: bool,
 ) -> int:  # fmt: skip
     """Update a team repository to a newer template with a three-way merge.
 
@@ -50,15 +56,17 @@ def update(
       --check:  0 up to date, 1 update available, 2/3/4 error
       update:   0 applied cleanly, 1 applied with conflicts to resolve, 2/3/4 error
     """
-    from mlscaffold.fleet.revision import repo_root
+    from mlscaffold.fleet.revision import layout_of, repo_root
     from mlscaffold.fleet.update import update_repo
 
+    root = repo_root(platform_repo or config.root or Path.cwd())
     result = update_repo(
         repo_dir,
-        repo_root(platform_repo),
+        root,
         from_rev=from_rev,
         to_rev=to_rev,
         check=check,
+        layout=layout_of(config, root),
     )
     versions = (
         f"{result.from_version} ({result.base}) -> {result.to_version} ({result.head})"

@@ -43,7 +43,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from mlscaffold.errors import Location, SkeletonError
 from mlscaffold.render.skeleton import is_binary
@@ -58,6 +58,9 @@ from mlscaffold.template.cookiecutter_ext import (
     escape_text,
     jinja_literal,
 )
+
+if TYPE_CHECKING:
+    from mlscaffold.settings import PlatformSettings
 
 __all__ = [
     "PROJECT_DIR",
@@ -230,26 +233,38 @@ def _file_entry(
     return TreeEntry("file", converted, mode=mode, source=rel)
 
 
-def example_values() -> dict[str, Any]:
-    """What Backstage computes from the defaults and example required parameters."""
+def example_values(platform: PlatformSettings | None = None) -> dict[str, Any]:
+    """What Backstage computes from the defaults and example required parameters.
+
+    Args:
+        platform: Platform settings; the shipped ones by default.
+    """
     from mlscaffold.params import validate_params
     from mlscaffold.settings import load_platform
     from mlscaffold.template.build import build_template
     from mlscaffold.template.steps import step_values
 
-    platform = load_platform()
+    platform = platform or load_platform()
     host = platform.allowed_hosts[0] if platform.allowed_hosts else "github.com"
     raw = {**EXAMPLE_PARAMETERS, "repoUrl": f"{host}?owner=my-org&repo=my-team-ml"}
     params = validate_params(raw, platform)
     return step_values(build_template(platform), params.as_dict())
 
 
-def export_cookiecutter(dest: Path, *, force: bool = False) -> None:
-    """Write the shipped ml-project skeleton to ``dest`` as a cookiecutter template.
+def export_cookiecutter(
+    dest: Path,
+    *,
+    force: bool = False,
+    skeleton: Path | None = None,
+    platform: PlatformSettings | None = None,
+) -> None:
+    """Write the ml-project skeleton to ``dest`` as a cookiecutter template.
 
     Args:
         dest: The template folder to create.
         force: Replace a non-empty ``dest``.
+        skeleton: Skeleton folder; the shipped one by default.
+        platform: Platform settings; the shipped ones by default.
 
     Raises:
         OutputExistsError: ``dest`` is not empty and ``force`` is off.
@@ -259,5 +274,7 @@ def export_cookiecutter(dest: Path, *, force: bool = False) -> None:
     from mlscaffold.render.write import write_tree
     from mlscaffold.template.build import TEMPLATE_NAME
 
-    tree = convert_skeleton(skeleton_dir(TEMPLATE_NAME), example_values())
+    tree = convert_skeleton(
+        skeleton or skeleton_dir(TEMPLATE_NAME), example_values(platform)
+    )
     write_tree(tree, dest, force=force)

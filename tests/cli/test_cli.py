@@ -253,7 +253,7 @@ def test_lint_reports_non_portable_constructs(
     (skeleton / "x.yaml").write_text(
         "name: ${{ values.team.upper() }}\n", encoding="utf-8"
     )
-    code, stdout, _ = run(["lint", str(skeleton)], capsys)
+    code, stdout, _ = run(["lint", "--skeleton", str(skeleton)], capsys)
     assert code == 1
     assert "x.yaml:1:" in stdout
     assert "MLS503" in stdout

@@ -356,3 +356,28 @@ def test_importing_mlscaffold_never_imports_syrupy() -> None:
         "assert 'mlscaffold.api' not in sys.modules, 'renderer imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_the_platform_repositorys_config_is_the_default(
+    platform_repo: PlatformRepo,
+) -> None:
+    # No ini setting for the skeleton: the repository's mlscaffold.yaml names it.
+    ini = platform_repo.root / "tox.ini"
+    ini.write_text(
+        ini.read_text(encoding="utf-8").replace("mlscaffold_skeleton = skeleton\n", ""),
+        encoding="utf-8",
+    )
+    (platform_repo.root / "mlscaffold.yaml").write_text(
+        "skeleton: skeleton\n", encoding="utf-8"
+    )
+    (platform_repo.root / "skeleton" / "OWNERS").write_text(
+        "${{ values.owner }}\n", encoding="utf-8"
+    )
+    (platform_repo.root / "test_owners.py").write_text(
+        "def test_owners(mlscaffold_render):\n"
+        "    project = mlscaffold_render({'team': 't', 'owner': 'group:default/x',\n"
+        "        'repoUrl': 'github.com?owner=acme&repo=x', 'modelName': 'm'})\n"
+        "    assert project.tree['OWNERS'].text == 'group:default/x\\n'\n",
+        encoding="utf-8",
+    )
+    platform_repo.run("test_owners.py").assert_outcomes(passed=1)
