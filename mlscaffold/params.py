@@ -142,6 +142,37 @@ def load_values_file(path: Path) -> dict[str, Any]:
     return cast(dict[str, Any], data)
 
 
+def merge_values(layers: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """Deep-merge parameter layers in order, later ones winning, as helm merges ``-f``.
+
+    Mappings merge key by key at every depth; any other value (a list too) replaces
+    the earlier one; a ``null`` removes the key, so a later file can unset a value.
+
+    Args:
+        layers: Values files' contents, then ``--set`` assignments.
+    """
+    merged: dict[str, Any] = {}
+    for layer in layers:
+        _merge_into(merged, layer)
+    return merged
+
+
+def _merge_into(target: dict[str, Any], layer: Mapping[str, Any]) -> None:
+    for key, value in layer.items():
+        if value is None:
+            target.pop(key, None)
+        elif isinstance(value, Mapping) and isinstance(target.get(key), dict):
+            _merge_into(target[key], value)
+        else:
+            target[key] = _copy_mapping(value) if isinstance(value, Mapping) else value
+
+
+def _copy_mapping(value: Mapping[str, Any]) -> dict[str, Any]:
+    copied: dict[str, Any] = {}
+    _merge_into(copied, value)
+    return copied
+
+
 def validate_params(
     raw: Mapping[str, Any], platform: PlatformSettings | None = None
 ) -> Params:

@@ -11,6 +11,7 @@ from mlscaffold.cli.app import EXIT_FINDINGS, EXIT_OK, cli
 from mlscaffold.cli.options import (
     OUTPUT_FORMATS,
     platform_options,
+    severity_options,
     validation_options,
 )
 from mlscaffold.cli.reporting import emit_report, fails, validate_options
@@ -49,7 +50,9 @@ def validate(
 
     options = validate_options(config=config, **validation)
     report = validate_paths(list(paths), options=options, jobs=jobs)
-    emit_report(report, validation["output_format"])
+    emit_report(
+        report, validation["output_format"], min_severity=validation["min_severity"]
+    )
     return EXIT_FINDINGS if fails(report, validation["fail_on"]) else EXIT_OK
 
 
@@ -71,8 +74,13 @@ def validate(
     default="warning",
     show_default=True,
 )
+@severity_options
 def lint(
-    config: PlatformConfig, template_file: Path | None, output_format: str, fail_on: str
+    config: PlatformConfig,
+    template_file: Path | None,
+    output_format: str,
+    fail_on: str,
+    min_severity: str,
 ) -> int:
     """Lint a skeleton for constructs that Backstage and Jinja2 render differently.
 
@@ -92,9 +100,15 @@ def lint(
         if template_file
         else build_template(load_platform(config.platform_file))
     )
-    report = Report()
+    report = Report(
+        checked=sorted(
+            p.relative_to(config.skeleton).as_posix()
+            for p in config.skeleton.rglob("*")
+            if p.is_file()
+        )
+    )
     report.extend(lint_skeleton(config.skeleton, template))
-    emit_report(report, output_format)
+    emit_report(report, output_format, min_severity=min_severity)
     return EXIT_FINDINGS if fails(report, fail_on) else EXIT_OK
 
 

@@ -113,6 +113,21 @@ def schema_options(*, kubeconform: str = "auto") -> Callable[[F], F]:
             "(1.25 to 1.37; default 1.33).",
         ),
         click.option(
+            "--skip",
+            "skip_kinds",
+            multiple=True,
+            metavar="KIND",
+            help="Kinds (Deployment) or apiVersion/kind (apps/v1/Deployment) to "
+            "leave out of the schema check, comma-separated or repeated "
+            "(kubeconform's -skip).",
+        ),
+        click.option(
+            "--ignore-missing-schemas",
+            is_flag=True,
+            help="An object whose kind has no schema is listed as skipped instead "
+            "of failing (kubeconform's -ignore-missing-schemas).",
+        ),
+        click.option(
             "--kubeconform",
             "kubeconform_mode",
             type=click.Choice(["auto", "off", "require"]),
@@ -136,8 +151,51 @@ def fail_on_option(func: F) -> F:
     )(func)
 
 
+SEVERITIES = ("note", "warning", "error")
+
+
+def _quiet(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+    del param  # part of click's callback signature
+    if value:
+        ctx.meta["mlscaffold.quiet"] = True
+    return value
+
+
+def _min_severity(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    del param  # part of click's callback signature
+    return "error" if ctx.meta.get("mlscaffold.quiet") else value
+
+
+def severity_options(func: F) -> F:
+    """Add --quiet and --min-severity: which findings a report shows.
+
+    The command receives ``min_severity`` (``note``, ``warning`` or ``error``);
+    ``--quiet`` means ``error``. What is shown never changes the exit code.
+    """
+    options = [
+        click.option(
+            "-q",
+            "--quiet",
+            is_flag=True,
+            is_eager=True,
+            expose_value=False,
+            callback=_quiet,
+            help="Show errors only (same as --min-severity error).",
+        ),
+        click.option(
+            "--min-severity",
+            type=click.Choice(SEVERITIES),
+            default="note",
+            show_default=True,
+            callback=_min_severity,
+            help="Lowest severity shown; the exit code still follows --fail-on.",
+        ),
+    ]
+    return apply_options(func, options)
+
+
 def validation_options(func: F) -> F:
-    """Add --crds, --kube-version, --kubeconform, --output and --fail-on."""
+    """Add the schema options, --output, --quiet, --min-severity and --fail-on."""
     output = click.option(
         "--output",
         "output_format",
@@ -146,4 +204,6 @@ def validation_options(func: F) -> F:
         show_default=True,
         help="Report format.",
     )
-    return apply_options(func, [schema_options(), output, fail_on_option])
+    return apply_options(
+        func, [schema_options(), output, severity_options, fail_on_option]
+    )

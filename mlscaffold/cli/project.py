@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     from mlscaffold.config import PlatformConfig
 
 _SET_HELP = (
-    "Set one team parameter, e.g. --set team=recs (repeatable; wins over --values)."
+    "Set one team parameter, e.g. --set team=recs (repeatable; applied after "
+    "every --values file)."
 )
 
 
@@ -30,10 +31,13 @@ _SET_HELP = (
     "--set", "assignments", multiple=True, metavar="KEY=VALUE", help=_SET_HELP
 )
 @click.option(
+    "-f",
     "--values",
-    "values_file",
+    "values_files",
+    multiple=True,
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="YAML file of team parameters, or a team's .mlscaffold/answers.yaml.",
+    help="YAML file of team parameters, or a team's .mlscaffold/answers.yaml "
+    "(repeatable: deep-merged in order, later files win, as helm's -f).",
 )
 @click.option(
     "-o",
@@ -52,7 +56,7 @@ _SET_HELP = (
 @validation_options
 def render(
     assignments: tuple[str, ...],
-    values_file: Path | None,
+    values_files: tuple[Path, ...],
     out: Path | None,
     force: bool,
     dry_run: bool,
@@ -65,7 +69,9 @@ def render(
     Parameters are validated first (nothing is written when they are invalid). The
     rendered manifests are then validated against Kubernetes and CRD schemas, Pod
     Security restricted and cross-resource rules; an invalid tree is not written
-    unless --no-validate is given.
+    unless --no-validate is given. --dry-run prints a YAML stream for
+    `kubectl apply --dry-run=client -f -` (other files listed in comments);
+    --output json prints the summary of what was written as JSON.
 
     \b
     Example:
@@ -74,17 +80,19 @@ def render(
         --crds ../shared/crds -o out/recs
     """
     from mlscaffold.api import render_project
-    from mlscaffold.params import load_values_file, parse_assignments
+    from mlscaffold.params import load_values_file, merge_values, parse_assignments
     from mlscaffold.render.write import write_tree
     from mlscaffold.settings import load_platform
 
     if out is None and not dry_run:
         raise click.UsageError("give an output folder with -o DIR, or --dry-run")
-    parameters: dict[str, Any] = load_values_file(values_file) if values_file else {}
-    parameters.update(parse_assignments(assignments))
+    parameters = merge_values(
+        [*map(load_values_file, values_files), parse_assignments(assignments)]
+    )
     platform = load_platform(config.platform_file)
     project = render_project(parameters, platform=platform, skeleton=config.skeleton)
 
+    report = None
     if not no_validate:
         from mlscaffold.validate import validate_tree
 
@@ -94,64 +102,97 @@ def render(
             skeleton=config.skeleton,
         )
         if fails(report, validation["fail_on"]):
-            emit_report(report, validation["output_format"], err=True)
+            emit_report(
+                report,
+                validation["output_format"],
+                err=True,
+                min_severity=validation["min_severity"],
+            )
             click.echo(
                 "The rendered project is invalid; nothing was written "
                 "(use --no-validate to write it anyway).",
                 err=True,
             )
             return EXIT_FINDINGS
-        emit_passing_report(report)
+        emit_passing_report(report, validation["min_severity"])
     if dry_run:
-        _print_tree(project.tree)
+        from mlscaffold.render.stream import tree_as_yaml_stream
+
+        click.echo(tree_as_yaml_stream(project.tree), nl=False)
         return EXIT_OK
     assert out is not None  # checked above  # noqa: S101
     write_tree(project.tree, out, force=force)
-    _print_summary(project, out)
+    summary = _summary(project, out, report)
+    if validation["output_format"] == "json":
+        click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
+    else:
+        _print_summary(summary)
     return EXIT_OK
 
 
-def _print_tree(tree: Any) -> None:
-    from mlscaffold.render.binary import READ_BYTES, is_binary
-
-    for path in tree:
-        entry = tree[path]
-        if entry.kind == "dir":
-            continue
-        if entry.kind == "symlink":
-            click.echo(f"--- {path} -> {entry.link_target}")
-            continue
-        click.echo(f"--- {path} (mode {entry.mode:o})")
-        if not entry.templated and is_binary(entry.data[:READ_BYTES]):
-            click.echo(f"(binary, {len(entry.data)} bytes)")
-            continue
-        click.echo(entry.text, nl=not entry.text.endswith("\n"))
-
-
-def _print_summary(project: Any, out: Path) -> None:
+def _summary(project: Any, out: Path, report: Any) -> dict[str, Any]:
+    """What was rendered, as data (``--output json``) and for the text summary."""
     p = project.params
-    files = [path for path, _ in project.tree.files()]
     size = project.values["platform"]["sizes"][p.size]
-    gpus = f", {size['gpus']} x {p.accelerator}" if p.accelerator != "none" else ""
-    serving = (
+    validation = None
+    if report is not None:
+        from mlscaffold.report.formats import to_json_data
+
+        validation = to_json_data(report)["summary"]
+    return {
+        "team": p.team,
+        "out": out.as_posix(),
+        "files": [path for path, _ in project.tree.files()],
+        "namespace": p.namespace,
+        "quota": {
+            "size": p.size,
+            "cpu": str(size["cpu"]),
+            "memory": str(size["memory"]),
+            "gpus": size["gpus"] if p.accelerator != "none" else 0,
+            "accelerator": p.accelerator,
+        },
+        "queue": {
+            "local": f"{p.team}-queue",
+            "cluster": project.values["platform"]["kueue"]["clusterQueue"],
+        },
+        "pipeline": {
+            "name": f"{p.team}-pipeline",
+            "maturity": p.maturity,
+            "retrainSchedule": p.retrainSchedule if p.maturity == "L3" else None,
+        },
+        "serving": {
+            "model": p.modelName,
+            "format": p.modelFormat,
+            "mode": p.servingMode,
+        },
+        "validation": validation,
+    }
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    quota, queue = summary["quota"], summary["queue"]
+    pipeline, serving = summary["pipeline"], summary["serving"]
+    gpus = f", {quota['gpus']} x {quota['accelerator']}" if quota["gpus"] else ""
+    mode = (
         "scale-to-zero (minReplicas 0)"
-        if p.servingMode == "scale-to-zero"
+        if serving["mode"] == "scale-to-zero"
         else "always-on"
     )
-    pipeline = "train -> eval -> register -> promote"
-    if p.maturity == "L3":
-        pipeline += f", retrained on '{p.retrainSchedule}'"
-    click.echo(f"Rendered {len(files)} files for team {p.team} into {out}")
-    click.echo(f"  namespace  {p.namespace} (Pod Security restricted)")
+    steps = "train -> eval -> register -> promote"
+    if pipeline["retrainSchedule"]:
+        steps += f", retrained on '{pipeline['retrainSchedule']}'"
     click.echo(
-        f"  quota      size {p.size}: {size['cpu']} CPU, {size['memory']} memory{gpus}"
+        f"Rendered {len(summary['files'])} files for team {summary['team']} "
+        f"into {summary['out']}"
     )
+    click.echo(f"  namespace  {summary['namespace']} (Pod Security restricted)")
     click.echo(
-        f"  queue      {p.team}-queue -> ClusterQueue "
-        f"{project.values['platform']['kueue']['clusterQueue']}"
+        f"  quota      size {quota['size']}: {quota['cpu']} CPU, "
+        f"{quota['memory']} memory{gpus}"
     )
-    click.echo(f"  pipeline   {p.team}-pipeline: {pipeline}")
-    click.echo(f"  serving    {p.modelName} ({p.modelFormat}), {serving}")
+    click.echo(f"  queue      {queue['local']} -> ClusterQueue {queue['cluster']}")
+    click.echo(f"  pipeline   {pipeline['name']}: {steps}")
+    click.echo(f"  serving    {serving['model']} ({serving['format']}), {mode}")
 
 
 @cli.group()
@@ -161,12 +202,26 @@ def params() -> None:
 
 @params.command("schema")
 @click.option("--pages", is_flag=True, help="Print the Backstage form pages instead.")
-def params_schema(pages: bool) -> int:
+@click.option(
+    "-o",
+    "--output",
+    "output_format",
+    type=click.Choice(["json", "yaml"]),
+    default="json",
+    show_default=True,
+    help="Output format.",
+)
+def params_schema(pages: bool, output_format: str) -> int:
     """Print the team parameter JSON Schema (the one Backstage's form uses)."""
     from mlscaffold.params import parameter_pages, parameter_schema
 
     data: Any = list(parameter_pages()) if pages else parameter_schema()
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    if output_format == "yaml":
+        import yaml
+
+        click.echo(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), nl=False)
+    else:
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
     return EXIT_OK
 
 

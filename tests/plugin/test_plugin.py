@@ -232,7 +232,7 @@ def test_invalid_rendered_tree_fails_validation(platform_repo: PlatformRepo) -> 
     result.stdout.fnmatch_lines(
         [
             "*team recs: the rendered tree does not validate:",
-            "  deploy/resourcequota.yaml:*: MLS101 unknown field 'spce'*",
+            "  deploy/resourcequota.yaml:*: error MLS101 unknown field 'spce'*",
             "  (and * warning(s) or note(s))",
         ]
     )
