@@ -174,16 +174,19 @@ def convert_skeleton(
         values_example: Values as the fetch step passes them (team parameters,
             ``platform``, ``template``); they become cookiecutter.json's defaults and
             tell which values are numbers.
-        schema: The merged parameter schema (enums become choices); the shipped one
+        schema: The merged parameter schema (enums become choices; the
+            pre-generation hook checks answers against it); the shipped form pages
             by default.
 
     Raises:
         SkeletonError: A file or name cannot be converted.
     """
+    pages: Sequence[Mapping[str, Any]] = [schema] if schema is not None else []
     if schema is None:
-        from mlscaffold.params import parameter_schema
+        from mlscaffold.params import parameter_pages, parameter_schema
 
         schema = parameter_schema()
+        pages = parameter_pages()
     entries: dict[str, TreeEntry] = {}
     untemplated: list[str] = []
     converted_dirs: dict[str, str] = {"": PROJECT_DIR}
@@ -218,7 +221,26 @@ def convert_skeleton(
     entries["hooks/post_gen_project.py"] = TreeEntry(
         "file", POST_GEN_HOOK.encode("utf-8"), templated=False
     )
+    _add_standalone_parts(entries, pages)
     return RenderedTree(entries)
+
+
+def _add_standalone_parts(
+    entries: dict[str, TreeEntry], pages: Sequence[Mapping[str, Any]]
+) -> None:
+    from mlscaffold.template.cookiecutter_standalone import (
+        pre_gen_hook,
+        vendored_sources,
+    )
+
+    entries["hooks/pre_gen_project.py"] = TreeEntry(
+        "file", pre_gen_hook(pages).encode("utf-8"), templated=False
+    )
+    for path, source in vendored_sources().items():
+        parts = path.split("/")
+        for depth in range(1, len(parts)):
+            entries.setdefault("/".join(parts[:depth]), TreeEntry("dir", mode=0o755))
+        entries[path] = TreeEntry("file", source, templated=False)
 
 
 def _file_entry(
