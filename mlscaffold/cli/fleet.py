@@ -217,10 +217,17 @@ def fleet_render(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write the Markdown summary (a pull-request comment) here.",
 )
+@click.option(
+    "--sarif-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the new findings as SARIF, placed at the skeleton files they "
+    "come from (for code scanning).",
+)
 @click.option("--stat", is_flag=True, help="Text output: summary only, no diffs.")
 def fleet_diff(
     team_sources: tuple[Path, ...], base: str, head: str | None, output_format: str,
-    markdown_file: Path | None, stat: bool, no_validate: bool, jobs: int,
+    markdown_file: Path | None, sarif_file: Path | None, stat: bool,
+    no_validate: bool, jobs: int,
     progress: bool | None, platform_repo: Path | None, config: PlatformConfig,
     fail_on: str, **validation: Any,
 ) -> int:  # fmt: skip
@@ -255,6 +262,15 @@ def fleet_diff(
     result = type(result)(base, head or "work tree", result.teams)
     if markdown_file is not None:
         markdown_file.write_text(diff_markdown(result), encoding="utf-8")
+    if sarif_file is not None:
+        from mlscaffold.fleet.output import diff_report
+        from mlscaffold.fleet.revision import layout_of, repo_root
+        from mlscaffold.report.formats import format_sarif
+
+        skeleton = layout_of(config, repo_root(repo)).skeleton
+        sarif_file.write_text(
+            format_sarif(diff_report(result, skeleton)), encoding="utf-8"
+        )
     formats = {"json": diff_json, "markdown": diff_markdown}
     text = (
         formats[output_format](result)
