@@ -121,17 +121,27 @@ def schemas() -> None:
 @click.option(
     "--catalog",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="CRD catalog (URL + sha256 per file); "
+    help="CRD catalog (name, url and sha256 per file; file:// urls work offline); "
     "default: the shipped schemas/crd-sources.yaml.",
 )
 @click.option(
     "--timeout", default=60.0, show_default=True, help="Seconds per download."
 )
-def schemas_pull(catalog: Path | None, timeout: float) -> int:
+@click.option(
+    "--retries",
+    type=click.IntRange(min=0),
+    default=2,
+    show_default=True,
+    help="Further attempts after a failed download (1 s, 2 s, ... apart).",
+)
+def schemas_pull(catalog: Path | None, timeout: float, retries: int) -> int:
     """Download the pinned upstream CRDs, verify their sha256 and cache them.
 
     Nothing is cached unless every file verifies. Later `render` and `validate` runs
-    use the cached CRDs when no --crds folder is given.
+    use the cached CRDs when no --crds folder is given. The cache is
+    $MLSCAFFOLD_CACHE_DIR, else the user cache folder (~/.cache/mlscaffold on
+    Linux). Offline, give --catalog a catalog whose urls are file:// paths, or
+    validate with --crds DIR instead.
     """
     import urllib.request
 
@@ -139,11 +149,23 @@ def schemas_pull(catalog: Path | None, timeout: float) -> int:
     from mlscaffold.validate.schema.store import default_cache_dir, pull_crds
 
     def fetch(url: str) -> bytes:
-        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - https URLs from the pinned catalog
+        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - URLs from the pinned catalog
             data: bytes = response.read()
             return data
 
+    def progress(number: int, total: int, source: Any, size: int) -> None:
+        click.echo(
+            f"[{number}/{total}] {source.name}: {size:,} bytes, sha256 verified",
+            err=True,
+        )
+
     cache = default_cache_dir()
-    for path in pull_crds(catalog or schema_file("crd-sources.yaml"), cache, fetch):
+    for path in pull_crds(
+        catalog or schema_file("crd-sources.yaml"),
+        cache,
+        fetch,
+        retries=retries,
+        progress=progress,
+    ):
         click.echo(f"cached {path}")
     return EXIT_OK
