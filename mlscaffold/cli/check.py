@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,8 +36,17 @@ if TYPE_CHECKING:
     help="Processes to use; 0 means every core. Teams (each folder holding one "
     "Namespace) are checked in parallel; the report is the same.",
 )
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="With -j, show progress on stderr (default: a bar on a terminal only).",
+)
 def validate(
-    paths: tuple[Path, ...], config: PlatformConfig, jobs: int, **validation: Any
+    paths: tuple[Path, ...],
+    config: PlatformConfig,
+    jobs: int,
+    progress: bool | None,
+    **validation: Any,
 ) -> int:
     """Validate folders or files of Kubernetes manifests, generated or hand-edited.
 
@@ -44,12 +54,31 @@ def validate(
     their CRDs, Pod Security restricted on every pod (also pods nested in custom
     resources), and cross-resource rules (namespace, queue, quota, Argo CD app,
     service accounts, pipeline parameters, cost labels). Text output lines read
-    `path:line:col: RULE message`.
+    `path:line:col: severity RULE message`.
     """
+    from mlscaffold.cli.progress import progress as progress_reporter
     from mlscaffold.validate import validate_paths
 
     options = validate_options(config=config, **validation)
-    report = validate_paths(list(paths), options=options, jobs=jobs)
+    # The total is known only once the walk is done: the bar starts at the first
+    # batch; a serial run (-j 1) reports nothing.
+    with contextlib.ExitStack() as stack:
+        steps: list[Any] = []
+
+        def advance(done: int, total: int, last: str) -> None:
+            if not steps:
+                steps.append(
+                    stack.enter_context(
+                        progress_reporter(
+                            progress, total, "files", lines_by_default=False
+                        )
+                    )
+                )
+            steps[0](done, last, True)
+
+        report = validate_paths(
+            list(paths), options=options, jobs=jobs, progress=advance
+        )
     emit_report(
         report, validation["output_format"], min_severity=validation["min_severity"]
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,6 +21,7 @@ from mlscaffold.cli.options import (
     platform_options,
     schema_options,
 )
+from mlscaffold.cli.progress import progress, progress_option
 from mlscaffold.cli.reporting import THRESHOLDS, validate_options
 from mlscaffold.report.model import Severity
 
@@ -46,9 +46,7 @@ def _fleet_options(func: F) -> F:
         click.option("--no-validate", is_flag=True, help="Render only; no validation."),
         click.option("-j", "--jobs", type=click.IntRange(min=0), default=1,
                      show_default=True, help="Processes to use; 0 means every core."),
-        click.option("--progress/--no-progress", default=None,
-                     help="Show progress on stderr (default: a bar on a terminal, "
-                     "plain lines otherwise)."),
+        progress_option,
         click.option("--platform-repo", type=click.Path(exists=True, file_okay=False,
                      path_type=Path), default=None,
                      help="Git work tree of the platform repository, for --rev, "
@@ -73,26 +71,11 @@ def fleet() -> None:
 
 
 @contextmanager
-def _progress(
+def _team_progress(
     enabled: bool | None, total: int
 ) -> Iterator[Callable[[FleetProgress], None]]:
-    tty = sys.stderr.isatty()
-    if enabled is False or (enabled is None and total == 0):
-        yield lambda _event: None
-    elif tty:
-        with click.progressbar(length=total, label="teams", file=sys.stderr) as bar:
-            yield lambda _event: bar.update(1)
-    else:
-        step = max(1, total // 20)  # about twenty lines in a CI log, whatever the size
-
-        def line(event: FleetProgress) -> None:
-            if event.done % step == 0 or event.done == event.total or not event.ok:
-                state = "ok" if event.ok else "FAILED"
-                click.echo(
-                    f"[{event.done}/{event.total}] {event.team} {state}", err=True
-                )
-
-        yield line
+    with progress(enabled, total, "teams") as step:
+        yield lambda event: step(event.done, event.team, event.ok)
 
 
 def _validation(no_validate: bool, **options: Any) -> Any:
@@ -175,7 +158,7 @@ def fleet_render(
     teams = load_teams(list(team_sources))
     with (
         _sources(config, platform_repo, rev) as sources,
-        _progress(progress, len(teams)) as bar,
+        _team_progress(progress, len(teams)) as bar,
     ):
         results = render_fleet(
             teams, sources, validate=_validation(no_validate, **validation),
@@ -253,7 +236,7 @@ def fleet_diff(
     with (
         _sources(config, repo, base) as old,
         _sources(config, repo, head) as new,
-        _progress(progress, len(teams)) as bar,
+        _team_progress(progress, len(teams)) as bar,
     ):
         result = diff_fleet(
             teams, old, new, validate=_validation(no_validate, **validation),

@@ -91,7 +91,11 @@ def validate_tree(
 
 
 def validate_paths(
-    paths: Sequence[Path], *, options: ValidateOptions, jobs: int = 1
+    paths: Sequence[Path],
+    *,
+    options: ValidateOptions,
+    jobs: int = 1,
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> Report:
     """Validate YAML files and folders of manifests on disk.
 
@@ -105,6 +109,8 @@ def validate_paths(
             team below its own folder with one Namespace object) are then checked
             team by team in parallel; the report is the same as with 1. Files that
             are not so separable are checked in this process.
+        progress: With ``jobs`` other than 1, called as files are done (files
+            done, files in all, the last file); see ``validate_parallel``.
 
     Raises:
         SchemaStoreError: The schemas cannot be loaded.
@@ -114,7 +120,7 @@ def validate_paths(
     if jobs != 1:
         from mlscaffold.validate.parallel import validate_parallel
 
-        report = validate_parallel(found, options, jobs=jobs)
+        report = validate_parallel(found, options, jobs=jobs, progress=progress)
         if report is not None:
             return report
     return _validate_files(found, options)[0]

@@ -4,6 +4,7 @@ severity words, --quiet, --skip, --ignore-missing-schemas, -o json."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -145,3 +146,32 @@ def test_params_schema_and_render_summary_as_json(
     assert "deploy/namespace.yaml" in summary["files"]
     assert summary["queue"] == {"local": "recs-queue", "cluster": "ml-shared"}
     assert summary["validation"]["errors"] == 0
+
+
+def test_validate_jobs_shows_progress_lines_when_asked(
+    tmp_path: Path, shared_crds: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for team in ("recs", "fraud"):
+        args = [
+            "render",
+            "--set",
+            f"team={team}",
+            *TEAM[2:],
+            "--set",
+            "owner=group:default/x",
+            "--no-validate",
+            "-o",
+            str(tmp_path / team),
+        ]
+        assert run(args, capsys)[0] == 0  # fmt: skip
+    base = ["validate", str(tmp_path), "--crds", str(shared_crds), "--kubeconform",
+            "off", "-j", "2"]  # fmt: skip
+    code, out, err = run([*base, "--progress"], capsys)
+    counts = re.findall(r"^\[(\d+)/(\d+)\] \S+ ok$", err, re.M)
+    assert counts, err
+    done, total = counts[-1]
+    assert done == total  # the last line says every file is done
+    # Off a terminal, progress is shown only when asked: a hook's output stays clean.
+    code_quiet, out_quiet, err_quiet = run(base, capsys)
+    assert not [line for line in err_quiet.splitlines() if line.startswith("[")]
+    assert (code_quiet, out_quiet) == (code, out)
