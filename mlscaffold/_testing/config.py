@@ -65,9 +65,13 @@ def read_settings(config: pytest.Config) -> MlscaffoldSettings:
     walking up from the rootdir as the CLI does from its working directory.
     """
     from mlscaffold.config import find_config
+    from mlscaffold.errors import ParamsError
 
     base = config.inipath.parent if config.inipath else config.rootpath
-    platform_repo = find_config(config.rootpath)
+    try:
+        platform_repo = find_config(config.rootpath)
+    except ParamsError as exc:
+        raise pytest.UsageError("; ".join(exc.problems)) from exc
 
     def path_setting(ini: str, option: str | None = None) -> Path | None:
         value = (option and config.getoption(option, default=None)) or config.getini(

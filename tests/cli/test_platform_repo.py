@@ -107,3 +107,25 @@ def test_render_lint_and_export_read_the_clones_skeleton(
     assert "bad.yaml:1:" in out
     # The option wins over the config: the shipped skeleton is clean.
     assert run(["lint", "--skeleton", str(skeleton_dir())], capsys)[0] == 0
+
+
+def test_fleet_renders_with_the_clones_skeleton_and_lint_counts_its_files(
+    clone: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    skeleton = clone / "skeletons" / "ml-project"
+    (skeleton / "OWNERS").write_text("${{ values.owner }}\n", encoding="utf-8")
+    teams = clone / "teams.yaml"
+    teams.write_text(
+        "defaults: {owner: 'group:default/x', repoUrl: 'github.com?owner=a&repo=b'}\n"
+        "teams: {recs: {modelName: ranker}}\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "fleet"
+    code, _, err = run(["fleet", "render", str(teams), "--no-validate",
+                        "--no-progress", "-o", str(out)], capsys)  # fmt: skip
+    assert code == 0, err
+    assert (out / "recs" / "OWNERS").read_text() == "group:default/x\n"
+    files = sum(1 for p in skeleton.rglob("*") if p.is_file())
+    code, out_text, _ = run(["lint"], capsys)
+    assert code == 0
+    assert f"{files} files checked" in out_text
