@@ -151,7 +151,8 @@ def merge_values(layers: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     """Deep-merge parameter layers in order, later ones winning, as helm merges ``-f``.
 
     Mappings merge key by key at every depth; any other value (a list too) replaces
-    the earlier one; a ``null`` removes the key, so a later file can unset a value.
+    the earlier one; a ``null`` removes a key an earlier layer set, so a later file
+    can unset a value (a ``null`` nothing set before stays, for validation to refuse).
 
     Args:
         layers: Values files' contents, then ``--set`` assignments.
@@ -164,8 +165,8 @@ def merge_values(layers: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
 
 def _merge_into(target: dict[str, Any], layer: Mapping[str, Any]) -> None:
     for key, value in layer.items():
-        if value is None:
-            target.pop(key, None)
+        if value is None and key in target:
+            del target[key]
         elif isinstance(value, Mapping) and isinstance(target.get(key), dict):
             _merge_into(target[key], value)
         else:

@@ -247,11 +247,13 @@ def template_build(out: Path | None, check: bool, config: PlatformConfig) -> int
 
     Built from the platform repository's skeleton and settings (see --skeleton).
     """
+    from mlscaffold._files import display_path
     from mlscaffold.render.write import write_tree
     from mlscaffold.settings import load_platform
     from mlscaffold.template.build import build_files, check_files
 
-    out = out or config.template_dir
+    # The configured folder is absolute; messages name it from the working directory.
+    out = out or Path(display_path(config.template_dir, Path.cwd().resolve()))
     platform = load_platform(config.platform_file)
     if check:
         problems = check_files(out, platform, skeleton=config.skeleton)

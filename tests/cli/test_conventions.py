@@ -26,11 +26,12 @@ def test_values_layers_deep_merge_in_order_and_null_unsets() -> None:
         [
             {"team": "a", "labels": {"x": "1", "y": "2"}, "list": [1, 2]},
             {"labels": {"y": "3", "z": "4"}, "list": [3], "team": None},
-            {"team": "c"},
+            {"team": "c", "owner": None},
         ]
     )
+    # A null nothing set before is kept, so validation refuses it as before.
     assert merged == {"team": "c", "labels": {"x": "1", "y": "3", "z": "4"},
-                      "list": [3]}  # fmt: skip
+                      "list": [3], "owner": None}  # fmt: skip
 
 
 def test_repeated_values_files_merge_and_set_wins(
