@@ -101,8 +101,9 @@ def schema_options(*, kubeconform: str = "auto") -> Callable[[F], F]:
             type=click.Path(exists=True, file_okay=False, path_type=Path),
             envvar="MLSCAFFOLD_CRDS",
             help="Folder of CRD YAML files to validate custom resources against "
-            "(repeatable; env MLSCAFFOLD_CRDS, ':'-separated). CRDs fetched by "
-            "`mlscaffold schemas pull` are used too.",
+            "(repeatable; env MLSCAFFOLD_CRDS, ':'-separated; default: the "
+            "platform repository's crds). CRDs fetched by `mlscaffold schemas "
+            "pull` are used too.",
         ),
         click.option(
             "--kube-version",

@@ -47,7 +47,10 @@ _SET_HELP = (
 )
 @click.option("--force", is_flag=True, help="Replace a non-empty output folder.")
 @click.option(
-    "--dry-run", is_flag=True, help="Print the rendered files instead of writing."
+    "--dry-run",
+    is_flag=True,
+    help="Print the manifests as one YAML stream, each under a `# Source: path` "
+    "comment (other files listed in comments), instead of writing.",
 )
 @platform_options()
 @click.option(
