@@ -118,3 +118,15 @@ def test_hooks_pass_on_a_clean_repository_and_catch_each_problem(
     assert "template.yaml: differs from a fresh build" in out
     assert re.search(r"x\.yaml:1:\d+: \w+ MLS503 ", out), out
     assert re.search(r"deploy/rbac\.yaml:\d+:\d+: error MLS2\d\d ", out), out
+
+
+def test_the_hooks_file_is_a_valid_pre_commit_manifest() -> None:
+    from pre_commit.clientlib import load_manifest
+
+    hooks = load_manifest(str(_REPO / ".pre-commit-hooks.yaml"))
+    assert [h["id"] for h in hooks] == [
+        "mlscaffold-validate", "mlscaffold-lint", "mlscaffold-template-check"
+    ]  # fmt: skip
+    # Installed from this repository by pre-commit, as `pip install .` would.
+    assert {h["language"] for h in hooks} == {"python"}
+    assert all(h["entry"].startswith("mlscaffold ") for h in hooks)
