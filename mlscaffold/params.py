@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal, cast, get_args
-from urllib.parse import parse_qs
 
 import jsonschema
 import yaml
 
 from mlscaffold._data import schema_file
+from mlscaffold._param_rules import HOURS_PER_MONTH as HOURS_PER_MONTH  # public here
+from mlscaffold._param_rules import (
+    cross_field_problems,
+    describe,
+    field_name,
+    js_regex,
+    required_problem,
+)
 from mlscaffold.errors import ParamsError
 from mlscaffold.settings import PlatformSettings, shipped_platform
 
@@ -34,8 +41,6 @@ ModelFormat = Literal[
 ]
 Maturity = Literal["L2", "L3"]
 ServingMode = Literal["scale-to-zero", "always-on"]
-
-HOURS_PER_MONTH = 730  # 365 * 24 / 12, the figure cloud GPU pricing uses.
 
 
 @dataclass(frozen=True)
@@ -142,6 +147,38 @@ def load_values_file(path: Path) -> dict[str, Any]:
     return cast(dict[str, Any], data)
 
 
+def merge_values(layers: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """Deep-merge parameter layers in order, later ones winning, as helm merges ``-f``.
+
+    Mappings merge key by key at every depth; any other value (a list too) replaces
+    the earlier one; a ``null`` removes a key an earlier layer set, so a later file
+    can unset a value (a ``null`` nothing set before stays, for validation to refuse).
+
+    Args:
+        layers: Values files' contents, then ``--set`` assignments.
+    """
+    merged: dict[str, Any] = {}
+    for layer in layers:
+        _merge_into(merged, layer)
+    return merged
+
+
+def _merge_into(target: dict[str, Any], layer: Mapping[str, Any]) -> None:
+    for key, value in layer.items():
+        if value is None and key in target:
+            del target[key]
+        elif isinstance(value, Mapping) and isinstance(target.get(key), dict):
+            _merge_into(target[key], value)
+        else:
+            target[key] = _copy_mapping(value) if isinstance(value, Mapping) else value
+
+
+def _copy_mapping(value: Mapping[str, Any]) -> dict[str, Any]:
+    copied: dict[str, Any] = {}
+    _merge_into(copied, value)
+    return copied
+
+
 def validate_params(
     raw: Mapping[str, Any], platform: PlatformSettings | None = None
 ) -> Params:
@@ -182,7 +219,7 @@ def _schema_problems(data: Mapping[str, Any]) -> list[str]:
     schema = parameter_schema()
     properties: dict[str, Any] = schema["properties"]
     problems = [
-        f"{_field_name(key)}: unknown parameter (allowed: {', '.join(properties)})"
+        f"{field_name(key)}: unknown parameter (allowed: {', '.join(properties)})"
         for key in data
         if key not in properties
     ]
@@ -193,21 +230,11 @@ def _schema_problems(data: Mapping[str, Any]) -> list[str]:
     return problems
 
 
-@cache
-def _js_regex(pattern: str) -> re.Pattern[str]:
-    # In JavaScript (Backstage validates with the npm `jsonschema` library) `$`
-    # matches only at the very end; Python's also matches before a final newline,
-    # which would let "recs\n" through as a team name.
-    return re.compile(re.sub(r"(?<!\\)\$", r"\\Z", pattern))
-
-
 def _js_pattern(
     validator: jsonschema.protocols.Validator, pattern: str, instance: Any, schema: Any
 ) -> Iterator[jsonschema.ValidationError]:
     del schema  # unused; part of the keyword signature
-    if validator.is_type(instance, "string") and not _js_regex(pattern).search(
-        instance
-    ):
+    if validator.is_type(instance, "string") and not js_regex(pattern).search(instance):
         yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
@@ -217,100 +244,24 @@ _JsPatternValidator: type[jsonschema.Draft7Validator] = jsonschema.validators.ex
 )
 
 
-def _field_name(key: object) -> str:
-    # A name with spaces, colons or nothing in it would make `field: problem`
-    # unreadable, so such names are shown quoted.
-    text = str(key)
-    return text if re.fullmatch(r"[A-Za-z0-9_.-]+", text) else repr(text)
-
-
 def _describe(error: jsonschema.ValidationError, properties: Mapping[str, Any]) -> str:
     if error.validator == "required":
         field = re.findall(r"'([^']+)'", error.message)[0]
-        spec = properties.get(field, {})
-        return f"{field}: is required ({_allowed(spec)})"
+        return required_problem(field, properties.get(field, {}))
     field = ".".join(str(p) for p in error.path) or "(parameters)"
     spec = properties.get(str(error.path[0]), {}) if error.path else {}
-    value = error.instance
-    kind = error.validator
-    if kind == "enum":
-        allowed = ", ".join(map(str, spec["enum"]))
-        return f"{field}: {value!r} is not allowed (allowed: {allowed})"
-    if kind == "type":
-        expected = _a(str(error.validator_value))
-        return f"{field}: {value!r} is not {expected} ({_allowed(spec)})"
-    if kind == "maxLength":
-        return (
-            # maxLength only fails for strings.
-            f"{field}: is {len(cast('str', value))} characters long, "
-            f"at most {error.validator_value} allowed"
-        )
-    if kind == "minLength":
-        return f"{field}: must not be empty ({_allowed(spec)})"
-    if kind in ("minimum", "maximum"):
-        bound = "at least" if kind == "minimum" else "at most"
-        return (
-            f"{field}: {value!r} is out of range "
-            f"(allowed: {bound} {error.validator_value})"
-        )
-    if kind == "pattern":
-        return f"{field}: {value!r} has the wrong form ({_allowed(spec)})"
-    return f"{field}: {error.message}"
-
-
-def _allowed(spec: Mapping[str, Any]) -> str:
-    text = str(spec.get("description", "")).strip().rstrip(".")
-    return f"allowed: {text}" if text else "see `mlscaffold params schema`"
-
-
-def _a(type_name: str) -> str:
-    return f"an {type_name}" if type_name[0] in "aeiou" else f"a {type_name}"
+    line = describe(
+        str(error.validator), field, error.instance, error.validator_value, spec
+    )
+    return line or f"{field}: {error.message}"
 
 
 def _cross_field_problems(
     data: Mapping[str, Any], platform: PlatformSettings
 ) -> list[str]:
-    problems: list[str] = []
-    size = platform.sizes[data["size"]]
-    accelerator = data["accelerator"]
-    gpu_sizes = [name for name, s in platform.sizes.items() if s.gpus > 0]
-    cpu_sizes = [name for name, s in platform.sizes.items() if s.gpus == 0]
-    if size.gpus == 0 and accelerator != "none":
-        problems.append(
-            f"accelerator: size {size.name!r} has no GPU quota, "
-            "so accelerator must be 'none' "
-            f"(or choose a GPU size: {', '.join(gpu_sizes)})"
-        )
-    if size.gpus > 0 and accelerator == "none":
-        gpu_choices = [a for a in get_args(Accelerator) if a != "none"]
-        problems.append(
-            f"accelerator: size {size.name!r} includes {size.gpus} GPU(s) "
-            f"but accelerator is 'none' (allowed: {', '.join(gpu_choices)}; "
-            f"or a CPU-only size: {', '.join(cpu_sizes)})"
-        )
-    budget = size.gpus * HOURS_PER_MONTH
-    if data["gpuHoursPerMonth"] > budget:
-        problems.append(
-            f"gpuHoursPerMonth: {data['gpuHoursPerMonth']} exceeds what size "
-            f"{size.name!r} can use in a month "
-            f"({size.gpus} GPU x {HOURS_PER_MONTH} h = {budget}; "
-            f"allowed: 0 to {budget}, or a larger size)"
-        )
-    problems += _repo_url_problems(data["repoUrl"], platform.allowed_hosts)
-    return problems
-
-
-def _repo_url_problems(repo_url: str, allowed_hosts: Sequence[str]) -> list[str]:
-    host, _, query = repo_url.partition("?")
-    if host not in allowed_hosts:
-        return [
-            f"repoUrl: host {host!r} is not allowed "
-            f"(allowed: {', '.join(allowed_hosts)})"
-        ]
-    fields = parse_qs(query)
-    if len(fields.get("owner", [])) != 1 or len(fields.get("repo", [])) != 1:
-        return [
-            "repoUrl: must name exactly one owner and one repo "
-            "(host?owner=ORG&repo=NAME)"
-        ]
-    return []
+    return cross_field_problems(
+        data,
+        {name: {"gpus": size.gpus} for name, size in platform.sizes.items()},
+        platform.allowed_hosts,
+        get_args(Accelerator),
+    )

@@ -69,8 +69,19 @@ def _kubeconform(config: pytest.Config) -> KubeconformMode:
 
 
 def read_settings(config: pytest.Config) -> MlscaffoldSettings:
-    """Settings from the ini file, the command line and $MLSCAFFOLD_CRDS."""
+    """Settings from the command line, the ini file and $MLSCAFFOLD_CRDS.
+
+    What they leave unset comes from the platform repository's config, found by
+    walking up from the rootdir as the CLI does from its working directory.
+    """
+    from mlscaffold.config import find_config
+    from mlscaffold.errors import ParamsError
+
     base = config.inipath.parent if config.inipath else config.rootpath
+    try:
+        platform_repo = find_config(config.rootpath)
+    except ParamsError as exc:
+        raise pytest.UsageError("; ".join(exc.problems)) from exc
 
     def path_setting(ini: str, option: str | None = None) -> Path | None:
         value = (option and config.getoption(option, default=None)) or config.getini(
@@ -86,9 +97,14 @@ def read_settings(config: pytest.Config) -> MlscaffoldSettings:
         crds = tuple(
             Path(p) for p in os.environ["MLSCAFFOLD_CRDS"].split(os.pathsep) if p
         )
+    if not crds:
+        crds = platform_repo.crd_dirs
+    in_repo = not platform_repo.packaged
     return MlscaffoldSettings(
-        skeleton=path_setting("mlscaffold_skeleton", "mlscaffold_skeleton"),
-        platform_file=path_setting("mlscaffold_platform", "mlscaffold_platform"),
+        skeleton=path_setting("mlscaffold_skeleton", "mlscaffold_skeleton")
+        or (platform_repo.skeleton if in_repo else None),
+        platform_file=path_setting("mlscaffold_platform", "mlscaffold_platform")
+        or (platform_repo.platform_file if in_repo else None),
         crd_dirs=crds,
         validate=bool(config.getini("mlscaffold_validate")),
         kubeconform=_kubeconform(config),

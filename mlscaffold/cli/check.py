@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from mlscaffold.cli.app import EXIT_FINDINGS, EXIT_OK, cli
-from mlscaffold.cli.options import OUTPUT_FORMATS, platform_option, validation_flags
+from mlscaffold.cli.options import (
+    OUTPUT_FORMATS,
+    platform_options,
+    severity_options,
+    validation_flags,
+)
 from mlscaffold.cli.reporting import build_validate_options, emit_report, fails
+
+if TYPE_CHECKING:
+    from mlscaffold.config import PlatformConfig
 
 
 @cli.command()
 @click.argument(
     "paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path)
 )
-@platform_option
+@platform_options(skeleton=False)
 @validation_flags
 @click.option(
     "-j",
@@ -27,8 +36,17 @@ from mlscaffold.cli.reporting import build_validate_options, emit_report, fails
     help="Processes to use; 0 means every core. Teams (each folder holding one "
     "Namespace) are checked in parallel; the report is the same.",
 )
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="With -j, show progress on stderr (default: a bar on a terminal only).",
+)
 def validate(
-    paths: tuple[Path, ...], platform_file: Path | None, jobs: int, **validation: Any
+    paths: tuple[Path, ...],
+    config: PlatformConfig,
+    jobs: int,
+    progress: bool | None,
+    **validation: Any,
 ) -> int:
     """Validate folders or files of Kubernetes manifests, generated or hand-edited.
 
@@ -36,24 +54,39 @@ def validate(
     their CRDs, Pod Security restricted on every pod (also pods nested in custom
     resources), and cross-resource rules (namespace, queue, quota, Argo CD app,
     service accounts, pipeline parameters, cost labels). Text output lines read
-    `path:line:col: RULE message`.
+    `path:line:col: severity RULE message`.
     """
-    from mlscaffold.settings import load_platform
+    from mlscaffold.cli.progress import progress as progress_reporter
     from mlscaffold.validate import validate_paths
 
-    platform = load_platform(platform_file) if platform_file else None
-    options = build_validate_options(platform=platform, **validation)
-    report = validate_paths(list(paths), options=options, jobs=jobs)
-    emit_report(report, validation["output_format"])
+    options = build_validate_options(config=config, **validation)
+    # The total is known only once the walk is done: the bar starts at the first
+    # batch; a serial run (-j 1) reports nothing.
+    with contextlib.ExitStack() as stack:
+        steps: list[Any] = []
+
+        def advance(done: int, total: int, last: str) -> None:
+            if not steps:
+                steps.append(
+                    stack.enter_context(
+                        progress_reporter(
+                            progress, total, "files", lines_by_default=False
+                        )
+                    )
+                )
+            steps[0](done, last, True)
+
+        report = validate_paths(
+            list(paths), options=options, jobs=jobs, progress=advance
+        )
+    emit_report(
+        report, validation["output_format"], min_severity=validation["min_severity"]
+    )
     return EXIT_FINDINGS if fails(report, validation["fail_on"]) else EXIT_OK
 
 
 @cli.command()
-@click.argument(
-    "skeleton",
-    required=False,
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-)
+@platform_options()
 @click.option(
     "--template",
     "template_file",
@@ -70,30 +103,41 @@ def validate(
     default="warning",
     show_default=True,
 )
+@severity_options
 def lint(
-    skeleton: Path | None, template_file: Path | None, output_format: str, fail_on: str
+    config: PlatformConfig,
+    template_file: Path | None,
+    output_format: str,
+    fail_on: str,
+    min_severity: str,
 ) -> int:
     """Lint a skeleton for constructs that Backstage and Jinja2 render differently.
 
     Also checks the template: values used but never passed, parameters never used,
     step references to missing or later steps, and step ids Backstage misreads.
-    SKELETON defaults to the shipped skeletons/ml-project.
+    The skeleton and settings are the platform repository's (see --skeleton).
     """
     import yaml
 
-    from mlscaffold._data import skeleton_dir
     from mlscaffold.lint import lint_skeleton
     from mlscaffold.report.model import Report
+    from mlscaffold.settings import load_platform
     from mlscaffold.template.build import build_template
 
     template = (
         yaml.safe_load(template_file.read_text(encoding="utf-8"))
         if template_file
-        else build_template()
+        else build_template(load_platform(config.platform_file))
     )
-    report = Report()
-    report.extend(lint_skeleton(skeleton or skeleton_dir(), template))
-    emit_report(report, output_format)
+    report = Report(
+        checked=sorted(
+            p.relative_to(config.skeleton).as_posix()
+            for p in config.skeleton.rglob("*")
+            if p.is_file()
+        )
+    )
+    report.extend(lint_skeleton(config.skeleton, template))
+    emit_report(report, output_format, min_severity=min_severity)
     return EXIT_FINDINGS if fails(report, fail_on) else EXIT_OK
 
 
@@ -106,17 +150,27 @@ def schemas() -> None:
 @click.option(
     "--catalog",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="CRD catalog (URL + sha256 per file); "
+    help="CRD catalog (name, url and sha256 per file; file:// urls work offline); "
     "default: the shipped schemas/crd-sources.yaml.",
 )
 @click.option(
     "--timeout", default=60.0, show_default=True, help="Seconds per download."
 )
-def schemas_pull(catalog: Path | None, timeout: float) -> int:
+@click.option(
+    "--retries",
+    type=click.IntRange(min=0),
+    default=2,
+    show_default=True,
+    help="Further attempts after a failed download (1 s, 2 s, ... apart).",
+)
+def schemas_pull(catalog: Path | None, timeout: float, retries: int) -> int:
     """Download the pinned upstream CRDs, verify their sha256 and cache them.
 
     Nothing is cached unless every file verifies. Later `render` and `validate` runs
-    use the cached CRDs when no --crds folder is given.
+    use the cached CRDs when no --crds folder is given. The cache is
+    $MLSCAFFOLD_CACHE_DIR, else the user cache folder (~/.cache/mlscaffold on
+    Linux). Offline, give --catalog a catalog whose urls are file:// paths, or
+    validate with --crds DIR instead.
     """
     import urllib.request
 
@@ -124,11 +178,23 @@ def schemas_pull(catalog: Path | None, timeout: float) -> int:
     from mlscaffold.validate.schema.store import default_cache_dir, pull_crds
 
     def fetch(url: str) -> bytes:
-        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - https URLs from the pinned catalog
+        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - URLs from the pinned catalog
             data: bytes = response.read()
             return data
 
+    def progress(number: int, total: int, source: Any, size: int) -> None:
+        click.echo(
+            f"[{number}/{total}] {source.name}: {size:,} bytes, sha256 verified",
+            err=True,
+        )
+
     cache = default_cache_dir()
-    for path in pull_crds(catalog or schema_file("crd-sources.yaml"), cache, fetch):
+    for path in pull_crds(
+        catalog or schema_file("crd-sources.yaml"),
+        cache,
+        fetch,
+        retries=retries,
+        progress=progress,
+    ):
         click.echo(f"cached {path}")
     return EXIT_OK

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,11 +15,18 @@ from mlscaffold.cli.app import (
     cli,
     exit_code_for,
 )
-from mlscaffold.cli.options import apply_options, fail_on_option, schema_options
+from mlscaffold.cli.options import (
+    apply_options,
+    fail_on_option,
+    platform_options,
+    schema_options,
+)
+from mlscaffold.cli.progress import progress, progress_option
 from mlscaffold.cli.reporting import THRESHOLDS, build_validate_options
 from mlscaffold.report.model import Severity
 
 if TYPE_CHECKING:
+    from mlscaffold.config import PlatformConfig
     from mlscaffold.fleet.render import FleetProgress, TeamError
     from mlscaffold.fleet.revision import PlatformSources
 
@@ -40,13 +46,13 @@ def _fleet_options(func: F) -> F:
         click.option("--no-validate", is_flag=True, help="Render only; no validation."),
         click.option("-j", "--jobs", type=click.IntRange(min=0), default=1,
                      show_default=True, help="Processes to use; 0 means every core."),
-        click.option("--progress/--no-progress", default=None,
-                     help="Show progress on stderr (default: a bar on a terminal, "
-                     "plain lines otherwise)."),
+        progress_option,
         click.option("--platform-repo", type=click.Path(exists=True, file_okay=False,
                      path_type=Path), default=None,
-                     help="Platform repository (skeletons/, schemas/, tags); "
-                     "default: the current directory's."),
+                     help="Git work tree of the platform repository, for --rev, "
+                     "--base and --head (default: the one holding its config, "
+                     "else the current directory's)."),
+        platform_options(),
     ]  # fmt: skip
     # kubeconform is off by default here: one process per team costs ~0.7 s each.
     options += [schema_options(kubeconform="off"), fail_on_option]
@@ -65,26 +71,11 @@ def fleet() -> None:
 
 
 @contextmanager
-def _progress(
+def _team_progress(
     enabled: bool | None, total: int
 ) -> Iterator[Callable[[FleetProgress], None]]:
-    tty = sys.stderr.isatty()
-    if enabled is False or (enabled is None and total == 0):
-        yield lambda _event: None
-    elif tty:
-        with click.progressbar(length=total, label="teams", file=sys.stderr) as bar:
-            yield lambda _event: bar.update(1)
-    else:
-        step = max(1, total // 20)  # about twenty lines in a CI log, whatever the size
-
-        def line(event: FleetProgress) -> None:
-            if event.done % step == 0 or event.done == event.total or not event.ok:
-                state = "ok" if event.ok else "FAILED"
-                click.echo(
-                    f"[{event.done}/{event.total}] {event.team} {state}", err=True
-                )
-
-        yield line
+    with progress(enabled, total, "teams") as step:
+        yield lambda event: step(event.done, event.team, event.ok)
 
 
 def _validation(no_validate: bool, **options: Any) -> Any:
@@ -96,18 +87,27 @@ def _error_code(errors: list[TeamError]) -> int | None:
 
 
 @contextmanager
-def _sources(repo: Path | None, rev: str | None) -> Iterator[PlatformSources]:
+def _sources(
+    config: PlatformConfig, repo: Path | None, rev: str | None
+) -> Iterator[PlatformSources]:
     from mlscaffold.fleet.revision import (
-        installed_sources,
+        PlatformSources,
+        layout_of,
         repo_root,
         revision_sources,
         worktree_sources,
     )
 
-    if rev is None:
-        yield worktree_sources(repo_root(repo)) if repo else installed_sources()
+    if rev is None and repo is None:
+        label = "installed" if config.packaged else "work tree"
+        yield PlatformSources(config.skeleton, config.platform_file, label)
         return
-    with revision_sources(repo_root(repo or Path.cwd()), rev) as sources:
+    root = repo_root(repo or config.root or Path.cwd())
+    layout = layout_of(config, root)
+    if rev is None:
+        yield worktree_sources(root, layout)
+        return
+    with revision_sources(root, rev, layout) as sources:
         yield sources
 
 
@@ -137,7 +137,8 @@ def _sources(repo: Path | None, rev: str | None) -> Iterator[PlatformSources]:
 def fleet_render(
     team_sources: tuple[Path, ...], out: Path | None, force: bool, rev: str | None,
     output_format: str, no_validate: bool, jobs: int, progress: bool | None,
-    platform_repo: Path | None, fail_on: str, **validation: Any,
+    platform_repo: Path | None, config: PlatformConfig, fail_on: str,
+    **validation: Any,
 ) -> int:  # fmt: skip
     """Render and validate every team; write the valid ones with -o DIR.
 
@@ -156,8 +157,8 @@ def fleet_render(
     threshold = THRESHOLDS[fail_on]
     teams = load_teams(list(team_sources))
     with (
-        _sources(platform_repo, rev) as sources,
-        _progress(progress, len(teams)) as bar,
+        _sources(config, platform_repo, rev) as sources,
+        _team_progress(progress, len(teams)) as bar,
     ):
         results = render_fleet(
             teams, sources, validate=_validation(no_validate, **validation),
@@ -199,11 +200,19 @@ def fleet_render(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write the Markdown summary (a pull-request comment) here.",
 )
+@click.option(
+    "--sarif-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the new findings as SARIF, placed at the skeleton files they "
+    "come from (for code scanning).",
+)
 @click.option("--stat", is_flag=True, help="Text output: summary only, no diffs.")
 def fleet_diff(
     team_sources: tuple[Path, ...], base: str, head: str | None, output_format: str,
-    markdown_file: Path | None, stat: bool, no_validate: bool, jobs: int,
-    progress: bool | None, platform_repo: Path | None, fail_on: str, **validation: Any,
+    markdown_file: Path | None, sarif_file: Path | None, stat: bool,
+    no_validate: bool, jobs: int,
+    progress: bool | None, platform_repo: Path | None, config: PlatformConfig,
+    fail_on: str, **validation: Any,
 ) -> int:  # fmt: skip
     """Show what a template change does to every team, per team and file.
 
@@ -222,12 +231,12 @@ def fleet_diff(
     from mlscaffold.fleet.output import diff_json, diff_markdown, diff_text
     from mlscaffold.teams import load_teams
 
-    repo = platform_repo or Path.cwd()
     teams = load_teams(list(team_sources))
+    repo = platform_repo or config.root or Path.cwd()
     with (
-        _sources(repo, base) as old,
-        _sources(repo, head) as new,
-        _progress(progress, len(teams)) as bar,
+        _sources(config, repo, base) as old,
+        _sources(config, repo, head) as new,
+        _team_progress(progress, len(teams)) as bar,
     ):
         result = diff_fleet(
             teams, old, new, validate=_validation(no_validate, **validation),
@@ -236,6 +245,15 @@ def fleet_diff(
     result = type(result)(base, head or "work tree", result.teams)
     if markdown_file is not None:
         markdown_file.write_text(diff_markdown(result), encoding="utf-8")
+    if sarif_file is not None:
+        from mlscaffold.fleet.output import diff_report
+        from mlscaffold.fleet.revision import layout_of, repo_root
+        from mlscaffold.report.formats import format_sarif
+
+        skeleton = layout_of(config, repo_root(repo)).skeleton
+        sarif_file.write_text(
+            format_sarif(diff_report(result, skeleton)), encoding="utf-8"
+        )
     formats = {"json": diff_json, "markdown": diff_markdown}
     text = (
         formats[output_format](result)

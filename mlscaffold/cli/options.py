@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import click
 
@@ -34,15 +36,59 @@ def _check_kube_version(
     return value
 
 
-def platform_option(func: F) -> F:
-    """Add --platform: the platform settings to render and validate with."""
-    return click.option(
-        "--platform",
-        "platform_file",
-        type=click.Path(exists=True, dir_okay=False, path_type=Path),
-        help="Platform settings YAML (default: the shipped schemas/platform.yaml); "
-        "rules that read settings (Argo CD namespace, spot capacity) use it.",
-    )(func)
+def platform_options(*, skeleton: bool = True) -> Callable[[F], F]:
+    """Add --skeleton and --platform; the command receives ``config``.
+
+    ``config`` is the platform repository's PlatformConfig (found by walking up from
+    the working directory; the packaged skeleton and settings without one), with
+    the options given on the command line taking its place.
+
+    Args:
+        skeleton: Offer --skeleton too (commands that render or lint).
+    """
+    options = [
+        click.option(
+            "--platform",
+            "platform_file",
+            type=click.Path(exists=True, dir_okay=False, path_type=Path),
+            help="Platform settings YAML (default: the platform repository's, "
+            "else the shipped schemas/platform.yaml).",
+        )
+    ]
+    if skeleton:
+        options.insert(
+            0,
+            click.option(
+                "--skeleton",
+                type=click.Path(exists=True, file_okay=False, path_type=Path),
+                help="Skeleton folder (default: the platform repository's, else "
+                "the shipped skeletons/ml-project).",
+            ),
+        )
+
+    def decorate(func: F) -> F:
+        @functools.wraps(func)
+        def with_config(
+            *args: Any,
+            skeleton: Path | None = None,
+            platform_file: Path | None = None,
+            **kwargs: Any,
+        ) -> Any:
+            from mlscaffold.config import find_config
+
+            config = find_config()
+            config = dataclasses.replace(
+                config,
+                skeleton=skeleton.resolve() if skeleton else config.skeleton,
+                platform_file=(
+                    platform_file.resolve() if platform_file else config.platform_file
+                ),
+            )
+            return func(*args, config=config, **kwargs)
+
+        return apply_options(cast("F", with_config), options)
+
+    return decorate
 
 
 def schema_options(*, kubeconform: str = "auto") -> Callable[[F], F]:
@@ -55,8 +101,9 @@ def schema_options(*, kubeconform: str = "auto") -> Callable[[F], F]:
             type=click.Path(exists=True, file_okay=False, path_type=Path),
             envvar="MLSCAFFOLD_CRDS",
             help="Folder of CRD YAML files to validate custom resources against "
-            "(repeatable; env MLSCAFFOLD_CRDS, ':'-separated). CRDs fetched by "
-            "`mlscaffold schemas pull` are used too.",
+            "(repeatable; env MLSCAFFOLD_CRDS, ':'-separated; default: the "
+            "platform repository's crds). CRDs fetched by `mlscaffold schemas "
+            "pull` are used too.",
         ),
         click.option(
             "--kube-version",
@@ -65,6 +112,21 @@ def schema_options(*, kubeconform: str = "auto") -> Callable[[F], F]:
             callback=_check_kube_version,
             help="Kubernetes minor whose schemas core kinds are checked against "
             "(1.25 to 1.37; default 1.33).",
+        ),
+        click.option(
+            "--skip",
+            "skip_kinds",
+            multiple=True,
+            metavar="KIND",
+            help="Kinds (Deployment) or apiVersion/kind (apps/v1/Deployment) to "
+            "leave out of the schema check, comma-separated or repeated "
+            "(kubeconform's -skip).",
+        ),
+        click.option(
+            "--ignore-missing-schemas",
+            is_flag=True,
+            help="An object whose kind has no schema is listed as skipped instead "
+            "of failing (kubeconform's -ignore-missing-schemas).",
         ),
         click.option(
             "--kubeconform",
@@ -90,8 +152,51 @@ def fail_on_option(func: F) -> F:
     )(func)
 
 
+SEVERITIES = ("note", "warning", "error")
+
+
+def _quiet(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+    del param  # part of click's callback signature
+    if value:
+        ctx.meta["mlscaffold.quiet"] = True
+    return value
+
+
+def _min_severity(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    del param  # part of click's callback signature
+    return "error" if ctx.meta.get("mlscaffold.quiet") else value
+
+
+def severity_options(func: F) -> F:
+    """Add --quiet and --min-severity: which findings a report shows.
+
+    The command receives ``min_severity`` (``note``, ``warning`` or ``error``);
+    ``--quiet`` means ``error``. What is shown never changes the exit code.
+    """
+    options = [
+        click.option(
+            "-q",
+            "--quiet",
+            is_flag=True,
+            is_eager=True,
+            expose_value=False,
+            callback=_quiet,
+            help="Show errors only (same as --min-severity error).",
+        ),
+        click.option(
+            "--min-severity",
+            type=click.Choice(SEVERITIES),
+            default="note",
+            show_default=True,
+            callback=_min_severity,
+            help="Lowest severity shown; the exit code still follows --fail-on.",
+        ),
+    ]
+    return apply_options(func, options)
+
+
 def validation_flags(func: F) -> F:
-    """Add --crds, --kube-version, --kubeconform, --output and --fail-on."""
+    """Add the schema options, --output, --quiet, --min-severity and --fail-on."""
     output = click.option(
         "--output",
         "output_format",
@@ -100,4 +205,6 @@ def validation_flags(func: F) -> F:
         show_default=True,
         help="Report format.",
     )
-    return apply_options(func, [schema_options(), output, fail_on_option])
+    return apply_options(
+        func, [schema_options(), output, severity_options, fail_on_option]
+    )

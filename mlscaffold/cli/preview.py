@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from mlscaffold.cli.app import EXIT_OK, cli
-from mlscaffold.cli.options import platform_option, schema_options
+from mlscaffold.cli.options import platform_options, schema_options
+
+if TYPE_CHECKING:
+    from mlscaffold.config import PlatformConfig
 
 
 @cli.command()
-@click.option(
-    "--skeleton",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="Skeleton folder to render, watched for edits "
-    "(default: the shipped skeletons/ml-project).",
-)
-@platform_option
+@platform_options()
 @click.option(
     "--values",
     "values_file",
@@ -59,8 +56,7 @@ from mlscaffold.cli.options import platform_option, schema_options
 )
 @schema_options(kubeconform="off")
 def preview(
-    skeleton: Path | None,
-    platform_file: Path | None,
+    config: PlatformConfig,
     values_file: Path | None,
     teams_file: Path | None,
     snapshots_dir: Path | None,
@@ -78,7 +74,8 @@ def preview(
     (the defaults; --values; a team of --teams: its committed snapshot under
     --snapshots, else rendered with the skeleton as it was at start); and a
     summary (namespace, quota, queue, pipeline, serving, GPU hours). Every form
-    change re-renders; with --skeleton or --platform, so does saving those files.
+    change re-renders; so does saving the skeleton or platform settings of a
+    platform repository (--skeleton, --platform, or its mlscaffold config).
 
     \b
     Safety: the server listens on 127.0.0.1 only; the printed URL holds a random
@@ -93,6 +90,7 @@ def preview(
         --teams tests/golden/teams.yaml \\
         --snapshots tests/golden/__snapshots__/test_golden/test_team --open
     """
+    from mlscaffold._data import schema_file, skeleton_dir
     from mlscaffold.cli.reporting import build_validate_options
     from mlscaffold.params import load_values_file
     from mlscaffold.preview import (
@@ -102,12 +100,21 @@ def preview(
         SourceWatcher,
     )
 
+    # The sources of a platform repository are watched; the packaged ones never change.
+    skeleton = (
+        None if _is_packaged(config.skeleton, skeleton_dir()) else config.skeleton
+    )
+    platform_file = (
+        None
+        if _is_packaged(config.platform_file, schema_file("platform.yaml"))
+        else config.platform_file
+    )
     teams: dict[str, Any] = {}
     if teams_file is not None:
         from mlscaffold.teams import load_teams
 
         teams = {team.name: dict(team.parameters) for team in load_teams([teams_file])}
-    config = PreviewConfig(
+    preview_config = PreviewConfig(
         skeleton=skeleton,
         platform_file=platform_file,
         values=load_values_file(values_file) if values_file else None,
@@ -116,7 +123,7 @@ def preview(
         options=build_validate_options(**validation),
         write_target=write_target,
     )
-    session = PreviewSession(config)
+    session = PreviewSession(preview_config)
     try:
         server = PreviewServer(session, port=port)
     except OSError as exc:
@@ -142,3 +149,7 @@ def preview(
         if watcher is not None:
             watcher.stop()
     return EXIT_OK
+
+
+def _is_packaged(path: Path, packaged: Path) -> bool:
+    return path.resolve() == packaged.resolve()

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from mlscaffold.cli.app import EXIT_FINDINGS, EXIT_OK, cli
-from mlscaffold.cli.options import platform_option, validation_flags
+from mlscaffold.cli.options import platform_options, validation_flags
 from mlscaffold.cli.reporting import (
     build_validate_options,
     emit_passing_report,
@@ -19,9 +19,12 @@ from mlscaffold.cli.reporting import (
 
 if TYPE_CHECKING:
     from mlscaffold.api import RenderedProject
+    from mlscaffold.config import PlatformConfig
+    from mlscaffold.report.model import Report
 
 _SET_HELP = (
-    "Set one team parameter, e.g. --set team=recs (repeatable; wins over --values)."
+    "Set one team parameter, e.g. --set team=recs (repeatable; applied after "
+    "every --values file)."
 )
 
 
@@ -30,10 +33,13 @@ _SET_HELP = (
     "--set", "assignments", multiple=True, metavar="KEY=VALUE", help=_SET_HELP
 )
 @click.option(
+    "-f",
     "--values",
-    "values_file",
+    "values_files",
+    multiple=True,
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="YAML file of team parameters, or a team's .mlscaffold/answers.yaml.",
+    help="YAML file of team parameters, or a team's .mlscaffold/answers.yaml "
+    "(repeatable: deep-merged in order, later files win, as helm's -f).",
 )
 @click.option(
     "-o",
@@ -43,26 +49,23 @@ _SET_HELP = (
 )
 @click.option("--force", is_flag=True, help="Replace a non-empty output folder.")
 @click.option(
-    "--dry-run", is_flag=True, help="Print the rendered files instead of writing."
+    "--dry-run",
+    is_flag=True,
+    help="Print the manifests as one YAML stream, each under a `# Source: path` "
+    "comment (other files listed in comments), instead of writing.",
 )
-@click.option(
-    "--skeleton",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="Skeleton folder to render (default: the shipped skeletons/ml-project).",
-)
-@platform_option
+@platform_options()
 @click.option(
     "--no-validate", is_flag=True, help="Write even when validation finds errors."
 )
 @validation_flags
 def render(
     assignments: tuple[str, ...],
-    values_file: Path | None,
+    values_files: tuple[Path, ...],
     out: Path | None,
     force: bool,
     dry_run: bool,
-    skeleton: Path | None,
-    platform_file: Path | None,
+    config: PlatformConfig,
     no_validate: bool,
     **validation: Any,
 ) -> int:
@@ -71,7 +74,9 @@ def render(
     Parameters are validated first (nothing is written when they are invalid). The
     rendered manifests are then validated against Kubernetes and CRD schemas, Pod
     Security restricted and cross-resource rules; an invalid tree is not written
-    unless --no-validate is given.
+    unless --no-validate is given. --dry-run prints a YAML stream for
+    `kubectl apply --dry-run=client -f -` (other files listed in comments);
+    --output json prints the summary of what was written as JSON.
 
     \b
     Example:
@@ -80,81 +85,116 @@ def render(
         --crds ../shared/crds -o out/recs
     """
     from mlscaffold.api import render_project
-    from mlscaffold.params import load_values_file, parse_assignments
+    from mlscaffold.params import load_values_file, merge_values, parse_assignments
     from mlscaffold.render.write import write_tree
     from mlscaffold.settings import load_platform
 
     if out is None and not dry_run:
         raise click.UsageError("give an output folder with -o DIR, or --dry-run")
-    parameters: dict[str, Any] = load_values_file(values_file) if values_file else {}
-    parameters.update(parse_assignments(assignments))
-    platform = load_platform(platform_file) if platform_file else None
-    project = render_project(parameters, platform=platform, skeleton=skeleton)
+    parameters = merge_values(
+        [*map(load_values_file, values_files), parse_assignments(assignments)]
+    )
+    platform = load_platform(config.platform_file)
+    project = render_project(parameters, platform=platform, skeleton=config.skeleton)
 
+    report = None
     if not no_validate:
         from mlscaffold.validate import validate_tree
 
         report = validate_tree(
             project.tree,
-            options=build_validate_options(platform=platform, **validation),
+            options=build_validate_options(config=config, **validation),
             skeleton=project.skeleton_sources,
         )
         if fails(report, validation["fail_on"]):
-            emit_report(report, validation["output_format"], err=True)
+            emit_report(
+                report,
+                validation["output_format"],
+                err=True,
+                min_severity=validation["min_severity"],
+            )
             click.echo(
                 "The rendered project is invalid; nothing was written "
                 "(use --no-validate to write it anyway).",
                 err=True,
             )
             return EXIT_FINDINGS
-        emit_passing_report(report)
+        emit_passing_report(report, validation["min_severity"])
     if dry_run:
-        _print_tree(project.tree)
+        from mlscaffold.render.stream import tree_as_yaml_stream
+
+        click.echo(tree_as_yaml_stream(project.tree), nl=False)
         return EXIT_OK
     assert out is not None  # checked above  # noqa: S101
     write_tree(project.tree, out, force=force)
-    _print_summary(project, out)
+    summary = _summary(project, out, report)
+    if validation["output_format"] == "json":
+        click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
+    else:
+        _print_summary(summary)
     return EXIT_OK
 
 
-def _print_tree(tree: Any) -> None:
-    from mlscaffold.render.binary import READ_BYTES, is_binary
-
-    for path in tree:
-        entry = tree[path]
-        if entry.kind == "dir":
-            continue
-        if entry.kind == "symlink":
-            click.echo(f"--- {path} -> {entry.link_target}")
-            continue
-        click.echo(f"--- {path} (mode {entry.mode:o})")
-        if not entry.templated and is_binary(entry.data[:READ_BYTES]):
-            click.echo(f"(binary, {len(entry.data)} bytes)")
-            continue
-        click.echo(entry.text, nl=not entry.text.endswith("\n"))
-
-
-def _print_summary(project: RenderedProject, out: Path) -> None:
+def _summary(
+    project: RenderedProject, out: Path, report: Report | None
+) -> dict[str, Any]:
+    """What was rendered, as data (``--output json``) and for the text summary."""
     from mlscaffold.summary import summarize
 
     s = summarize(project)
-    gpus = f", {s.quota.gpus} x {s.accelerator}" if s.accelerator != "none" else ""
-    serving = (
+    validation = None
+    if report is not None:
+        from mlscaffold.report.formats import to_json_data
+
+        validation = to_json_data(report)["summary"]
+    return {
+        "team": s.team,
+        "out": out.as_posix(),
+        "files": [path for path, _ in project.tree.files()],
+        "namespace": s.namespace,
+        "quota": {
+            "size": s.size,
+            "cpu": s.quota.cpu,
+            "memory": s.quota.memory,
+            "gpus": s.quota.gpus if s.accelerator != "none" else 0,
+            "accelerator": s.accelerator,
+        },
+        "queue": {"local": s.queue, "cluster": s.cluster_queue},
+        "pipeline": {
+            "name": s.pipeline,
+            "steps": list(s.pipeline_steps),
+            "maturity": project.params.maturity,
+            "retrainSchedule": s.retrain_schedule,
+        },
+        "serving": {"model": s.model, "format": s.model_format, "mode": s.serving_mode},
+        "validation": validation,
+    }
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    quota, queue = summary["quota"], summary["queue"]
+    pipeline, serving = summary["pipeline"], summary["serving"]
+    gpus = f", {quota['gpus']} x {quota['accelerator']}" if quota["gpus"] else ""
+    mode = (
         "scale-to-zero (minReplicas 0)"
-        if s.serving_mode == "scale-to-zero"
+        if serving["mode"] == "scale-to-zero"
         else "always-on"
     )
-    pipeline = " -> ".join(s.pipeline_steps)
-    if s.retrain_schedule is not None:
-        pipeline += f", retrained on '{s.retrain_schedule}'"
-    click.echo(f"Rendered {s.files} files for team {s.team} into {out}")
-    click.echo(f"  namespace  {s.namespace} (Pod Security restricted)")
+    steps = " -> ".join(pipeline["steps"])
+    if pipeline["retrainSchedule"]:
+        steps += f", retrained on '{pipeline['retrainSchedule']}'"
     click.echo(
-        f"  quota      size {s.size}: {s.quota.cpu} CPU, {s.quota.memory} memory{gpus}"
+        f"Rendered {len(summary['files'])} files for team {summary['team']} "
+        f"into {summary['out']}"
     )
-    click.echo(f"  queue      {s.queue} -> ClusterQueue {s.cluster_queue}")
-    click.echo(f"  pipeline   {s.pipeline}: {pipeline}")
-    click.echo(f"  serving    {s.model} ({s.model_format}), {serving}")
+    click.echo(f"  namespace  {summary['namespace']} (Pod Security restricted)")
+    click.echo(
+        f"  quota      size {quota['size']}: {quota['cpu']} CPU, "
+        f"{quota['memory']} memory{gpus}"
+    )
+    click.echo(f"  queue      {queue['local']} -> ClusterQueue {queue['cluster']}")
+    click.echo(f"  pipeline   {pipeline['name']}: {steps}")
+    click.echo(f"  serving    {serving['model']} ({serving['format']}), {mode}")
 
 
 @cli.group()
@@ -164,12 +204,26 @@ def params() -> None:
 
 @params.command("schema")
 @click.option("--pages", is_flag=True, help="Print the Backstage form pages instead.")
-def params_schema(pages: bool) -> int:
+@click.option(
+    "-o",
+    "--output",
+    "output_format",
+    type=click.Choice(["json", "yaml"]),
+    default="json",
+    show_default=True,
+    help="Output format.",
+)
+def params_schema(pages: bool, output_format: str) -> int:
     """Print the team parameter JSON Schema (the one Backstage's form uses)."""
     from mlscaffold.params import parameter_pages, parameter_schema
 
     data: Any = list(parameter_pages()) if pages else parameter_schema()
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    if output_format == "yaml":
+        import yaml
+
+        click.echo(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), nl=False)
+    else:
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
     return EXIT_OK
 
 
@@ -182,20 +236,29 @@ def template() -> None:
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
-    default=Path("backstage/ml-project"),
-    show_default=True,
-    help="Folder Backstage registers: template.yaml and skeleton/.",
+    default=None,
+    help="Folder Backstage registers: template.yaml and skeleton/ (default: the "
+    "platform repository's template-dir, else backstage/ml-project).",
 )
 @click.option(
     "--check", is_flag=True, help="Exit 1 when the committed files differ from a build."
 )
-def template_build(out: Path, check: bool) -> int:
-    """Write template.yaml and the skeleton copy it fetches by a relative URL."""
+@platform_options()
+def template_build(out: Path | None, check: bool, config: PlatformConfig) -> int:
+    """Write template.yaml and the skeleton copy it fetches by a relative URL.
+
+    Built from the platform repository's skeleton and settings (see --skeleton).
+    """
+    from mlscaffold._files import display_path
     from mlscaffold.render.write import write_tree
+    from mlscaffold.settings import load_platform
     from mlscaffold.template.build import build_files, check_files
 
+    # The configured folder is absolute; messages name it from the working directory.
+    out = out or Path(display_path(config.template_dir, Path.cwd().resolve()))
+    platform = load_platform(config.platform_file)
     if check:
-        problems = check_files(out)
+        problems = check_files(out, platform, skeleton=config.skeleton)
         for problem in problems:
             click.echo(problem, err=True)
         if problems:
@@ -205,7 +268,7 @@ def template_build(out: Path, check: bool) -> int:
             return EXIT_FINDINGS
         click.echo(f"{out} is up to date.")
         return EXIT_OK
-    write_tree(build_files(), out, force=True)
+    write_tree(build_files(platform, skeleton=config.skeleton), out, force=True)
     click.echo(f"Wrote {out}/template.yaml and {out}/skeleton/")
     return EXIT_OK
 
@@ -218,10 +281,17 @@ def export() -> None:
 @export.command("cookiecutter")
 @click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--force", is_flag=True, help="Replace a non-empty destination.")
-def export_cookiecutter(dest: Path, force: bool) -> int:
+@platform_options()
+def export_cookiecutter(dest: Path, force: bool, config: PlatformConfig) -> int:
     """Write the skeleton as a cookiecutter template (the cookiecutterCompat shape)."""
+    from mlscaffold.settings import load_platform
     from mlscaffold.template.cookiecutter import export_cookiecutter as export_tree
 
-    export_tree(dest, force=force)
+    export_tree(
+        dest,
+        force=force,
+        skeleton=config.skeleton,
+        platform=load_platform(config.platform_file),
+    )
     click.echo(f"Wrote a cookiecutter template to {dest}")
     return EXIT_OK

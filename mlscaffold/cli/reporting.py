@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ import click
 from mlscaffold.report.model import Report, Severity
 
 THRESHOLDS = {"error": Severity.ERROR, "warning": Severity.WARNING}
+SHOWN = {"note": Severity.INFO, **THRESHOLDS}
 
 
 def build_validate_options(
@@ -17,23 +19,33 @@ def build_validate_options(
     crd_dirs: tuple[Path, ...] = (),
     kube_version: str | None = None,
     kubeconform_mode: str = "auto",
-    platform: Any = None,
+    skip_kinds: tuple[str, ...] = (),
+    ignore_missing_schemas: bool = False,
+    config: Any = None,
     **_ignored: Any,
 ) -> Any:
     """Build the validator's options from the shared CLI options.
 
     Args:
-        crd_dirs: ``--crds`` folders.
+        crd_dirs: ``--crds`` folders (default: the platform repository's ``crds``).
         kube_version: ``--kube-version``, if given.
         kubeconform_mode: ``--kubeconform``.
-        platform: PlatformSettings the rules should read (None: the shipped ones).
+        skip_kinds: ``--skip`` values, each possibly comma-separated.
+        ignore_missing_schemas: ``--ignore-missing-schemas``.
+        config: The PlatformConfig whose settings the rules read and whose CRD
+            folders are the default (None: the shipped settings, no folders).
     """
+    from mlscaffold.settings import load_platform
     from mlscaffold.validate import ValidateOptions
 
     kwargs: dict[str, Any] = {
-        "crd_dirs": tuple(crd_dirs),
+        "crd_dirs": tuple(crd_dirs) or (config.crd_dirs if config else ()),
         "kubeconform": kubeconform_mode,
-        "platform": platform,
+        "platform": load_platform(config.platform_file) if config else None,
+        "skip_kinds": frozenset(
+            kind.strip() for value in skip_kinds for kind in value.split(",") if kind
+        ),
+        "ignore_missing_schemas": ignore_missing_schemas,
     }
     if kube_version:
         kwargs["kube_version"] = kube_version
@@ -45,18 +57,29 @@ def fails(report: Report, fail_on: str) -> bool:
     return bool(report.at_least(THRESHOLDS[fail_on]))
 
 
-def emit_passing_report(report: Report) -> None:
+def emit_passing_report(report: Report, min_severity: str = "warning") -> None:
     """On stderr: warnings and the summary (what was checked, what was skipped)."""
-    from mlscaffold.report.formats import summary_line
+    from mlscaffold.report.formats import format_finding, summary_line
 
-    for finding in report.at_least(Severity.WARNING):
-        click.echo(str(finding), err=True)
+    shown = max(SHOWN[min_severity], Severity.WARNING)
+    for finding in report.at_least(shown):
+        click.echo(format_finding(finding), err=True)
     click.echo(f"Validated: {summary_line(report)}", err=True)
 
 
-def emit_report(report: Report, output_format: str, *, err: bool = False) -> None:
-    """Print a report in the chosen format."""
+def emit_report(
+    report: Report,
+    output_format: str,
+    *,
+    err: bool = False,
+    min_severity: str = "note",
+) -> None:
+    """Print a report in the chosen format, findings below ``min_severity`` left out."""
     from mlscaffold.report.formats import REPORTERS
 
+    if min_severity != "note":
+        report = dataclasses.replace(
+            report, findings=report.at_least(SHOWN[min_severity])
+        )
     text = REPORTERS[output_format](report)
     click.echo(text, nl=not text.endswith("\n"), err=err)

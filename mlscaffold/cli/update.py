@@ -1,17 +1,30 @@
-"""The `update` command: bring a team repository up to a newer template."""
+"""The `update` command: bring team repositories up to a newer template."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from mlscaffold.cli.app import EXIT_FINDINGS, EXIT_OK, cli
+from mlscaffold.cli.app import EXIT_FINDINGS, EXIT_OK, cli, exit_code_for
+from mlscaffold.cli.options import platform_options
+from mlscaffold.cli.progress import progress as progress_reporter
+from mlscaffold.cli.progress import progress_option
+from mlscaffold.errors import MlscaffoldError
+
+if TYPE_CHECKING:
+    from mlscaffold.config import PlatformConfig
+    from mlscaffold.fleet.revision import SourceLayout
 
 
 @cli.command("update")
 @click.argument(
-    "repo_dir", type=click.Path(exists=True, file_okay=False, path_type=Path)
+    "repo_dirs",
+    metavar="REPO_DIR...",
+    nargs=-1,
+    required=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
 )
 @click.option(
     "--to",
@@ -28,16 +41,19 @@ from mlscaffold.cli.app import EXIT_FINDINGS, EXIT_OK, cli
 @click.option(
     "--platform-repo",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
-    default=Path(),
-    show_default="the current directory",
-    help="Platform repository (skeletons/, schemas/, version tags).",
+    default=None,
+    help="Git work tree of the platform repository (version tags); default: the "
+    "one holding its config, else the current directory's.",
 )
+@platform_options()
 @click.option("--check", is_flag=True, help="Only report whether an update is pending.")
+@progress_option
 def update(
-    repo_dir: Path, to_rev: str | None, from_rev: str | None, platform_repo: Path,
-    check: bool,
+    repo_dirs: tuple[Path, ...], to_rev: str | None, from_rev: str | None,
+    platform_repo: Path | None, config: PlatformConfig, check: bool,
+    progress: bool | None,
 ) -> int:  # fmt: skip
-    """Update a team repository to a newer template with a three-way merge.
+    """Update team repositories to a newer template with a three-way merge.
 
     The old render (re-created from the recorded template version) is the base,
     the repository is the team's side, the new render is upstream. Clean merges
@@ -49,16 +65,42 @@ def update(
     Exit codes:
       --check:  0 up to date, 1 update available, 2/3/4 error
       update:   0 applied cleanly, 1 applied with conflicts to resolve, 2/3/4 error
+    With several repositories each is tried, a failing one does not stop the
+    rest, the exit code is the highest, and progress is shown on stderr.
     """
-    from mlscaffold.fleet.revision import repo_root
+    from mlscaffold.fleet.revision import layout_of, repo_root
+
+    root = repo_root(platform_repo or config.root or Path.cwd())
+    layout = layout_of(config, root)
+    if len(repo_dirs) == 1:
+        return _update_one(repo_dirs[0], root, layout, from_rev, to_rev, check)
+    codes = []
+    with progress_reporter(progress, len(repo_dirs), "repositories") as step:
+        for done, repo_dir in enumerate(repo_dirs, start=1):
+            try:
+                code = _update_one(repo_dir, root, layout, from_rev, to_rev, check)
+            except MlscaffoldError as exc:
+                # One broken repository does not stop the others.
+                click.echo(f"error: {repo_dir}: {exc}", err=True)
+                code = exit_code_for(exc)
+            codes.append(code)
+            step(done, str(repo_dir), code in (EXIT_OK, EXIT_FINDINGS))
+    return max(codes)
+
+
+def _update_one(
+    repo_dir: Path, root: Path, layout: SourceLayout, from_rev: str | None,
+    to_rev: str | None, check: bool,
+) -> int:  # fmt: skip
     from mlscaffold.fleet.update import update_repo
 
     result = update_repo(
         repo_dir,
-        repo_root(platform_repo),
+        root,
         from_rev=from_rev,
         to_rev=to_rev,
         check=check,
+        layout=layout,
     )
     versions = (
         f"{result.from_version} ({result.base}) -> {result.to_version} ({result.head})"

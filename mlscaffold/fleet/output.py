@@ -7,15 +7,18 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
+from mlscaffold.errors import Location
 from mlscaffold.fleet.diff import FleetDiff, TeamDiff
 from mlscaffold.fleet.render import TeamResult
 from mlscaffold.report.formats import format_finding
 from mlscaffold.report.model import Finding, Report, Severity
 
 __all__ = [
+    "COMMENT_MARKER",
     "MARKDOWN_LIMIT",
     "diff_json",
     "diff_markdown",
+    "diff_report",
     "diff_text",
     "fleet_report",
     "render_summary",
@@ -23,6 +26,8 @@ __all__ = [
 
 MARKDOWN_LIMIT = 60_000
 """Default size cap of the Markdown summary (GitHub comments stop at 65,536)."""
+COMMENT_MARKER = "<!-- mlscaffold-fleet-diff -->"
+"""First line of the Markdown summary; the CI action finds its comment by it."""
 
 
 def _finding_json(team: str, finding: Finding) -> dict[str, Any]:
@@ -126,6 +131,7 @@ def diff_markdown(diff: FleetDiff, *, limit: int = MARKDOWN_LIMIT) -> str:
     """
     s = diff.summary()
     head = [
+        f"{COMMENT_MARKER}\n",
         f"### mlscaffold fleet diff: `{diff.base}` -> `{diff.head}`\n\n",
         "| teams | affected | files changed | new findings | new errors "
         "| new render errors |\n",
@@ -156,6 +162,49 @@ def diff_markdown(diff: FleetDiff, *, limit: int = MARKDOWN_LIMIT) -> str:
             "see the JSON output._\n"
         )
     return "".join(head + body)
+
+
+def diff_report(diff: FleetDiff, skeleton: str) -> Report:
+    """The change's new findings, placed in the platform repository (for SARIF).
+
+    Code scanning can only annotate files of the repository, and the rendered
+    teams are not in it; so each finding points at the skeleton file it came from
+    (``skeleton``/its source path), and its message names the team and the
+    rendered place. A finding with no skeleton source keeps its rendered path.
+
+    Args:
+        diff: The fleet diff.
+        skeleton: The skeleton folder's path in the repository
+            (``skeletons/ml-project``).
+    """
+    findings = []
+    for team in diff.teams:
+        for finding in team.new_findings:
+            rendered = _place(team.team, finding.rendered)
+            source = finding.source
+            where = (
+                Location(f"{skeleton}/{source.path}", source.line, source.column)
+                if source is not None
+                else Location(f"{team.team}/{finding.rendered.path}")
+            )
+            findings.append(
+                replace(
+                    finding,
+                    rendered=where,
+                    source=None,
+                    message=f"team {team.team}, {rendered}: {finding.message}",
+                )
+            )
+    report = Report()
+    report.extend(findings)
+    return report
+
+
+def _place(team: str, loc: Location) -> str:
+    text = f"{team}/{loc.path}"
+    if loc.line is not None:
+        text += f":{loc.line}"
+    return text
 
 
 def _md_team(team: TeamDiff) -> str:

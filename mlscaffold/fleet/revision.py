@@ -14,15 +14,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mlscaffold._data import schema_file, skeleton_dir
+from mlscaffold.config import DEFAULT_PLATFORM, DEFAULT_SKELETON, PlatformConfig
 from mlscaffold.errors import ToolError
 from mlscaffold.template.build import TEMPLATE_NAME
 
 __all__ = [
-    "SKELETON_PATH",
-    "SOURCE_PATHS",
+    "DEFAULT_LAYOUT",
     "PlatformSources",
+    "SourceLayout",
     "git",
     "installed_sources",
+    "layout_of",
     "repo_root",
     "resolve_revision",
     "revision_sources",
@@ -31,11 +33,43 @@ __all__ = [
     "worktree_sources",
 ]
 
-SKELETON_PATH = f"skeletons/{TEMPLATE_NAME}"
-"""The skeleton's path in the platform repository."""
-SOURCE_PATHS = (SKELETON_PATH, "schemas")
-"""What a render depends on besides the code: the skeleton and the settings."""
 _TIMEOUT = 120
+
+
+@dataclass(frozen=True)
+class SourceLayout:
+    """Where the sources lie inside a platform repository (POSIX paths from its top).
+
+    What a render depends on besides the code: the skeleton and the settings.
+    """
+
+    skeleton: str = DEFAULT_SKELETON
+    platform_file: str = DEFAULT_PLATFORM
+
+
+DEFAULT_LAYOUT = SourceLayout()
+"""``skeletons/ml-project`` and ``schemas/platform.yaml``."""
+
+
+def layout_of(config: PlatformConfig, repo: Path) -> SourceLayout:
+    """Where ``config``'s skeleton and settings lie in the Git work tree ``repo``.
+
+    A path outside ``repo`` (the shipped skeleton, say) keeps the default layout.
+    """
+    top = repo.resolve()
+
+    def inside(path: Path, default: str) -> str:
+        resolved = path.resolve()
+        return (
+            resolved.relative_to(top).as_posix()
+            if resolved.is_relative_to(top)
+            else default
+        )
+
+    return SourceLayout(
+        inside(config.skeleton, DEFAULT_SKELETON),
+        inside(config.platform_file, DEFAULT_PLATFORM),
+    )
 
 
 @dataclass(frozen=True)
@@ -62,17 +96,19 @@ def installed_sources() -> PlatformSources:
     )
 
 
-def worktree_sources(repo: Path) -> PlatformSources:
+def worktree_sources(
+    repo: Path, layout: SourceLayout = DEFAULT_LAYOUT
+) -> PlatformSources:
     """The sources as they are in ``repo``'s work tree, uncommitted edits included.
 
     Raises:
-        ToolError: ``repo`` lacks ``skeletons/ml-project`` or ``schemas/platform.yaml``.
+        ToolError: ``repo`` lacks the layout's skeleton or settings.
     """
-    sources = _sources_in(Path(repo), "work tree", None)
+    sources = _sources_in(Path(repo), "work tree", None, layout)
     if not sources.skeleton.is_dir() or not sources.platform_file.is_file():
         raise ToolError(
-            f"{repo} is not a platform repository: it needs {SKELETON_PATH}/ and "
-            "schemas/platform.yaml"
+            f"{repo} is not a platform repository: it needs {layout.skeleton}/ and "
+            f"{layout.platform_file}"
         )
     return sources
 
@@ -147,10 +183,12 @@ def resolve_revision(repo: Path, rev: str) -> str:
 
 
 @contextmanager
-def revision_sources(repo: Path, rev: str) -> Iterator[PlatformSources]:
+def revision_sources(
+    repo: Path, rev: str, layout: SourceLayout = DEFAULT_LAYOUT
+) -> Iterator[PlatformSources]:
     """Check the sources out of ``repo`` at ``rev`` into a temporary folder.
 
-    Only ``skeletons/ml-project`` and ``schemas`` are extracted (``git archive``),
+    Only the layout's skeleton and settings are extracted (``git archive``),
     with ``tar.umask=022`` so file modes match a usual checkout; the folder is
     removed on exit.
 
@@ -168,24 +206,27 @@ def revision_sources(repo: Path, rev: str) -> Iterator[PlatformSources]:
                 "--format=tar",
                 commit,
                 "--",
-                *SOURCE_PATHS,
+                layout.skeleton,
+                layout.platform_file,
             ],
         )
         with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
             # The data filter refuses absolute paths, '..' and links leaving the folder.
             tar.extractall(tmp, filter="data")
-        sources = _sources_in(Path(tmp), rev, commit)
+        sources = _sources_in(Path(tmp), rev, commit, layout)
         if not sources.skeleton.is_dir() or not sources.platform_file.is_file():
             raise ToolError(
-                f"revision {rev} has no {SKELETON_PATH}/ or schemas/platform.yaml"
+                f"revision {rev} has no {layout.skeleton}/ or {layout.platform_file}"
             )
         yield sources
 
 
-def _sources_in(root: Path, label: str, commit: str | None) -> PlatformSources:
+def _sources_in(
+    root: Path, label: str, commit: str | None, layout: SourceLayout
+) -> PlatformSources:
     return PlatformSources(
-        skeleton=root / SKELETON_PATH,
-        platform_file=root / "schemas" / "platform.yaml",
+        skeleton=root / layout.skeleton,
+        platform_file=root / layout.platform_file,
         label=label,
         commit=commit,
     )

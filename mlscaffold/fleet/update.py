@@ -23,7 +23,9 @@ from mlscaffold.errors import Location, ParamsError, ToolError
 from mlscaffold.fleet.diff import diff_trees
 from mlscaffold.fleet.render import renderer_for
 from mlscaffold.fleet.revision import (
+    DEFAULT_LAYOUT,
     PlatformSources,
+    SourceLayout,
     revision_sources,
     run_git,
     version_tag,
@@ -106,11 +108,13 @@ def base_revision(answers: Answers, override: str | None = None) -> str:
 
 
 @contextmanager
-def _sources(platform_repo: Path, rev: str | None) -> Iterator[PlatformSources]:
+def _sources(
+    platform_repo: Path, rev: str | None, layout: SourceLayout
+) -> Iterator[PlatformSources]:
     if rev is None:
-        yield worktree_sources(platform_repo)
+        yield worktree_sources(platform_repo, layout)
     else:
-        with revision_sources(platform_repo, rev) as sources:
+        with revision_sources(platform_repo, rev, layout) as sources:
             yield sources
 
 
@@ -121,6 +125,7 @@ def update_repo(
     from_rev: str | None = None,
     to_rev: str | None = None,
     check: bool = False,
+    layout: SourceLayout = DEFAULT_LAYOUT,
 ) -> UpdateResult:
     """Re-render ``repo`` with a newer template and merge the change into it.
 
@@ -130,6 +135,7 @@ def update_repo(
         from_rev: The base revision; default: tag ``ml-project-v<recorded version>``.
         to_rev: The new revision; default: the platform repository's work tree.
         check: Only work out what would change; write nothing.
+        layout: Where the skeleton and settings lie in the platform repository.
 
     Raises:
         ParamsError: The answers file is unreadable or its parameters are invalid.
@@ -145,8 +151,8 @@ def update_repo(
         )  # fmt: skip
     rev = base_revision(answers, from_rev)
     with ExitStack() as stack:
-        base_sources = stack.enter_context(_sources(platform_repo, rev))
-        head_sources = stack.enter_context(_sources(platform_repo, to_rev))
+        base_sources = stack.enter_context(_sources(platform_repo, rev, layout))
+        head_sources = stack.enter_context(_sources(platform_repo, to_rev, layout))
         base_renderer = renderer_for(base_sources)
         if answers.template_version and (
             base_renderer.platform.template_version != answers.template_version

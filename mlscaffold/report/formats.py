@@ -92,7 +92,10 @@ def _counts(report: Report) -> dict[str, int]:
 
 
 def format_finding(finding: Finding) -> str:
-    """One finding as text: ``path:line:col: RULE message``.
+    """One finding as text: ``path:line:col: severity RULE message``.
+
+    The severity word is ``error``, ``warning`` or ``note``, as compilers and
+    linters print it, so CI log matchers and editors pick the line up.
 
     A finding with a skeleton source other than its rendered place gets a second
     line, ``  skeleton: path:line:col``.
@@ -106,7 +109,10 @@ def format_finding(finding: Finding) -> str:
     message = finding.message
     if finding.rendered.approximate:
         message += " (line approximate)"
-    text = f"{_place(finding.rendered)}: {finding.rule} {message}"
+    text = (
+        f"{_place(finding.rendered)}: {_level(finding.severity)} {finding.rule} "
+        f"{message}"
+    )
     if finding.source is not None and finding.source != finding.rendered:
         text += f"\n  skeleton: {_place(finding.source)}"
         if finding.source.approximate:
@@ -144,7 +150,7 @@ def summary_line(report: Report) -> str:
 
 
 def format_text(report: Report) -> str:
-    """Plain text: ``path:line:col: RULE message`` per finding, then a summary line.
+    """Text: ``path:line:col: severity RULE message`` per finding, then a summary.
 
     A finding with a skeleton source gets a second line ``  skeleton: path:line``.
 
@@ -233,9 +239,7 @@ def _junit_case(
     others = [f for f in findings if f.severity < Severity.ERROR]
     if others:
         out = ET.SubElement(case, "system-out")
-        out.text = "\n".join(
-            f"{_level(f.severity)}: {format_finding(f)}" for f in others
-        )
+        out.text = "\n".join(format_finding(f) for f in others)
     return bool(errors)
 
 

@@ -42,8 +42,9 @@ class Finding:
     tool: str = field(default="mlscaffold", compare=False)
 
     def __str__(self) -> str:
-        """``path:line:col: RULE message``, with the skeleton place in brackets."""
-        text = f"{self.rendered}: {self.rule} {self.message}"
+        """``path:line:col: severity RULE message``, skeleton place in brackets."""
+        level = "note" if self.severity is Severity.INFO else str(self.severity)
+        text = f"{self.rendered}: {level} {self.rule} {self.message}"
         if self.source is not None:
             text += f" [skeleton {self.source}]"
         return text

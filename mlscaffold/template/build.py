@@ -119,15 +119,22 @@ def template_yaml(template: Mapping[str, Any]) -> str:
     return _HEADER + body
 
 
-def build_files(platform: PlatformSettings | None = None) -> RenderedTree:
-    """Everything under ``backstage/ml-project/``: template.yaml and a skeleton copy."""
+def build_files(
+    platform: PlatformSettings | None = None, *, skeleton: Path | None = None
+) -> RenderedTree:
+    """Everything under ``backstage/ml-project/``: template.yaml and a skeleton copy.
+
+    Args:
+        platform: Platform settings; the shipped ones by default.
+        skeleton: Skeleton folder; the shipped one by default.
+    """
     entries: dict[str, TreeEntry] = {
         "template.yaml": TreeEntry(
             "file", template_yaml(build_template(platform)).encode()
         ),
         "skeleton": TreeEntry("dir", mode=0o755),
     }
-    root = skeleton_dir(TEMPLATE_NAME)
+    root = skeleton or skeleton_dir(TEMPLATE_NAME)
     for path in sorted(root.rglob("*")):
         rel = "skeleton/" + path.relative_to(root).as_posix()
         mode = path.lstat().st_mode & 0o777
@@ -144,13 +151,23 @@ def build_files(platform: PlatformSettings | None = None) -> RenderedTree:
     return RenderedTree(entries)
 
 
-def check_files(target: Path, platform: PlatformSettings | None = None) -> list[str]:
+def check_files(
+    target: Path,
+    platform: PlatformSettings | None = None,
+    *,
+    skeleton: Path | None = None,
+) -> list[str]:
     """Differences between ``target`` and a fresh build; empty when up to date.
+
+    Args:
+        target: The committed build (``backstage/ml-project``).
+        platform: Platform settings; the shipped ones by default.
+        skeleton: Skeleton folder; the shipped one by default.
 
     Returns:
         One line per differing path, with a unified diff for changed text files.
     """
-    fresh = build_files(platform)
+    fresh = build_files(platform, skeleton=skeleton)
     problems: list[str] = []
     on_disk = (
         {p.relative_to(target).as_posix() for p in target.rglob("*")}

@@ -43,7 +43,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from mlscaffold.errors import Location, SkeletonError
 from mlscaffold.render.skeleton import is_binary
@@ -58,6 +58,9 @@ from mlscaffold.template.cookiecutter_ext import (
     escape_text,
     jinja_literal,
 )
+
+if TYPE_CHECKING:
+    from mlscaffold.settings import PlatformSettings
 
 __all__ = [
     "PROJECT_DIR",
@@ -171,16 +174,19 @@ def convert_skeleton(
         values_example: Values as the fetch step passes them (team parameters,
             ``platform``, ``template``); they become cookiecutter.json's defaults and
             tell which values are numbers.
-        schema: The merged parameter schema (enums become choices); the shipped one
+        schema: The merged parameter schema (enums become choices; the
+            pre-generation hook checks answers against it); the shipped form pages
             by default.
 
     Raises:
         SkeletonError: A file or name cannot be converted.
     """
+    pages: Sequence[Mapping[str, Any]] = [schema] if schema is not None else []
     if schema is None:
-        from mlscaffold.params import parameter_schema
+        from mlscaffold.params import parameter_pages, parameter_schema
 
         schema = parameter_schema()
+        pages = parameter_pages()
     entries: dict[str, TreeEntry] = {}
     untemplated: list[str] = []
     converted_dirs: dict[str, str] = {"": PROJECT_DIR}
@@ -215,7 +221,26 @@ def convert_skeleton(
     entries["hooks/post_gen_project.py"] = TreeEntry(
         "file", POST_GEN_HOOK.encode("utf-8"), templated=False
     )
+    _add_standalone_parts(entries, pages)
     return RenderedTree(entries)
+
+
+def _add_standalone_parts(
+    entries: dict[str, TreeEntry], pages: Sequence[Mapping[str, Any]]
+) -> None:
+    from mlscaffold.template.cookiecutter_standalone import (
+        pre_gen_hook,
+        vendored_sources,
+    )
+
+    entries["hooks/pre_gen_project.py"] = TreeEntry(
+        "file", pre_gen_hook(pages).encode("utf-8"), templated=False
+    )
+    for path, source in vendored_sources().items():
+        parts = path.split("/")
+        for depth in range(1, len(parts)):
+            entries.setdefault("/".join(parts[:depth]), TreeEntry("dir", mode=0o755))
+        entries[path] = TreeEntry("file", source, templated=False)
 
 
 def _file_entry(
@@ -230,26 +255,38 @@ def _file_entry(
     return TreeEntry("file", converted, mode=mode, source=rel)
 
 
-def example_values() -> dict[str, Any]:
-    """What Backstage computes from the defaults and example required parameters."""
+def example_values(platform: PlatformSettings | None = None) -> dict[str, Any]:
+    """What Backstage computes from the defaults and example required parameters.
+
+    Args:
+        platform: Platform settings; the shipped ones by default.
+    """
     from mlscaffold.params import validate_params
     from mlscaffold.settings import shipped_platform
     from mlscaffold.template.build import build_template
     from mlscaffold.template.steps import step_values
 
-    platform = shipped_platform()
+    platform = platform or shipped_platform()
     host = platform.allowed_hosts[0] if platform.allowed_hosts else "github.com"
     raw = {**EXAMPLE_PARAMETERS, "repoUrl": f"{host}?owner=my-org&repo=my-team-ml"}
     params = validate_params(raw, platform)
     return step_values(build_template(platform), params.as_dict())
 
 
-def export_cookiecutter(dest: Path, *, force: bool = False) -> None:
-    """Write the shipped ml-project skeleton to ``dest`` as a cookiecutter template.
+def export_cookiecutter(
+    dest: Path,
+    *,
+    force: bool = False,
+    skeleton: Path | None = None,
+    platform: PlatformSettings | None = None,
+) -> None:
+    """Write the ml-project skeleton to ``dest`` as a cookiecutter template.
 
     Args:
         dest: The template folder to create.
         force: Replace a non-empty ``dest``.
+        skeleton: Skeleton folder; the shipped one by default.
+        platform: Platform settings; the shipped ones by default.
 
     Raises:
         OutputExistsError: ``dest`` is not empty and ``force`` is off.
@@ -259,5 +296,7 @@ def export_cookiecutter(dest: Path, *, force: bool = False) -> None:
     from mlscaffold.render.write import write_tree
     from mlscaffold.template.build import TEMPLATE_NAME
 
-    tree = convert_skeleton(skeleton_dir(TEMPLATE_NAME), example_values())
+    tree = convert_skeleton(
+        skeleton or skeleton_dir(TEMPLATE_NAME), example_values(platform)
+    )
     write_tree(tree, dest, force=force)

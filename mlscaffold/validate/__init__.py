@@ -66,6 +66,12 @@ class ValidateOptions:
         cache_dir: Schema cache root; None means the user cache dir.
         platform: Platform settings the rules read (Argo CD namespace, spot
             capacity); None means the shipped ones, loaded once per process.
+        skip_kinds: Kinds (``Deployment``) or ``apiVersion/kind`` pairs
+            (``apps/v1/Deployment``) whose objects get no schema check, as
+            kubeconform's ``-skip``; policy and cross-resource rules still see them.
+        ignore_missing_schemas: An object whose kind has no schema is listed under
+            skipped instead of being an MLS110 error, as kubeconform's
+            ``-ignore-missing-schemas``.
     """
 
     crd_dirs: Sequence[Path] = ()
@@ -73,6 +79,8 @@ class ValidateOptions:
     kubeconform: KubeconformMode = "auto"
     cache_dir: Path | None = None
     platform: PlatformSettings | None = None
+    skip_kinds: frozenset[str] = frozenset()
+    ignore_missing_schemas: bool = False
 
     def __post_init__(self) -> None:
         """Refuse a kubeconform mode outside the three, before anything runs."""
@@ -112,7 +120,11 @@ def validate_tree(
 
 
 def validate_paths(
-    paths: Sequence[Path], *, options: ValidateOptions, jobs: int = 1
+    paths: Sequence[Path],
+    *,
+    options: ValidateOptions,
+    jobs: int = 1,
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> Report:
     """Validate YAML files and folders of manifests on disk.
 
@@ -126,6 +138,8 @@ def validate_paths(
             team below its own folder with one Namespace object) are then checked
             team by team in parallel; the report is the same as with 1. Files that
             are not so separable are checked in this process.
+        progress: With ``jobs`` other than 1, called as files are done (files
+            done, files in all, the last file); see ``validate_parallel``.
 
     Raises:
         SchemaStoreError: The schemas cannot be loaded.
@@ -135,7 +149,7 @@ def validate_paths(
     if jobs != 1:
         from mlscaffold.validate.parallel import validate_parallel
 
-        report = validate_parallel(found, options, jobs=jobs)
+        report = validate_parallel(found, options, jobs=jobs, progress=progress)
         if report is not None:
             return report
     return _validate_files(found, options)[0]
@@ -171,6 +185,57 @@ def _check(
     report.extend(validate_documents(docs, store))
     _rule_checks(report, docs, options)
     _kubeconform(report, docs, options, store, runner)
+    _drop_unchecked(report, docs, options)
+
+
+# Rules that say "this object's schema check did not happen or failed".
+_SCHEMA_TOOLS = frozenset({"schema", "kubeconform"})
+_MISSING_SCHEMA_RULES = frozenset({"MLS110", "MLS302"})
+
+
+def _drop_unchecked(
+    report: Report, docs: list[Document], options: ValidateOptions
+) -> None:
+    """Apply --skip and --ignore-missing-schemas to the schema findings."""
+    skipped = {
+        (doc.path, doc.index)
+        for doc in docs
+        if doc.kind in options.skip_kinds
+        or f"{doc.api_version}/{doc.kind}" in options.skip_kinds
+    }
+    missing: set[tuple[str, int | None]] = set()
+    if options.ignore_missing_schemas:
+        missing = {
+            (f.rendered.path, f.rendered.document)
+            for f in report.findings
+            if f.rule == "MLS110"
+        }
+    if not skipped and not missing:
+        return
+    kinds = sorted(
+        {f"{doc.kind} {doc.api_version}" for doc in docs
+         if (doc.path, doc.index) in missing}
+    )  # fmt: skip
+    report.findings = [
+        f
+        for f in report.findings
+        if f.tool not in _SCHEMA_TOOLS
+        or (
+            (f.rendered.path, f.rendered.document) not in skipped
+            and not (
+                (f.rendered.path, f.rendered.document) in missing
+                and f.rule in _MISSING_SCHEMA_RULES
+            )
+        )
+    ]
+    if skipped:
+        report.skipped["schema of skipped kinds"] = (
+            f"{len(skipped)} object(s) not schema-checked (--skip)"
+        )
+    if kinds:
+        report.skipped["missing schemas"] = (
+            f"no schema for {', '.join(kinds)} (--ignore-missing-schemas)"
+        )
 
 
 def _rule_checks(

@@ -70,7 +70,11 @@ def team_units(paths: Sequence[str], anchors: Sequence[str]) -> list[list[int]]:
 
 
 def validate_parallel(
-    found: Mapping[str, Path], options: ValidateOptions, *, jobs: int
+    found: Mapping[str, Path],
+    options: ValidateOptions,
+    *,
+    jobs: int,
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> Report | None:
     """Validate ``found`` in up to ``jobs`` processes, one team per unit.
 
@@ -78,6 +82,8 @@ def validate_parallel(
         found: Files as reported -> their path on disk, in the serial run's order.
         options: What to check and with which schemas.
         jobs: Processes to use; 0 means every core.
+        progress: Called as each batch of files is done, with the files done so
+            far, the number of files and the last file of the batch.
 
     Returns:
         The report a serial run gives, or None when the files are one unit (a
@@ -91,7 +97,15 @@ def validate_parallel(
         return None
     batches = _batches(units, min(len(units), workers * _BATCHES_PER_JOB))
     items = [tuple((paths[i], found[paths[i]]) for i in batch) for batch in batches]
-    results = list(run_parallel(_BatchWork(options), items, jobs=workers))
+    results = []
+    done = 0
+    for result in run_parallel(_BatchWork(options), items, jobs=workers):
+        results.append(result)
+        done += len(result[0].checked)
+        if progress is not None:
+            progress(
+                done, len(paths), result[0].checked[-1] if result[0].checked else ""
+            )
     anchors = [anchor for _, batch_anchors in results for anchor in batch_anchors]
     if not _refines(team_units(paths, anchors), batches):
         return None

@@ -149,7 +149,7 @@ def test_dry_run_prints_files_and_writes_nothing(
         ["render", *TEAM, "--crds", str(shared_crds), "--dry-run"], capsys
     )
     assert code == 0
-    assert "--- deploy/localqueue.yaml (mode 644)" in stdout
+    assert "---\n# Source: deploy/localqueue.yaml\n" in stdout
     assert 'name: "recs-queue"' in stdout
     assert list(tmp_path.iterdir()) == []
 
@@ -252,7 +252,7 @@ def test_lint_reports_non_portable_constructs(
     (skeleton / "x.yaml").write_text(
         "name: ${{ values.team.upper() }}\n", encoding="utf-8"
     )
-    code, stdout, _ = run(["lint", str(skeleton)], capsys)
+    code, stdout, _ = run(["lint", "--skeleton", str(skeleton)], capsys)
     assert code == 1
     assert "x.yaml:1:" in stdout
     assert "MLS503" in stdout
@@ -362,5 +362,5 @@ def test_dry_run_does_not_print_binary_bytes(
     args = ["render", *TEAM, "--skeleton", str(skeleton), "--dry-run", "--no-validate"]
     code, stdout, _ = run(args, capsys)
     assert code == 0
-    assert "--- logo.png (mode 644)\n(binary, 80 bytes)\n" in stdout
-    assert "team recs\n" in stdout
+    assert "# Source: logo.png (binary, 80 bytes)\n" in stdout
+    assert "# Source: a.txt (not a Kubernetes manifest)\n# | team recs\n" in stdout

@@ -99,7 +99,10 @@ def test_new_finding_fails_the_cli_and_is_named(
         assert {f["path"] for f in errors} == {"deploy/limitrange.yaml"}
         assert any("limitz" in f["message"] for f in errors)
     comment = md.read_text()
-    assert comment.startswith("### mlscaffold fleet diff: `HEAD` -> `work tree`")
+    assert comment.startswith(
+        "<!-- mlscaffold-fleet-diff -->\n"
+        "### mlscaffold fleet diff: `HEAD` -> `work tree`"
+    )
     assert "| 3 | 3 | 3 |" in comment
     assert "```diff" in comment
 

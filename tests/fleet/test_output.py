@@ -17,7 +17,7 @@ FINDING = Finding(
     source=Location("skeleton/deploy/limitrange.yaml", 4, 3),
     tool="schema",
 )
-LINE = "recs/deploy/limitrange.yaml:4:3: MLS101 unknown field 'limitz'\n"
+LINE = "recs/deploy/limitrange.yaml:4:3: error MLS101 unknown field 'limitz'\n"
 SKELETON = "  skeleton: skeleton/deploy/limitrange.yaml:4:3\n"
 
 

@@ -242,3 +242,23 @@ def test_a_repository_from_another_template_is_refused(
     )
     with pytest.raises(ParamsError, match="rendered from 'web-app', not 'ml-project'"):
         update_repo(team_repo, platform_repo, check=True)
+
+
+def test_many_repositories_each_updated_with_progress_lines(
+    platform_repo: Path, team_repo: Path, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    other = tmp_path / "not-a-team"
+    other.mkdir()
+    release(platform_repo, "1.1.0", (README, "\n", "\nNew upstream line.\n"))
+    code, out, err = run(
+        ["update", str(other), str(team_repo), "--platform-repo", str(platform_repo),
+         "--check"],
+        capsys,
+    )  # fmt: skip
+    # The broken one is named and does not stop the other; the worst code wins.
+    assert code == 2
+    assert f"error: {other}: " in err
+    assert f"Update available for {team_repo}" in out
+    assert f"[1/2] {other} FAILED" in err
+    assert f"[2/2] {team_repo} ok" in err

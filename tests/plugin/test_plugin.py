@@ -232,7 +232,7 @@ def test_invalid_rendered_tree_fails_validation(platform_repo: PlatformRepo) -> 
     result.stdout.fnmatch_lines(
         [
             "*team recs: the rendered tree does not validate:",
-            "  deploy/resourcequota.yaml:*: MLS101 unknown field 'spce'*",
+            "  deploy/resourcequota.yaml:*: error MLS101 unknown field 'spce'*",
             "  (and * warning(s) or note(s))",
         ]
     )
@@ -366,3 +366,28 @@ def test_a_bad_kubeconform_mode_is_a_usage_error(platform_repo: PlatformRepo) ->
     result.stderr.fnmatch_lines(
         ["*mlscaffold_kubeconform: kubeconform mode 'sometimes' is not one of: *"]
     )
+
+
+def test_the_platform_repositorys_config_is_the_default(
+    platform_repo: PlatformRepo,
+) -> None:
+    # No ini setting for the skeleton: the repository's mlscaffold.yaml names it.
+    ini = platform_repo.root / "tox.ini"
+    ini.write_text(
+        ini.read_text(encoding="utf-8").replace("mlscaffold_skeleton = skeleton\n", ""),
+        encoding="utf-8",
+    )
+    (platform_repo.root / "mlscaffold.yaml").write_text(
+        "skeleton: skeleton\n", encoding="utf-8"
+    )
+    (platform_repo.root / "skeleton" / "OWNERS").write_text(
+        "${{ values.owner }}\n", encoding="utf-8"
+    )
+    (platform_repo.root / "test_owners.py").write_text(
+        "def test_owners(mlscaffold_render):\n"
+        "    project = mlscaffold_render({'team': 't', 'owner': 'group:default/x',\n"
+        "        'repoUrl': 'github.com?owner=acme&repo=x', 'modelName': 'm'})\n"
+        "    assert project.tree['OWNERS'].text == 'group:default/x\\n'\n",
+        encoding="utf-8",
+    )
+    platform_repo.run("test_owners.py").assert_outcomes(passed=1)

@@ -111,11 +111,12 @@ def test_rule_info_falls_back_for_unknown_ids() -> None:
 
 def test_text_format_lines_and_summary() -> None:
     assert format_text(_report()) == (
-        "deploy/app.yaml:12:7: MLS101 spec.replicas must be an integer\n"
+        "deploy/app.yaml:12:7: error MLS101 spec.replicas must be an integer\n"
         "  skeleton: deploy/app.yaml:10\n"
-        "deploy/app.yaml:30: MLS201 container runs as root (line approximate)\n"
-        "deploy/queue.yaml:3:1: MLS999 an id nobody registered\n"
-        "dir with space/x.yaml:1:1: MLS402 namespace differs\n"
+        "deploy/app.yaml:30: warning MLS201 container runs as root "
+        "(line approximate)\n"
+        "deploy/queue.yaml:3:1: note MLS999 an id nobody registered\n"
+        "dir with space/x.yaml:1:1: error MLS402 namespace differs\n"
         "2 errors, 1 warning, 1 note; 3 files checked; "
         "skipped: kubeconform (kubeconform not found on PATH)\n"
     )

@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import re
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -293,8 +294,21 @@ def read_catalog(catalog: Path) -> list[CrdSource]:
         raise SchemaStoreError(f"cannot read CRD catalog {catalog}: {exc}") from exc
 
 
+_OFFLINE_HINT = (
+    "offline? Give --catalog a copy of the catalog whose urls are file:// paths "
+    "of the same files (the sha256 must still match), or skip the download and "
+    "validate with --crds DIR (a folder of CRD files, such as your cluster's)"
+)
+
+
 def pull_crds(
-    catalog: Path, cache_dir: Path, fetch: Callable[[str], bytes]
+    catalog: Path,
+    cache_dir: Path,
+    fetch: Callable[[str], bytes],
+    *,
+    retries: int = 2,
+    wait: Callable[[float], None] = time.sleep,
+    progress: Callable[[int, int, CrdSource, int], None] | None = None,
 ) -> list[Path]:
     """Download the pinned CRDs, verify their sha256, cache them and their conversion.
 
@@ -305,20 +319,22 @@ def pull_crds(
         catalog: ``schemas/crd-sources.yaml``.
         cache_dir: Cache root (see :func:`default_cache_dir`).
         fetch: Returns the bytes at a URL (the CLI passes an HTTP client).
+        retries: Further attempts after a failed download (1 s, 2 s, 4 s... apart).
+        wait: Sleeps between attempts (tests pass a no-op).
+        progress: Called after each verified download with its 1-based number, the
+            number of files, the source and its size in bytes.
 
     Returns:
         The cached CRD files, in catalog order.
 
     Raises:
-        SchemaStoreError: A download failed or a digest does not match.
+        SchemaStoreError: A download failed after every retry (the message says
+            how to work offline) or a digest does not match.
     """
     sources = read_catalog(catalog)
     payloads: list[tuple[CrdSource, bytes]] = []
-    for source in sources:
-        try:
-            data = fetch(source.url)
-        except OSError as exc:
-            raise SchemaStoreError(f"cannot download {source.url}: {exc}") from exc
+    for number, source in enumerate(sources, start=1):
+        data = _download(source.url, fetch, retries, wait)
         digest = hashlib.sha256(data).hexdigest()
         if digest != source.sha256:
             raise SchemaStoreError(
@@ -326,6 +342,8 @@ def pull_crds(
                 f"got {digest}; nothing was cached"
             )
         payloads.append((source, data))
+        if progress is not None:
+            progress(number, len(sources), source, len(data))
     target = pulled_crd_dir(cache_dir)
     written: list[Path] = []
     for source, data in payloads:
@@ -334,6 +352,27 @@ def pull_crds(
         load_crd_file(path, cache_dir)  # Convert now so the first validate is fast.
         written.append(path)
     return written
+
+
+def _download(
+    url: str,
+    fetch: Callable[[str], bytes],
+    retries: int,
+    wait: Callable[[float], None],
+) -> bytes:
+    attempt = 0
+    while True:
+        try:
+            return fetch(url)
+        except OSError as exc:  # noqa: PERF203 - a retry loop; downloads dominate
+            if attempt >= retries:
+                tries = f" (tried {attempt + 1} times)" if attempt else ""
+                raise SchemaStoreError(
+                    f"cannot download {url}{tries}: {exc}; nothing was cached; "
+                    + _OFFLINE_HINT
+                ) from exc
+            wait(float(2**attempt))
+            attempt += 1
 
 
 def cached_sources(sources: Iterable[CrdSource], cache_dir: Path) -> list[CrdSource]:
