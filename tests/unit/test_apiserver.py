@@ -13,11 +13,17 @@ from mlscaffold.validate.schema.metadata import (
     label_key_problems,
     name_problems,
 )
+from mlscaffold.validate.schema.store import SchemaStore
 
 
-def rules(text: str) -> list[tuple[str, int | None]]:
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> SchemaStore:
+    return SchemaStore(cache_dir=tmp_path_factory.mktemp("cache"))
+
+
+def rules(text: str, store: SchemaStore | None = None) -> list[tuple[str, int | None]]:
     docs = parse_documents(dedent(text), "m.yaml")
-    return sorted((f.rule, f.rendered.line) for f in check_apiserver(docs))
+    return sorted((f.rule, f.rendered.line) for f in check_apiserver(docs, store))
 
 
 def test_duplicate_key_points_at_the_second_one() -> None:
@@ -112,3 +118,22 @@ def test_annotations_total_size_is_limited() -> None:
     """
     assert rules(text) == [("MLS136", 5)]
     assert rules(text.replace(f"b: {half}", "b: x")) == []
+
+
+def test_set_and_map_lists(store: SchemaStore) -> None:
+    text = """\
+    apiVersion: v1
+    kind: Service
+    metadata:
+      name: s
+      finalizers: [example.com/a, example.com/b, example.com/a]
+    spec:
+      ipFamilies: [IPv4, IPv4]
+      ports:
+        - {port: 80, protocol: UDP}
+        - {port: 80, name: a}
+        - {port: 80, name: b}
+    """
+    # finalizers is a set; ipFamilies is atomic (repeats are left to other
+    # rules); ports are keyed by port + protocol, which defaults to TCP.
+    assert rules(text, store) == [("MLS140", 5), ("MLS140", 11)]

@@ -17,6 +17,7 @@ from mlscaffold.validate.documents import Document
 from mlscaffold.validate.pods import PodLookup, effective_pods
 from mlscaffold.validate.schema.metadata import Hit, metadata_hits
 from mlscaffold.validate.schema.store import SchemaStore
+from mlscaffold.validate.schema.structural import SchemaWalker
 
 __all__ = ["APISERVER_RULES", "TOOL", "check_apiserver"]
 
@@ -33,6 +34,8 @@ APISERVER_RULES = rule_table(
         ("MLS134", Severity.ERROR, "invalid label value"),
         ("MLS135", Severity.ERROR, "invalid annotation key"),
         ("MLS136", Severity.ERROR, "annotations larger than 256 KiB"),
+        ("MLS140", Severity.ERROR, "duplicate entry in a list-type map or set"),
+        ("MLS142", Severity.ERROR, "integer out of range for its format"),
     ),
 )
 
@@ -55,11 +58,15 @@ def check_apiserver(
     Returns:
         One finding per problem.
     """
-    del store, pods  # used by the schema-walking and core rules
+    del pods  # used by the core rules
+    walker = SchemaWalker(store.definitions().get("$defs", {})) if store else None
     findings: list[Finding] = []
     for doc in docs:
         findings += _findings(doc, _duplicate_hits(doc))
         findings += _findings(doc, metadata_hits(doc))
+        info = store.lookup(doc.api_version, doc.kind) if store else None
+        if walker is not None and info is not None:
+            findings += _findings(doc, walker.hits(doc.data, info.load()))
     return findings
 
 

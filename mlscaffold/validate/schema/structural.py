@@ -1,0 +1,135 @@
+"""Rules the schemas carry as extensions: list types and integer formats.
+
+``x-kubernetes-list-type: map`` lists must not repeat the values of their
+``x-kubernetes-list-map-keys``, ``set`` lists must not repeat an item (the API
+server and server-side apply refuse both; JSON Schema validators ignore the
+extensions), and an ``int32``/``int64`` field must fit its format. Core kinds get
+the extensions from kubernetes-validate's schemas, custom resources from their
+CRDs (the converter keeps them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from mlscaffold.validate.documents import escape_pointer_token
+from mlscaffold.validate.schema.metadata import Hit
+
+_FORMAT_RANGES = {
+    "int32": (-(2**31), 2**31 - 1),
+    "int64": (-(2**63), 2**63 - 1),
+}
+# Map keys the API server defaults before it compares entries (ContainerPort,
+# ServicePort and EndpointPort protocols); the schemas do not say so.
+_KEY_DEFAULTS = {"protocol": "TCP"}
+_MAX_SHOWN = 60
+
+
+class SchemaWalker:
+    """Walks a document along its schema, resolving ``$ref`` into the definitions.
+
+    Args:
+        definitions: The ``$defs`` of kubernetes-validate's ``_definitions.json``.
+    """
+
+    def __init__(self, definitions: Mapping[str, Any]) -> None:
+        """Keep the definitions the ``$ref``s point into."""
+        self._defs = definitions
+
+    def hits(self, data: Any, schema: Mapping[str, Any]) -> list[Hit]:
+        """MLS140 and MLS142 findings for ``data`` (a whole object) under ``schema``."""
+        return list(self._walk(data, schema, ""))
+
+    def _resolve(self, node: Any) -> Mapping[str, Any]:
+        while isinstance(node, dict) and "$ref" in node:
+            _, _, name = str(node["$ref"]).rpartition("/$defs/")
+            target = self._defs.get(name)
+            if target is None:
+                return node
+            node = target
+        return node if isinstance(node, dict) else {}
+
+    def _walk(self, data: Any, schema: Any, pointer: str) -> Iterator[Hit]:
+        node = self._resolve(schema)
+        for sub in node.get("allOf") or ():
+            yield from self._walk(data, sub, pointer)
+        if isinstance(data, dict):
+            properties = node.get("properties") or {}
+            extra = node.get("additionalProperties")
+            for key, value in data.items():
+                sub = properties.get(key, extra)
+                if isinstance(sub, dict):
+                    child = f"{pointer}/{escape_pointer_token(str(key))}"
+                    yield from self._walk(value, sub, child)
+        elif isinstance(data, list):
+            yield from _list_hits(data, node, pointer)
+            items = node.get("items")
+            if isinstance(items, dict):
+                for i, item in enumerate(data):
+                    yield from self._walk(item, items, f"{pointer}/{i}")
+        elif isinstance(data, int) and not isinstance(data, bool):
+            bounds = _FORMAT_RANGES.get(str(node.get("format")))
+            if bounds is not None and not bounds[0] <= data <= bounds[1]:
+                yield (
+                    "MLS142",
+                    pointer,
+                    f"{_dotted(pointer)}: {data} is out of range for "
+                    f"{node['format']} ({bounds[0]} to {bounds[1]})",
+                )
+
+
+def _list_hits(
+    items: list[Any], node: Mapping[str, Any], pointer: str
+) -> Iterator[Hit]:
+    list_type = node.get("x-kubernetes-list-type")
+    if list_type == "map":
+        keys = [str(k) for k in node.get("x-kubernetes-list-map-keys") or ()]
+        if keys:
+            yield from _map_duplicates(items, keys, pointer)
+    elif list_type == "set":
+        seen: set[str] = set()
+        for i, item in enumerate(items):
+            token = repr(item)
+            if token in seen:
+                yield (
+                    "MLS140",
+                    f"{pointer}/{i}",
+                    f"{_dotted(pointer)}: duplicate value {_short(item)} in a "
+                    "list of unique items (x-kubernetes-list-type: set)",
+                )
+            seen.add(token)
+
+
+def _map_duplicates(items: list[Any], keys: list[str], pointer: str) -> Iterator[Hit]:
+    seen: set[tuple[str, ...]] = set()
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            continue
+        values = tuple(repr(item.get(k, _KEY_DEFAULTS.get(k))) for k in keys)
+        if values in seen:
+            shown = ", ".join(
+                f"{k}={_short(item.get(k, _KEY_DEFAULTS.get(k)))}" for k in keys
+            )
+            yield (
+                "MLS140",
+                f"{pointer}/{i}",
+                f"{_dotted(pointer)}: duplicate entry for key [{shown}]; each "
+                f"entry needs its own {' + '.join(keys)} "
+                "(x-kubernetes-list-type: map)",
+            )
+        seen.add(values)
+
+
+def _dotted(pointer: str) -> str:
+    parts = pointer.strip("/").split("/")
+    text = ""
+    for part in parts:
+        token = part.replace("~1", "/").replace("~0", "~")
+        text += f"[{token}]" if token.isdigit() else (f".{token}" if text else token)
+    return text or "(root)"
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 3] + "..."
