@@ -35,6 +35,7 @@ APISERVER_RULES = rule_table(
         ("MLS135", Severity.ERROR, "invalid annotation key"),
         ("MLS136", Severity.ERROR, "annotations larger than 256 KiB"),
         ("MLS140", Severity.ERROR, "duplicate entry in a list-type map or set"),
+        ("MLS141", Severity.ERROR, "malformed or negative resource quantity"),
         ("MLS142", Severity.ERROR, "integer out of range for its format"),
     ),
 )
