@@ -137,3 +137,56 @@ def test_set_and_map_lists(store: SchemaStore) -> None:
     # finalizers is a set; ipFamilies is atomic (repeats are left to other
     # rules); ports are keyed by port + protocol, which defaults to TCP.
     assert rules(text, store) == [("MLS140", 5), ("MLS140", 11)]
+
+
+POD = """\
+apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  containers:
+    - name: app
+      image: x
+"""
+
+
+def test_a_plain_pod_passes_and_a_volume_without_source_defaults() -> None:
+    # The API server defaults a volume without a source to emptyDir.
+    text = POD + "  volumes:\n    - name: scratch\n"
+    text += "  ephemeralContainers:\n    - {name: debug, image: x}\n"
+    assert rules(text) == []
+
+
+def test_gpus_are_whole_numbers_equal_to_their_limit() -> None:
+    text = POD + "      resources:\n"
+    text += "        requests: {nvidia.com/gpu: 0.5}\n"
+    text += "        limits: {nvidia.com/gpu: 0.5, hugepages-2Mi: 1Gi}\n"
+    assert rules(text) == [("MLS155", 9), ("MLS155", 10)]
+
+
+def test_a_workflow_level_volume_is_reported_once() -> None:
+    text = """\
+    apiVersion: argoproj.io/v1alpha1
+    kind: WorkflowTemplate
+    metadata: {name: w}
+    spec:
+      volumes:
+        - {name: v, emptyDir: {}, secret: {secretName: s}}
+      templates:
+        - {name: a, container: {image: x}}
+        - {name: b, container: {image: x}}
+    """
+    assert rules(text) == [("MLS153", 6)]
+
+
+def test_negative_requests_in_custom_resource_pods() -> None:
+    text = """\
+    apiVersion: argoproj.io/v1alpha1
+    kind: WorkflowTemplate
+    metadata: {name: w}
+    spec:
+      templates:
+        - name: a
+          container: {image: x, resources: {requests: {cpu: -1}}}
+    """
+    assert rules(text) == [("MLS141", 7)]

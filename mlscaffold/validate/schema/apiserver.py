@@ -15,6 +15,7 @@ from mlscaffold.report.model import Finding, Severity
 from mlscaffold.report.rules import rule_table
 from mlscaffold.validate.documents import Document
 from mlscaffold.validate.pods import PodLookup, effective_pods
+from mlscaffold.validate.schema.core import pod_hits, service_hits
 from mlscaffold.validate.schema.metadata import Hit, metadata_hits
 from mlscaffold.validate.schema.store import SchemaStore
 from mlscaffold.validate.schema.structural import SchemaWalker
@@ -37,6 +38,12 @@ APISERVER_RULES = rule_table(
         ("MLS140", Severity.ERROR, "duplicate entry in a list-type map or set"),
         ("MLS141", Severity.ERROR, "malformed or negative resource quantity"),
         ("MLS142", Severity.ERROR, "integer out of range for its format"),
+        ("MLS150", Severity.ERROR, "env value with valueFrom, or not one source"),
+        ("MLS151", Severity.ERROR, "port number out of range"),
+        ("MLS152", Severity.ERROR, "probe or lifecycle handler not exactly one"),
+        ("MLS153", Severity.ERROR, "volume with more than one source"),
+        ("MLS154", Severity.ERROR, "container name used twice in a pod"),
+        ("MLS155", Severity.ERROR, "request above limit, or extended resource"),
     ),
 )
 
@@ -59,7 +66,6 @@ def check_apiserver(
     Returns:
         One finding per problem.
     """
-    del pods  # used by the core rules
     walker = SchemaWalker(store.definitions().get("$defs", {})) if store else None
     findings: list[Finding] = []
     for doc in docs:
@@ -68,7 +74,18 @@ def check_apiserver(
         info = store.lookup(doc.api_version, doc.kind) if store else None
         if walker is not None and info is not None:
             findings += _findings(doc, walker.hits(doc.data, info.load()))
+        if doc.kind == "Service" and doc.api_version == "v1":
+            findings += _findings(doc, service_hits(doc))
+        findings += _findings(doc, _once(h for pod in pods(doc) for h in pod_hits(pod)))
     return findings
+
+
+def _once(hits: Iterable[Hit]) -> list[Hit]:
+    """One hit per place and rule: a workflow-level field shows in every template."""
+    unique: dict[tuple[str, str], Hit] = {}
+    for hit in hits:
+        unique.setdefault((hit[0], hit[1]), hit)
+    return list(unique.values())
 
 
 def _duplicate_hits(doc: Document) -> Iterable[Hit]:

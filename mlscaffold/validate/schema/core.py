@@ -1,0 +1,257 @@
+"""The hand-written pod validations of the API server that users hit most.
+
+From ``pkg/apis/core/validation`` of kubernetes/kubernetes: env ``value`` with
+``valueFrom``, port ranges, exactly one probe or lifecycle handler, at most one
+volume source, container names unique across the pod's lists, and requests
+within limits. Applied to every effective pod, including the pods Argo
+Workflows and KServe will create from a custom resource (the API server checks
+those only when the controller creates the pod, long after the apply passed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from fractions import Fraction
+from typing import Any
+
+from mlscaffold.validate.documents import Document, escape_pointer_token
+from mlscaffold.validate.pods import ContainerView, PodView, as_list, as_map
+from mlscaffold.validate.quantity import format_quantity, quantities
+from mlscaffold.validate.schema.metadata import Hit
+
+_PORT_MAX = 65535
+_PROBES = ("livenessProbe", "readinessProbe", "startupProbe")
+_PROBE_HANDLERS = ("exec", "httpGet", "tcpSocket", "grpc")
+_LIFECYCLE_HANDLERS = ("exec", "httpGet", "tcpSocket", "sleep")
+_ENV_SOURCES = ("fieldRef", "resourceFieldRef", "configMapKeyRef", "secretKeyRef")
+# VolumeSource members (Kubernetes 1.33); a volume with none defaults to emptyDir.
+_VOLUME_SOURCES = frozenset(
+    {
+        "hostPath", "emptyDir", "gcePersistentDisk", "awsElasticBlockStore",
+        "gitRepo", "secret", "nfs", "iscsi", "glusterfs", "persistentVolumeClaim",
+        "rbd", "flexVolume", "cinder", "cephfs", "flocker", "downwardAPI", "fc",
+        "azureFile", "configMap", "vsphereVolume", "quobyte", "azureDisk",
+        "photonPersistentDisk", "projected", "portworxVolume", "scaleIO",
+        "storageos", "csi", "ephemeral", "image",
+    }
+)  # fmt: skip
+# Resources outside the kubernetes.io domain (GPUs...) cannot be overcommitted.
+_NATIVE_PREFIXES = ("kubernetes.io/", "requests.", "limits.")
+
+
+def pod_hits(pod: PodView) -> Iterator[Hit]:
+    """MLS150-MLS155 (and MLS141 for negative values) on one effective pod."""
+    yield from _volume_hits(pod)
+    yield from _name_hits(pod)
+    for container in pod.containers:
+        yield from _env_hits(container)
+        yield from _port_hits(container)
+        yield from _handler_hits(container)
+        yield from _resource_hits(pod, container)
+
+
+def service_hits(doc: Document) -> Iterator[Hit]:
+    """MLS151 for the ports of a core Service."""
+    spec = as_map(as_map(doc.data).get("spec"))
+    for i, port in enumerate(as_list(spec.get("ports"))):
+        port = as_map(port)
+        base = f"/spec/ports/{i}"
+        yield from _port_range(port.get("port"), f"{base}/port", "port")
+        yield from _port_range(
+            port.get("targetPort"), f"{base}/targetPort", "targetPort"
+        )
+        node_port = port.get("nodePort")
+        if node_port not in (None, 0):
+            yield from _port_range(node_port, f"{base}/nodePort", "nodePort")
+
+
+def _env_hits(container: ContainerView) -> Iterator[Hit]:
+    for i, env in enumerate(as_list(container.data.get("env"))):
+        env = as_map(env)
+        pointer = f"{container.pointer}/env/{i}"
+        source = env.get("valueFrom")
+        if source is None:
+            continue
+        name = env.get("name")
+        if env.get("value") not in (None, ""):
+            yield (
+                "MLS150",
+                f"{pointer}/valueFrom",
+                f'env "{name}" of {_who(container)} sets both value and valueFrom; '
+                "keep one",
+            )
+        given = [key for key in _ENV_SOURCES if as_map(source).get(key) is not None]
+        if len(given) != 1:
+            yield (
+                "MLS150",
+                f"{pointer}/valueFrom",
+                f'env "{name}" of {_who(container)}: valueFrom needs exactly one of '
+                f"{', '.join(_ENV_SOURCES)} (has {len(given)})",
+            )
+
+
+def _port_hits(container: ContainerView) -> Iterator[Hit]:
+    for i, port in enumerate(as_list(container.data.get("ports"))):
+        port = as_map(port)
+        pointer = f"{container.pointer}/ports/{i}"
+        yield from _port_range(
+            port.get("containerPort"), f"{pointer}/containerPort", "containerPort"
+        )
+        if port.get("hostPort") not in (None, 0):
+            yield from _port_range(port["hostPort"], f"{pointer}/hostPort", "hostPort")
+    for probe, handler in _handlers(container):
+        for kind in ("httpGet", "tcpSocket", "grpc"):
+            action = as_map(handler.get(kind))
+            if "port" in action:
+                yield from _port_range(
+                    action["port"], f"{probe}/{kind}/port", f"{kind} port"
+                )
+
+
+def _port_range(value: Any, pointer: str, what: str) -> Iterator[Hit]:
+    # A string names a port (IANA_SVC_NAME); the schema checks its type.
+    number = isinstance(value, int) and not isinstance(value, bool)
+    if number and not 1 <= value <= _PORT_MAX:
+        yield (
+            "MLS151",
+            pointer,
+            f"{what} {value} is not a valid port number; use 1 to {_PORT_MAX}",
+        )
+
+
+def _handlers(container: ContainerView) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    for key in _PROBES:
+        if isinstance(container.data.get(key), dict):
+            yield f"{container.pointer}/{key}", container.data[key]
+    lifecycle = as_map(container.data.get("lifecycle"))
+    for key in ("postStart", "preStop"):
+        if isinstance(lifecycle.get(key), dict):
+            yield f"{container.pointer}/lifecycle/{key}", lifecycle[key]
+
+
+def _handler_hits(container: ContainerView) -> Iterator[Hit]:
+    for pointer, handler in _handlers(container):
+        allowed = _LIFECYCLE_HANDLERS if "/lifecycle/" in pointer else _PROBE_HANDLERS
+        given = [key for key in allowed if handler.get(key) is not None]
+        if len(given) != 1:
+            what = pointer.rsplit("/", 1)[-1]
+            found = f"has {', '.join(given)}" if given else "has none"
+            yield (
+                "MLS152",
+                pointer,
+                f"{what} of {_who(container)} needs exactly one handler of "
+                f"{', '.join(allowed)} ({found})",
+            )
+
+
+def _volume_hits(pod: PodView) -> Iterator[Hit]:
+    for volume in pod.volumes:
+        given = sorted(_VOLUME_SOURCES.intersection(as_map(volume.value)))
+        if len(given) > 1:
+            name = as_map(volume.value).get("name")
+            yield (
+                "MLS153",
+                volume.pointer,
+                f'volume "{name}" of {pod.label} has {len(given)} sources '
+                f"({', '.join(given)}); a volume has exactly one",
+            )
+
+
+def _name_hits(pod: PodView) -> Iterator[Hit]:
+    # Repeats inside one list are MLS140 (list-type map); across the lists of
+    # one pod (init, regular, ephemeral) the API server refuses them too.
+    first: dict[str, ContainerView] = {}
+    # In the API server's order: init containers first, then the others.
+    for container in sorted(pod.containers, key=_api_order):
+        seen = first.setdefault(container.name, container)
+        if seen is container or _parent(seen) == _parent(container):
+            continue
+        yield (
+            "MLS154",
+            f"{container.pointer}/name",
+            f'{_who(container)}: the name "{container.name}" is already used by '
+            f"{seen.role} {seen.pointer}; container names are unique in a pod",
+        )
+
+
+def _resource_hits(pod: PodView, container: ContainerView) -> Iterator[Hit]:
+    resources = as_map(container.data.get("resources"))
+    requests = quantities(resources.get("requests"))
+    limits = quantities(resources.get("limits"))
+    base = f"{container.pointer}/resources"
+    yield from _request_hits(pod, container, requests, limits, base)
+    yield from _extended_hits(container, requests, limits, base)
+
+
+def _request_hits(
+    pod: PodView,
+    container: ContainerView,
+    requests: Mapping[str, Fraction],
+    limits: Mapping[str, Fraction],
+    base: str,
+) -> Iterator[Hit]:
+    if pod.kind != "workload":
+        # Core pods are covered by the schema walk; these come from CRDs,
+        # whose quantity pattern admits a sign.
+        for part, values in (("requests", requests), ("limits", limits)):
+            for key, value in values.items():
+                if value < 0:
+                    yield (
+                        "MLS141",
+                        _at(base, part, key),
+                        f"{part}.{key} of {_who(container)} must be >= 0",
+                    )
+    for key, request in requests.items():
+        limit = limits.get(key)
+        if limit is not None and request > limit:
+            yield (
+                "MLS155",
+                _at(base, "requests", key),
+                f"{key} request of {_who(container)} "
+                f"({format_quantity(key, request)}) exceeds its limit "
+                f"({format_quantity(key, limit)})",
+            )
+
+
+def _extended_hits(
+    container: ContainerView,
+    requests: Mapping[str, Fraction],
+    limits: Mapping[str, Fraction],
+    base: str,
+) -> Iterator[Hit]:
+    for key in sorted({*requests, *limits}):
+        if "/" not in key or key.startswith(_NATIVE_PREFIXES) or "hugepages" in key:
+            continue
+        for part, values in (("requests", requests), ("limits", limits)):
+            value = values.get(key)
+            if value is not None and value.denominator != 1:
+                yield (
+                    "MLS155",
+                    _at(base, part, key),
+                    f"{key} of {_who(container)} must be a whole number",
+                )
+        if key in requests and requests[key] != limits.get(key):
+            yield (
+                "MLS155",
+                _at(base, "requests", key),
+                f"{key} of {_who(container)} cannot be overcommitted: set its "
+                "limit, equal to the request",
+            )
+
+
+def _at(base: str, part: str, key: str) -> str:
+    return f"{base}/{part}/{escape_pointer_token(key)}"
+
+
+def _api_order(container: ContainerView) -> int:
+    if "/initContainers/" in container.pointer:
+        return 0
+    return 2 if container.role == "ephemeral" else 1
+
+
+def _parent(container: ContainerView) -> str:
+    return container.pointer.rsplit("/", 1)[0]
+
+
+def _who(container: ContainerView) -> str:
+    return f'{container.role} "{container.name}"'
