@@ -163,7 +163,9 @@ def _rule_checks(
     pods = memoized_pods()
     report.extend(check_apiserver(docs, store, pods=pods))
     spot = SpotCapacity.from_platform(platform.raw)
-    report.extend(check_policy(docs, spot=spot, pods=pods))
+    report.extend(
+        check_policy(docs, spot=spot, pods=pods, version=options.kube_version)
+    )
     namespace = argocd_namespace(platform)
     report.extend(check_cross_resources(docs, argocd_namespace=namespace, pods=pods))
 
