@@ -44,6 +44,7 @@ APISERVER_RULES = rule_table(
         ("MLS153", Severity.ERROR, "volume with more than one source"),
         ("MLS154", Severity.ERROR, "container name used twice in a pod"),
         ("MLS155", Severity.ERROR, "request above limit, or extended resource"),
+        ("MLS156", Severity.ERROR, "resource name containers cannot request"),
     ),
 )
 
@@ -54,7 +55,7 @@ def check_apiserver(
     *,
     pods: PodLookup = effective_pods,
 ) -> list[Finding]:
-    """Findings MLS130-MLS159 for every document.
+    """Findings MLS130-MLS156 for every document.
 
     Args:
         docs: Parsed Kubernetes documents.

@@ -11,13 +11,14 @@ those only when the controller creates the pod, long after the apply passed).
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from difflib import get_close_matches
 from fractions import Fraction
 from typing import Any
 
 from mlscaffold.validate.documents import Document, escape_pointer_token
 from mlscaffold.validate.pods import ContainerView, PodView, as_list, as_map
 from mlscaffold.validate.quantity import format_quantity, quantities
-from mlscaffold.validate.schema.metadata import Hit
+from mlscaffold.validate.schema.metadata import Hit, label_key_problems
 
 _PORT_MAX = 65535
 _PROBES = ("livenessProbe", "readinessProbe", "startupProbe")
@@ -35,12 +36,13 @@ _VOLUME_SOURCES = frozenset(
         "storageos", "csi", "ephemeral", "image",
     }
 )  # fmt: skip
+_CONTAINER_RESOURCES = frozenset({"cpu", "memory", "ephemeral-storage"})
 # Resources outside the kubernetes.io domain (GPUs...) cannot be overcommitted.
 _NATIVE_PREFIXES = ("kubernetes.io/", "requests.", "limits.")
 
 
 def pod_hits(pod: PodView) -> Iterator[Hit]:
-    """MLS150-MLS155 (and MLS141 for negative values) on one effective pod."""
+    """MLS150-MLS156 (and MLS141 for negative values) on one effective pod."""
     yield from _volume_hits(pod)
     yield from _name_hits(pod)
     for container in pod.containers:
@@ -179,8 +181,33 @@ def _resource_hits(pod: PodView, container: ContainerView) -> Iterator[Hit]:
     requests = quantities(resources.get("requests"))
     limits = quantities(resources.get("limits"))
     base = f"{container.pointer}/resources"
+    for part in ("requests", "limits"):
+        for key in as_map(resources.get(part)):
+            if problem := _resource_name_problem(str(key)):
+                yield (
+                    "MLS156",
+                    _at(base, part, str(key)),
+                    f"{part}.{key} of {_who(container)}: {problem}",
+                )
     yield from _request_hits(pod, container, requests, limits, base)
     yield from _extended_hits(container, requests, limits, base)
+
+
+def _resource_name_problem(name: str) -> str:
+    if label_key_problems(name):
+        return "not a valid resource name (a qualified name such as nvidia.com/gpu)"
+    if "/" not in name:
+        if name in _CONTAINER_RESOURCES or name.startswith("hugepages-"):
+            return ""
+        close = get_close_matches(name, sorted(_CONTAINER_RESOURCES), n=1)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        return (
+            "not a resource containers can request (cpu, memory, "
+            f"ephemeral-storage, hugepages-<size>, or a domain/name){hint}"
+        )
+    if "kubernetes.io/" not in name and name.startswith(("requests.", "limits.")):
+        return "an extended resource name may not start with requests. or limits."
+    return ""
 
 
 def _request_hits(

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from mlscaffold.validate.documents import Document, escape_pointer_token
-from mlscaffold.validate.pods import as_map
+from mlscaffold.validate.pods import as_list, as_map
 
 #: A problem: rule id, JSON pointer to report at, message.
 Hit = tuple[str, str, str]
@@ -169,6 +169,7 @@ _CORE_GROUPS = frozenset(("", "apps", "batch"))
 
 def metadata_hits(doc: Document) -> Iterator[Hit]:
     """MLS131-MLS136: name, generateName, namespace, labels and annotations."""
+    yield from selector_hits(doc)
     group = doc.api_version.rpartition("/")[0]
     meta = as_map(as_map(doc.data).get("metadata"))
     yield from _name_hits(doc, group, meta)
@@ -180,6 +181,50 @@ def metadata_hits(doc: Document) -> Iterator[Hit]:
             node = as_map(node).get(part)
         if isinstance(node, dict):
             yield from _labels_and_annotations(node, "/" + "/".join(path))
+
+
+#: Core label selectors the API server validates as labels: LabelSelector paths,
+#: and the Service's plain map.
+_SELECTORS = {
+    ("apps", "Deployment"): ("spec", "selector"),
+    ("apps", "ReplicaSet"): ("spec", "selector"),
+    ("apps", "StatefulSet"): ("spec", "selector"),
+    ("apps", "DaemonSet"): ("spec", "selector"),
+    ("batch", "Job"): ("spec", "selector"),
+    ("networking.k8s.io", "NetworkPolicy"): ("spec", "podSelector"),
+    ("policy", "PodDisruptionBudget"): ("spec", "selector"),
+}
+
+
+def selector_hits(doc: Document) -> Iterator[Hit]:
+    """MLS133/MLS134 for the label selectors of core kinds."""
+    group = doc.api_version.rpartition("/")[0]
+    spec = as_map(as_map(doc.data).get("spec"))
+    if (group, doc.kind) == ("", "Service"):
+        yield from _label_map(spec.get("selector"), "/spec/selector", "selector")
+        return
+    path = _SELECTORS.get((group, doc.kind))
+    if path is None:
+        return
+    selector = as_map(spec.get(path[1]))
+    base = "/" + "/".join(path)
+    yield from _label_map(
+        selector.get("matchLabels"), f"{base}/matchLabels", "selector"
+    )
+    for i, expression in enumerate(as_list(selector.get("matchExpressions"))):
+        expression = as_map(expression)
+        pointer = f"{base}/matchExpressions/{i}"
+        key = expression.get("key")
+        if isinstance(key, str):
+            for problem in label_key_problems(key):
+                yield "MLS133", f"{pointer}/key", f"selector key {key!r}: {problem}"
+        for value in as_list(expression.get("values")):
+            for problem in label_value_problems(str(value)):
+                yield (
+                    "MLS134",
+                    f"{pointer}/values",
+                    f"selector value {value!r} {problem}",
+                )
 
 
 def _name_hits(doc: Document, group: str, meta: Mapping[str, Any]) -> Iterator[Hit]:
@@ -206,14 +251,18 @@ def _name_hits(doc: Document, group: str, meta: Mapping[str, Any]) -> Iterator[H
             yield "MLS131", "/metadata/namespace", f"namespace {namespace!r} {problem}"
 
 
-def _labels_and_annotations(meta: Mapping[str, Any], base: str) -> Iterator[Hit]:
-    for key, value in as_map(meta.get("labels")).items():
-        pointer = f"{base}/labels/{escape_pointer_token(str(key))}"
+def _label_map(labels: object, base: str, what: str) -> Iterator[Hit]:
+    for key, value in as_map(labels).items():
+        pointer = f"{base}/{escape_pointer_token(str(key))}"
         for problem in label_key_problems(str(key)):
-            yield "MLS133", pointer, f"label key {key!r}: {problem}"
+            yield "MLS133", pointer, f"{what} key {key!r}: {problem}"
         if isinstance(value, str):
             for problem in label_value_problems(value):
-                yield "MLS134", pointer, f"label {key!r} value {value!r} {problem}"
+                yield "MLS134", pointer, f"{what} {key!r} value {value!r} {problem}"
+
+
+def _labels_and_annotations(meta: Mapping[str, Any], base: str) -> Iterator[Hit]:
+    yield from _label_map(meta.get("labels"), f"{base}/labels", "label")
     annotations = as_map(meta.get("annotations"))
     size = 0
     for key, value in annotations.items():
