@@ -26,12 +26,14 @@ def _check_kube_version(
     del ctx, param  # part of click's callback signature
     if value is None:
         return None
-    from mlscaffold.validate.policy.checks import kube_version
-    from mlscaffold.validate.schema.store import supported_kube_versions
+    from mlscaffold.validate.schema.store import (
+        parse_kube_version,
+        supported_kube_versions,
+    )
 
     supported = supported_kube_versions()
     try:
-        major, minor = kube_version(value)
+        major, minor = parse_kube_version(value)
     except ValueError:
         major = minor = -1
     if f"{major}.{minor}" not in supported:

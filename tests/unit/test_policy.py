@@ -15,7 +15,7 @@ from mlscaffold.validate import crossref, policy
 from mlscaffold.validate.crossref import check_cross_resources
 from mlscaffold.validate.documents import Document, parse_documents
 from mlscaffold.validate.policy import SpotCapacity, check_policy
-from mlscaffold.validate.policy.checks import kube_version
+from mlscaffold.validate.schema.store import parse_kube_version
 
 TESTS = Path(__file__).resolve().parents[1]
 VALID = TESTS / "data" / "manifests" / "policy-valid"
@@ -501,10 +501,10 @@ def test_host_users_false_relaxes_running_as_root_from_1_35() -> None:
 
 @pytest.mark.parametrize("text", ["1.33", "1.33.2", "v1.33"])
 def test_the_version_patch_is_ignored(text: str) -> None:
-    assert kube_version(text) == (1, 33)
+    assert parse_kube_version(text) == (1, 33)
 
 
 @pytest.mark.parametrize("text", ["1", "1.x", "1.33.2.1", ""])
 def test_a_version_must_be_major_minor(text: str) -> None:
     with pytest.raises(ValueError, match=r"MAJOR\.MINOR"):
-        kube_version(text)
+        parse_kube_version(text)

@@ -15,10 +15,9 @@ from mlscaffold.validate.policy.checks import (
     POD_CHECKS,
     POLICY_RULES,
     TOOL,
-    kube_version,
 )
 from mlscaffold.validate.policy.placement import SpotCapacity, placement_hits
-from mlscaffold.validate.schema.store import DEFAULT_KUBE_VERSION
+from mlscaffold.validate.schema.store import DEFAULT_KUBE_VERSION, parse_kube_version
 
 __all__ = ["POLICY_RULES", "TOOL", "SpotCapacity", "check_policy"]
 # The control modules register their checks on import, in rule-id order.
@@ -48,7 +47,7 @@ def check_policy(
         Findings, one per violated control per container or pod.
     """
     spot = spot or SpotCapacity.from_platform(shipped_platform().raw)
-    minor = kube_version(version)
+    minor = parse_kube_version(version)
     findings: dict[tuple[str, int, str, str], Finding] = {}
     for doc in docs:
         for pod in pods(doc):

@@ -64,18 +64,6 @@ def versioned_rule(
     return register
 
 
-def kube_version(text: str) -> KubeVersion:
-    """``1.33`` or ``1.33.2`` (the patch is ignored) as ``(1, 33)``.
-
-    Raises:
-        ValueError: ``text`` is not MAJOR.MINOR[.PATCH].
-    """
-    parts = text.strip().removeprefix("v").split(".")
-    if len(parts) not in (2, 3) or not all(p.isdigit() for p in parts):
-        raise ValueError(f"Kubernetes version {text!r} is not MAJOR.MINOR[.PATCH]")
-    return int(parts[0]), int(parts[1])
-
-
 def user_namespaced(pod: PodView) -> bool:
     """``hostUsers: false``: from 1.35 upstream relaxes the run-as-root controls."""
     return pod.host_users is False
