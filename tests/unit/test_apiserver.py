@@ -190,3 +190,33 @@ def test_negative_requests_in_custom_resource_pods() -> None:
           container: {image: x, resources: {requests: {cpu: -1}}}
     """
     assert rules(text) == [("MLS141", 7)]
+
+
+def test_service_target_port_zero_defaults_to_the_port() -> None:
+    text = """\
+    apiVersion: v1
+    kind: Service
+    metadata: {name: s}
+    spec:
+      ports:
+        - {port: 80, targetPort: 0, nodePort: 0}
+        - {port: 0, targetPort: http}
+    """
+    assert rules(text) == [("MLS151", 7)]
+
+
+def test_container_names_only_compared_across_lists() -> None:
+    # KServe merges a container named kserve-container into the model spec.
+    text = """\
+    apiVersion: serving.kserve.io/v1beta1
+    kind: InferenceService
+    metadata: {name: m}
+    spec:
+      predictor:
+        model: {modelFormat: {name: sklearn}, storageUri: s3://m}
+        containers:
+          - {name: kserve-container, image: x}
+    """
+    assert rules(text) == []
+    pod = POD + "  initContainers:\n    - {name: app, image: x}\n"
+    assert rules(pod) == [("MLS154", 6)]

@@ -59,9 +59,10 @@ def service_hits(doc: Document) -> Iterator[Hit]:
         port = as_map(port)
         base = f"/spec/ports/{i}"
         yield from _port_range(port.get("port"), f"{base}/port", "port")
-        yield from _port_range(
-            port.get("targetPort"), f"{base}/targetPort", "targetPort"
-        )
+        if port.get("targetPort") != 0:  # 0 defaults to the port
+            yield from _port_range(
+                port.get("targetPort"), f"{base}/targetPort", "targetPort"
+            )
         node_port = port.get("nodePort")
         if node_port not in (None, 0):
             yield from _port_range(node_port, f"{base}/nodePort", "nodePort")
@@ -163,8 +164,11 @@ def _name_hits(pod: PodView) -> Iterator[Hit]:
     # Repeats inside one list are MLS140 (list-type map); across the lists of
     # one pod (init, regular, ephemeral) the API server refuses them too.
     first: dict[str, ContainerView] = {}
+    # Only containers from lists: a KServe model spec or an Argo template's
+    # main container is merged into or named by the controller.
+    listed = [c for c in pod.containers if c.pointer.rpartition("/")[2].isdigit()]
     # In the API server's order: init containers first, then the others.
-    for container in sorted(pod.containers, key=_api_order):
+    for container in sorted(listed, key=_api_order):
         seen = first.setdefault(container.name, container)
         if seen is container or _parent(seen) == _parent(container):
             continue
