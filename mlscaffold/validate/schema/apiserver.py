@@ -45,6 +45,8 @@ APISERVER_RULES = rule_table(
         ("MLS154", Severity.ERROR, "container name used twice in a pod"),
         ("MLS155", Severity.ERROR, "request above limit, or extended resource"),
         ("MLS156", Severity.ERROR, "resource name containers cannot request"),
+        ("MLS157", Severity.ERROR, "invalid container, volume or port name"),
+        ("MLS158", Severity.ERROR, "volumeMount names no volume of the pod"),
     ),
 )
 
@@ -55,7 +57,7 @@ def check_apiserver(
     *,
     pods: PodLookup = effective_pods,
 ) -> list[Finding]:
-    """Findings MLS130-MLS156 for every document.
+    """Findings MLS130-MLS158 for every document.
 
     Args:
         docs: Parsed Kubernetes documents.

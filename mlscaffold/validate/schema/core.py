@@ -10,6 +10,7 @@ those only when the controller creates the pod, long after the apply passed).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from difflib import get_close_matches
 from fractions import Fraction
@@ -18,9 +19,11 @@ from typing import Any
 from mlscaffold.validate.documents import Document, escape_pointer_token
 from mlscaffold.validate.pods import ContainerView, PodView, as_list, as_map
 from mlscaffold.validate.quantity import format_quantity, quantities
-from mlscaffold.validate.schema.metadata import Hit, label_key_problems
+from mlscaffold.validate.schema.metadata import Hit, dns_label, label_key_problems
 
 _PORT_MAX = 65535
+_PORT_NAME_MAX = 15
+_PORT_NAME = re.compile(r"(?=.*[a-z])[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 _PROBES = ("livenessProbe", "readinessProbe", "startupProbe")
 _PROBE_HANDLERS = ("exec", "httpGet", "tcpSocket", "grpc")
 _LIFECYCLE_HANDLERS = ("exec", "httpGet", "tcpSocket", "sleep")
@@ -42,9 +45,10 @@ _NATIVE_PREFIXES = ("kubernetes.io/", "requests.", "limits.")
 
 
 def pod_hits(pod: PodView) -> Iterator[Hit]:
-    """MLS150-MLS156 (and MLS141 for negative values) on one effective pod."""
+    """MLS150-MLS158 (and MLS141 for negative values) on one effective pod."""
     yield from _volume_hits(pod)
     yield from _name_hits(pod)
+    yield from _mount_hits(pod)
     for container in pod.containers:
         yield from _env_hits(container)
         yield from _port_hits(container)
@@ -97,6 +101,13 @@ def _port_hits(container: ContainerView) -> Iterator[Hit]:
     for i, port in enumerate(as_list(container.data.get("ports"))):
         port = as_map(port)
         pointer = f"{container.pointer}/ports/{i}"
+        name = port.get("name")
+        if isinstance(name, str) and (problem := _port_name_problem(name)):
+            yield (
+                "MLS157",
+                f"{pointer}/name",
+                f'port name "{name}" of {_who(container)} {problem}',
+            )
         yield from _port_range(
             port.get("containerPort"), f"{pointer}/containerPort", "containerPort"
         )
@@ -108,6 +119,36 @@ def _port_hits(container: ContainerView) -> Iterator[Hit]:
             if "port" in action:
                 yield from _port_range(
                     action["port"], f"{probe}/{kind}/port", f"{kind} port"
+                )
+
+
+def _port_name_problem(name: str) -> str:
+    """IANA_SVC_NAME, as the API server checks a named container port."""
+    if len(name) > _PORT_NAME_MAX:
+        return f"must be no more than {_PORT_NAME_MAX} characters"
+    if not _PORT_NAME.fullmatch(name) or "--" in name:
+        return (
+            "must be lower case letters, digits and single hyphens, not starting "
+            "or ending with a hyphen, with at least one letter (e.g. 'http')"
+        )
+    return ""
+
+
+def _mount_hits(pod: PodView) -> Iterator[Hit]:
+    # Argo adds volumes from volumeClaimTemplates and artifacts, so only pods
+    # whose volumes the manifest lists in full are checked.
+    if pod.kind not in ("workload", "serving"):
+        return
+    names = {as_map(v.value).get("name") for v in pod.volumes}
+    for container in pod.containers:
+        for i, mount in enumerate(as_list(container.data.get("volumeMounts"))):
+            name = as_map(mount).get("name")
+            if isinstance(name, str) and name not in names:
+                yield (
+                    "MLS158",
+                    f"{container.pointer}/volumeMounts/{i}/name",
+                    f'{_who(container)} mounts volume "{name}", which {pod.label} '
+                    "does not define",
                 )
 
 
@@ -149,6 +190,13 @@ def _handler_hits(container: ContainerView) -> Iterator[Hit]:
 
 def _volume_hits(pod: PodView) -> Iterator[Hit]:
     for volume in pod.volumes:
+        name = as_map(volume.value).get("name")
+        if isinstance(name, str) and (problems := dns_label(name)):
+            yield (
+                "MLS157",
+                f"{volume.pointer}/name",
+                f'volume name "{name}" of {pod.label} {problems[0]}',
+            )
         given = sorted(_VOLUME_SOURCES.intersection(as_map(volume.value)))
         if len(given) > 1:
             name = as_map(volume.value).get("name")
@@ -168,6 +216,13 @@ def _name_hits(pod: PodView) -> Iterator[Hit]:
     # main container is merged into or named by the controller.
     listed = [c for c in pod.containers if c.pointer.rpartition("/")[2].isdigit()]
     # In the API server's order: init containers first, then the others.
+    for container in listed:
+        if problems := dns_label(container.name):
+            yield (
+                "MLS157",
+                f"{container.pointer}/name",
+                f'container name "{container.name}" in {pod.label} {problems[0]}',
+            )
     for container in sorted(listed, key=_api_order):
         seen = first.setdefault(container.name, container)
         if seen is container or _parent(seen) == _parent(container):

@@ -34,7 +34,8 @@ _CRONJOB_NAME_MAX = 52
 _NameCheck = Callable[[str], "list[str]"]
 
 
-def _dns_label(value: str) -> list[str]:
+def dns_label(value: str) -> list[str]:
+    """Problems of ``value`` as a lowercase RFC 1123 label (empty when valid)."""
     errors = (
         []
         if _DNS_LABEL.fullmatch(value)
@@ -85,9 +86,9 @@ def _longer(value: str, limit: int) -> list[str]:
 
 # Kinds whose name function is not NameIsDNSSubdomain, by API group.
 _NAME_CHECKS: dict[tuple[str, str], _NameCheck] = {
-    ("", "Namespace"): _dns_label,
+    ("", "Namespace"): dns_label,
     ("", "Service"): _dns1035_label,
-    ("apps", "StatefulSet"): _dns_label,
+    ("apps", "StatefulSet"): dns_label,
     **{
         ("rbac.authorization.k8s.io", kind): _path_segment
         for kind in ("Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding")
@@ -247,7 +248,7 @@ def _name_hits(doc: Document, group: str, meta: Mapping[str, Any]) -> Iterator[H
         )
     namespace = meta.get("namespace")
     if isinstance(namespace, str) and namespace:
-        for problem in _dns_label(namespace):
+        for problem in dns_label(namespace):
             yield "MLS131", "/metadata/namespace", f"namespace {namespace!r} {problem}"
 
 
