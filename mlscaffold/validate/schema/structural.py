@@ -29,6 +29,10 @@ _MAX_SHOWN = 60
 _QUANTITY = "io.k8s.apimachinery.pkg.api.resource.Quantity"
 
 
+# A node's place is a chain (parent, key or index), built as the walk goes down
+# and turned into a JSON pointer only for a finding: most nodes never need one.
+
+
 class SchemaWalker:
     """Walks a document along its schema, resolving ``$ref`` into the definitions.
 
@@ -42,7 +46,9 @@ class SchemaWalker:
 
     def hits(self, data: Any, schema: Mapping[str, Any]) -> list[Hit]:
         """MLS140-MLS142 findings for ``data`` (a whole object) under ``schema``."""
-        return list(self._walk(data, schema, ""))
+        found: list[Hit] = []
+        self._walk(data, schema, None, found)
+        return found
 
     def _resolve(self, node: Any) -> tuple[Mapping[str, Any], str]:
         name = ""
@@ -54,41 +60,61 @@ class SchemaWalker:
             node = target
         return (node if isinstance(node, dict) else {}), name
 
-    def _walk_object(
-        self, data: Mapping[Any, Any], node: Mapping[str, Any], pointer: str
-    ) -> Iterator[Hit]:
-        properties = node.get("properties") or {}
-        extra = node.get("additionalProperties")
-        for key, value in data.items():
-            sub = properties.get(key, extra)
-            if isinstance(sub, dict):
-                child = f"{pointer}/{escape_pointer_token(str(key))}"
-                yield from self._walk(value, sub, child)
-
-    def _walk(self, data: Any, schema: Any, pointer: str) -> Iterator[Hit]:
+    def _walk(self, data: Any, schema: Any, path: Any, found: list[Hit]) -> None:
         node, name = self._resolve(schema)
         if name == _QUANTITY:
             # Core schemas type quantities as any string or number; CRDs carry a
             # pattern the schema check enforces, so only core kinds get here.
-            yield from _quantity_hits(data, pointer)
+            found.extend(_quantity_hits(data, path))
             return
         for sub in node.get("allOf") or ():
-            yield from self._walk(data, sub, pointer)
+            self._walk(data, sub, path, found)
         if isinstance(data, dict):
-            yield from self._walk_object(data, node, pointer)
+            properties = node.get("properties") or {}
+            extra = node.get("additionalProperties")
+            for key, value in data.items():
+                sub = properties.get(key, extra)
+                if isinstance(sub, dict) and _may_matter(value, sub):
+                    self._walk(value, sub, (path, key), found)
         elif isinstance(data, list):
-            yield from _list_hits(data, node, pointer)
-            items = node.get("items")
-            if isinstance(items, dict):
-                for i, item in enumerate(data):
-                    yield from self._walk(item, items, f"{pointer}/{i}")
+            self._walk_list(data, node, path, found)
         elif isinstance(data, int) and not isinstance(data, bool):
-            yield from _int_hits(data, node, pointer)
+            found.extend(_int_hits(data, node, path))
+
+    def _walk_list(
+        self, data: list[Any], node: Mapping[str, Any], path: Any, found: list[Hit]
+    ) -> None:
+        if "x-kubernetes-list-type" in node:
+            found.extend(_list_hits(data, node, path))
+        items = node.get("items")
+        if isinstance(items, dict):
+            for i, item in enumerate(data):
+                if _may_matter(item, items):
+                    self._walk(item, items, (path, i), found)
 
 
-def _int_hits(value: int, node: Mapping[str, Any], pointer: str) -> Iterator[Hit]:
+def _may_matter(value: Any, schema: Mapping[str, Any]) -> bool:
+    """Whether a value can break a rule here: most leaves are plain strings."""
+    if isinstance(value, (dict, list)):
+        return True
+    if value is None or isinstance(value, bool):
+        return False
+    # A scalar matters only as a Quantity ($ref) or a formatted integer.
+    return "$ref" in schema or "format" in schema or "allOf" in schema
+
+
+def _pointer(path: Any) -> str:
+    parts: list[str] = []
+    while path is not None:
+        path, key = path
+        parts.append(escape_pointer_token(str(key)))
+    return "".join(f"/{part}" for part in reversed(parts))
+
+
+def _int_hits(value: int, node: Mapping[str, Any], path: Any) -> Iterator[Hit]:
     bounds = _FORMAT_RANGES.get(str(node.get("format")))
     if bounds is not None and not bounds[0] <= value <= bounds[1]:
+        pointer = _pointer(path)
         yield (
             "MLS142",
             pointer,
@@ -97,12 +123,13 @@ def _int_hits(value: int, node: Mapping[str, Any], pointer: str) -> Iterator[Hit
         )
 
 
-def _quantity_hits(value: Any, pointer: str) -> Iterator[Hit]:
+def _quantity_hits(value: Any, path: Any) -> Iterator[Hit]:
     if value is None:
         return
     try:
         amount = parse_quantity(value)
     except ValueError:
+        pointer = _pointer(path)
         yield (
             "MLS141",
             pointer,
@@ -111,6 +138,7 @@ def _quantity_hits(value: Any, pointer: str) -> Iterator[Hit]:
         )
         return
     if amount < 0:
+        pointer = _pointer(path)
         yield (
             "MLS141",
             pointer,
@@ -118,19 +146,18 @@ def _quantity_hits(value: Any, pointer: str) -> Iterator[Hit]:
         )
 
 
-def _list_hits(
-    items: list[Any], node: Mapping[str, Any], pointer: str
-) -> Iterator[Hit]:
+def _list_hits(items: list[Any], node: Mapping[str, Any], path: Any) -> Iterator[Hit]:
     list_type = node.get("x-kubernetes-list-type")
     if list_type == "map":
         keys = [str(k) for k in node.get("x-kubernetes-list-map-keys") or ()]
         if keys:
-            yield from _map_duplicates(items, keys, pointer)
+            yield from _map_duplicates(items, keys, path)
     elif list_type == "set":
         seen: set[str] = set()
         for i, item in enumerate(items):
             token = repr(item)
             if token in seen:
+                pointer = _pointer(path)
                 yield (
                     "MLS140",
                     f"{pointer}/{i}",
@@ -140,13 +167,14 @@ def _list_hits(
             seen.add(token)
 
 
-def _map_duplicates(items: list[Any], keys: list[str], pointer: str) -> Iterator[Hit]:
+def _map_duplicates(items: list[Any], keys: list[str], path: Any) -> Iterator[Hit]:
     seen: set[tuple[str, ...]] = set()
     for i, item in enumerate(items):
         if not isinstance(item, dict):
             continue
         values = tuple(repr(item.get(k, _KEY_DEFAULTS.get(k))) for k in keys)
         if values in seen:
+            pointer = _pointer(path)
             shown = ", ".join(
                 f"{k}={_short(item.get(k, _KEY_DEFAULTS.get(k)))}" for k in keys
             )
