@@ -220,3 +220,20 @@ def test_container_names_only_compared_across_lists() -> None:
     assert rules(text) == []
     pod = POD + "  initContainers:\n    - {name: app, image: x}\n"
     assert rules(pod) == [("MLS154", 6)]
+
+
+def test_core_containers_need_an_image_and_distinct_port_names() -> None:
+    text = POD.replace("      image: x\n", "")
+    text += "      ports:\n        - {containerPort: 80, name: http}\n"
+    text += "        - {containerPort: 81, name: http}\n"
+    assert rules(text) == [("MLS157", 9), ("MLS159", 6)]
+    # An Argo template's container may leave the image to templateDefaults.
+    argo = """\
+    apiVersion: argoproj.io/v1alpha1
+    kind: WorkflowTemplate
+    metadata: {name: w}
+    spec:
+      templates:
+        - {name: a, container: {command: [run]}}
+    """
+    assert rules(argo) == []

@@ -47,6 +47,7 @@ APISERVER_RULES = rule_table(
         ("MLS156", Severity.ERROR, "resource name containers cannot request"),
         ("MLS157", Severity.ERROR, "invalid container, volume or port name"),
         ("MLS158", Severity.ERROR, "volumeMount names no volume of the pod"),
+        ("MLS159", Severity.ERROR, "container without an image"),
     ),
 )
 
@@ -57,7 +58,7 @@ def check_apiserver(
     *,
     pods: PodLookup = effective_pods,
 ) -> list[Finding]:
-    """Findings MLS130-MLS158 for every document.
+    """Findings MLS130-MLS159 for every document.
 
     Args:
         docs: Parsed Kubernetes documents.

@@ -45,11 +45,18 @@ _NATIVE_PREFIXES = ("kubernetes.io/", "requests.", "limits.")
 
 
 def pod_hits(pod: PodView) -> Iterator[Hit]:
-    """MLS150-MLS158 (and MLS141 for negative values) on one effective pod."""
+    """MLS150-MLS159 (and MLS141 for negative values) on one effective pod."""
     yield from _volume_hits(pod)
     yield from _name_hits(pod)
     yield from _mount_hits(pod)
     for container in pod.containers:
+        if pod.kind == "workload" and not container.data.get("image"):
+            # Argo templates and KServe models get theirs from defaults/runtimes.
+            yield (
+                "MLS159",
+                container.pointer,
+                f"{_who(container)} in {pod.label} has no image",
+            )
         yield from _env_hits(container)
         yield from _port_hits(container)
         yield from _handler_hits(container)
@@ -98,10 +105,18 @@ def _env_hits(container: ContainerView) -> Iterator[Hit]:
 
 
 def _port_hits(container: ContainerView) -> Iterator[Hit]:
+    names: set[object] = set()
     for i, port in enumerate(as_list(container.data.get("ports"))):
         port = as_map(port)
         pointer = f"{container.pointer}/ports/{i}"
         name = port.get("name")
+        if isinstance(name, str) and name in names:
+            yield (
+                "MLS157",
+                f"{pointer}/name",
+                f'port name "{name}" of {_who(container)} is used twice',
+            )
+        names.add(name)
         if isinstance(name, str) and (problem := _port_name_problem(name)):
             yield (
                 "MLS157",
