@@ -62,8 +62,8 @@ def check_apiserver(
 
     Args:
         docs: Parsed Kubernetes documents.
-        store: Schemas, for the rules their extensions carry (list types,
-            integer formats); None skips those rules.
+        store: Schemas, for the rules they imply but do not enforce (list
+            types, integer formats, core quantities); None skips those rules.
         pods: Effective pods of a document (the orchestrator shares a memoized
             lookup with the policy and cross-resource checks).
 
