@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from textwrap import dedent
 
 import pytest
@@ -237,3 +238,12 @@ def test_core_containers_need_an_image_and_distinct_port_names() -> None:
         - {name: a, container: {command: [run]}}
     """
     assert rules(argo) == []
+
+
+def test_env_names_follow_the_version(tmp_path: Path) -> None:
+    text = POD + "      env:\n        - {name: 1ST.RUN, value: x}\n"
+    text += "        - {name: 'A=B', value: x}\n"
+    old = SchemaStore("1.31", cache_dir=tmp_path)
+    # Relaxed (printable ASCII but '=') from 1.32, the default 1.33 included.
+    assert rules(text) == [("MLS160", 10)]
+    assert rules(text, old) == [("MLS160", 9), ("MLS160", 10)]

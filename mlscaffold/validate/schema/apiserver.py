@@ -17,7 +17,11 @@ from mlscaffold.validate.documents import Document
 from mlscaffold.validate.pods import PodLookup, effective_pods
 from mlscaffold.validate.schema.core import pod_hits, service_hits
 from mlscaffold.validate.schema.metadata import Hit, metadata_hits
-from mlscaffold.validate.schema.store import SchemaStore
+from mlscaffold.validate.schema.store import (
+    DEFAULT_KUBE_VERSION,
+    SchemaStore,
+    parse_kube_version,
+)
 from mlscaffold.validate.schema.structural import SchemaWalker
 
 __all__ = ["APISERVER_RULES", "TOOL", "check_apiserver"]
@@ -48,6 +52,7 @@ APISERVER_RULES = rule_table(
         ("MLS157", Severity.ERROR, "invalid container, volume or port name"),
         ("MLS158", Severity.ERROR, "volumeMount names no volume of the pod"),
         ("MLS159", Severity.ERROR, "container without an image"),
+        ("MLS160", Severity.ERROR, "env name the Kubernetes version refuses"),
     ),
 )
 
@@ -58,12 +63,13 @@ def check_apiserver(
     *,
     pods: PodLookup = effective_pods,
 ) -> list[Finding]:
-    """Findings MLS130-MLS159 for every document.
+    """Findings MLS130-MLS160 for every document.
 
     Args:
         docs: Parsed Kubernetes documents.
         store: Schemas, for the rules they imply but do not enforce (list
             types, integer formats, core quantities); None skips those rules.
+            Its Kubernetes version picks the env name rule (default 1.33).
         pods: Effective pods of a document (the orchestrator shares a memoized
             lookup with the policy and cross-resource checks).
 
@@ -71,6 +77,7 @@ def check_apiserver(
         One finding per problem.
     """
     walker = SchemaWalker(store.definitions().get("$defs", {})) if store else None
+    version = parse_kube_version(store.kube_version if store else DEFAULT_KUBE_VERSION)
     findings: list[Finding] = []
     for doc in docs:
         findings += _findings(doc, _duplicate_hits(doc))
@@ -80,7 +87,8 @@ def check_apiserver(
             findings += _findings(doc, walker.hits(doc.data, info.load()))
         if doc.kind == "Service" and doc.api_version == "v1":
             findings += _findings(doc, service_hits(doc))
-        findings += _findings(doc, _once(h for pod in pods(doc) for h in pod_hits(pod)))
+        hits = (h for pod in pods(doc) for h in pod_hits(pod, version))
+        findings += _findings(doc, _once(hits))
     return findings
 
 

@@ -23,6 +23,9 @@ from mlscaffold.validate.schema.metadata import Hit, dns_label, label_key_proble
 
 _PORT_MAX = 65535
 _PORT_NAME_MAX = 15
+# RelaxedEnvironmentVariableValidation: on by default from 1.32 (beta), GA 1.34.
+_RELAXED_ENV_NAMES = (1, 32)
+_ENV_NAME = re.compile(r"[-._a-zA-Z][-._a-zA-Z0-9]*")
 _PORT_NAME = re.compile(r"(?=.*[a-z])[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 _PROBES = ("livenessProbe", "readinessProbe", "startupProbe")
 _PROBE_HANDLERS = ("exec", "httpGet", "tcpSocket", "grpc")
@@ -44,8 +47,13 @@ _CONTAINER_RESOURCES = frozenset({"cpu", "memory", "ephemeral-storage"})
 _NATIVE_PREFIXES = ("kubernetes.io/", "requests.", "limits.")
 
 
-def pod_hits(pod: PodView) -> Iterator[Hit]:
-    """MLS150-MLS159 (and MLS141 for negative values) on one effective pod."""
+def pod_hits(pod: PodView, version: tuple[int, int]) -> Iterator[Hit]:
+    """MLS150-MLS160 (and MLS141 for negative values) on one effective pod.
+
+    Args:
+        pod: The pod.
+        version: Kubernetes minor, for the rules that changed (env names).
+    """
     yield from _volume_hits(pod)
     yield from _name_hits(pod)
     yield from _mount_hits(pod)
@@ -58,6 +66,7 @@ def pod_hits(pod: PodView) -> Iterator[Hit]:
                 f"{_who(container)} in {pod.label} has no image",
             )
         yield from _env_hits(container)
+        yield from _env_name_hits(container, version)
         yield from _port_hits(container)
         yield from _handler_hits(container)
         yield from _resource_hits(pod, container)
@@ -101,6 +110,27 @@ def _env_hits(container: ContainerView) -> Iterator[Hit]:
                 f"{pointer}/valueFrom",
                 f'env "{name}" of {_who(container)}: valueFrom needs exactly one of '
                 f"{', '.join(_ENV_SOURCES)} (has {len(given)})",
+            )
+
+
+def _env_name_hits(container: ContainerView, version: tuple[int, int]) -> Iterator[Hit]:
+    relaxed = version >= _RELAXED_ENV_NAMES
+    for i, env in enumerate(as_list(container.data.get("env"))):
+        name = as_map(env).get("name")
+        if not isinstance(name, str):
+            continue
+        if relaxed:
+            bad = not name or "=" in name or not all(" " <= c <= "~" for c in name)
+            rule = "printable ASCII characters other than '='"
+        else:
+            bad = _ENV_NAME.fullmatch(name) is None
+            rule = "letters, digits, '_', '-' or '.', not starting with a digit"
+        if bad:
+            yield (
+                "MLS160",
+                f"{container.pointer}/env/{i}/name",
+                f'env name "{name}" of {_who(container)}: Kubernetes '
+                f"{version[0]}.{version[1]} allows {rule}",
             )
 
 
