@@ -99,6 +99,7 @@ def test_label_keys(key: str, ok: bool) -> None:
 def test_a_missing_name_is_refused_unless_generated() -> None:
     assert rules("apiVersion: v1\nkind: ConfigMap\nmetadata: {}\n") == [("MLS131", 3)]
     assert rules("apiVersion: v1\nkind: Pod\nmetadata: {generateName: p-}\n") == []
+    assert rules("apiVersion: v1\nkind: List\nitems: []\n") == []
 
 
 def test_namespace_field_must_be_a_dns_label() -> None:

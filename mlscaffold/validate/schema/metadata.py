@@ -240,7 +240,8 @@ def _name_hits(doc: Document, group: str, meta: Mapping[str, Any]) -> Iterator[H
     if isinstance(name, str) and name:
         for problem in name_problems(group, doc.kind, name):
             yield "MLS131", "/metadata/name", f"{doc.kind} name {name!r} {problem}"
-    elif not (isinstance(generate, str) and generate):
+    elif not (isinstance(generate, str) and generate) and not doc.kind.endswith("List"):
+        # List kinds (List, PodList...) wrap objects and carry no name.
         yield (
             "MLS131",
             "/metadata",
