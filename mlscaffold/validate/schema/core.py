@@ -1,11 +1,13 @@
 """The hand-written pod validations of the API server that users hit most.
 
 From ``pkg/apis/core/validation`` of kubernetes/kubernetes: env ``value`` with
-``valueFrom``, port ranges, exactly one probe or lifecycle handler, at most one
-volume source, container names unique across the pod's lists, and requests
-within limits. Applied to every effective pod, including the pods Argo
-Workflows and KServe will create from a custom resource (the API server checks
-those only when the controller creates the pod, long after the apply passed).
+``valueFrom`` and env names, port ranges and names, exactly one probe or
+lifecycle handler, at most one volume source, container and volume names (DNS
+labels, unique across the pod's lists), mounts of undefined volumes, images,
+resource names, and requests within limits. Applied to every effective pod,
+including the pods Argo Workflows and KServe will create from a custom resource
+(the API server checks those only when the controller creates the pod, long
+after the apply passed).
 """
 
 from __future__ import annotations
@@ -43,8 +45,9 @@ _VOLUME_SOURCES = frozenset(
     }
 )  # fmt: skip
 _CONTAINER_RESOURCES = frozenset({"cpu", "memory", "ephemeral-storage"})
-# Resources outside the kubernetes.io domain (GPUs...) cannot be overcommitted.
-_NATIVE_PREFIXES = ("kubernetes.io/", "requests.", "limits.")
+# Extended resources (GPUs...: a domain outside kubernetes.io) cannot be
+# overcommitted; quota-style names are not container resources at all.
+_QUOTA_PREFIXES = ("requests.", "limits.")
 
 
 def pod_hits(pod: PodView, version: tuple[int, int]) -> Iterator[Hit]:
@@ -351,7 +354,8 @@ def _extended_hits(
     base: str,
 ) -> Iterator[Hit]:
     for key in sorted({*requests, *limits}):
-        if "/" not in key or key.startswith(_NATIVE_PREFIXES) or "hugepages" in key:
+        native = "kubernetes.io/" in key or key.startswith(_QUOTA_PREFIXES)
+        if "/" not in key or native:
             continue
         for part, values in (("requests", requests), ("limits", limits)):
             value = values.get(key)
