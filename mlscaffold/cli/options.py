@@ -28,12 +28,21 @@ def _check_kube_version(
     del ctx, param  # part of click's callback signature
     if value is None:
         return None
-    from mlscaffold.validate.schema.store import supported_kube_versions
+    from mlscaffold.validate.schema.store import (
+        parse_kube_version,
+        supported_kube_versions,
+    )
 
     supported = supported_kube_versions()
-    if value not in supported:
-        raise click.BadParameter(f"{value!r} is not one of {', '.join(supported)}")
-    return value
+    try:
+        major, minor = parse_kube_version(value)
+    except ValueError:
+        major = minor = -1
+    if f"{major}.{minor}" not in supported:
+        raise click.BadParameter(
+            f"{value!r} is not one of {', '.join(supported)} (a patch is ignored)"
+        )
+    return f"{major}.{minor}"
 
 
 def platform_options(*, skeleton: bool = True) -> Callable[[F], F]:
@@ -110,8 +119,8 @@ def schema_options(*, kubeconform: str = "auto") -> Callable[[F], F]:
             default=None,
             metavar="X.Y",
             callback=_check_kube_version,
-            help="Kubernetes minor whose schemas core kinds are checked against "
-            "(1.25 to 1.37; default 1.33).",
+            help="Kubernetes version whose schemas and Pod Security controls "
+            "apply (1.25 to 1.37; default 1.33; a patch such as 1.33.2 is ignored).",
         ),
         click.option(
             "--skip",

@@ -183,7 +183,7 @@ def _check(
 
     store = _store(options)
     report.extend(validate_documents(docs, store))
-    _rule_checks(report, docs, options)
+    _rule_checks(report, docs, options, store)
     _kubeconform(report, docs, options, store, runner)
     _drop_unchecked(report, docs, options)
 
@@ -239,9 +239,9 @@ def _drop_unchecked(
 
 
 def _rule_checks(
-    report: Report, docs: list[Document], options: ValidateOptions
+    report: Report, docs: list[Document], options: ValidateOptions, store: SchemaStore
 ) -> None:
-    """Policy and cross-resource rules, given the platform facts they need.
+    """API-server, policy and cross-resource rules, given the facts they need.
 
     The settings come from the options (else the shipped ones, read once per
     process), and one memoized pod lookup lets both modules resolve each
@@ -251,10 +251,14 @@ def _rule_checks(
     from mlscaffold.validate.crossref import check_cross_resources
     from mlscaffold.validate.pods import memoized_pods
     from mlscaffold.validate.policy import check_policy
+    from mlscaffold.validate.schema.apiserver import check_apiserver
 
     platform = options.platform or shipped_platform()
     pods = memoized_pods()
-    report.extend(check_policy(docs, spot=platform.spot, pods=pods))
+    report.extend(check_apiserver(docs, store, pods=pods))
+    report.extend(
+        check_policy(docs, spot=platform.spot, pods=pods, version=options.kube_version)
+    )
     report.extend(
         check_cross_resources(
             docs, argocd_namespace=platform.argocd_namespace, pods=pods

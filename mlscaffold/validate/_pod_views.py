@@ -66,6 +66,7 @@ class PodView:
         containers: Containers the manifest configures.
         service_account: Effective ``serviceAccountName``, if set.
         os_name: ``spec.os.name`` when set (``windows`` relaxes some controls).
+        host_users: ``spec.hostUsers`` when set (false: a user namespace).
         injected: Containers a controller adds that the manifest cannot configure.
         injector: Which controller adds them.
         replicas: Minimum pods of this kind that run at once (serving replicas).
@@ -88,6 +89,7 @@ class PodView:
     containers: tuple[ContainerView, ...]
     service_account: Field | None = None
     os_name: str = ""
+    host_users: bool | None = None
     injected: tuple[str, ...] = ()
     injector: str = ""
     replicas: int = 1

@@ -31,6 +31,9 @@ class Document:
         positions: JSON pointer -> (line, column), both 1-based. For a mapping key the
             position is the key's, so a finding points at the field name.
         source: Skeleton path the file was rendered from, when known.
+        duplicates: JSON pointers of mapping keys written again in the same mapping
+            (YAML keeps the last value; the API server refuses the object); their
+            positions are those of the repeated key.
     """
 
     path: str
@@ -38,6 +41,7 @@ class Document:
     data: Any
     positions: Mapping[str, tuple[int, int]] = field(repr=False)
     source: str | None = None
+    duplicates: tuple[str, ...] = ()
 
     @property
     def kind(self) -> str:
@@ -115,9 +119,14 @@ def parse_documents(text: str, path: str, source: str | None = None) -> list[Doc
             node = loader.get_node()
             if node is not None:
                 positions: dict[str, tuple[int, int]] = {}
-                data = _build(node, "", positions, loader)
+                duplicates: list[str] = []
+                data = _build(node, "", positions, loader, duplicates)
                 if data is not None:
-                    documents.append(Document(path, index, data, positions, source))
+                    documents.append(
+                        Document(
+                            path, index, data, positions, source, tuple(duplicates)
+                        )
+                    )
             index += 1
     except RecursionError as exc:
         raise yaml.YAMLError(f"{path}: recursive YAML alias") from exc
@@ -135,6 +144,7 @@ def _build(
     pointer: str,
     positions: dict[str, tuple[int, int]],
     loader: _Loader,
+    duplicates: list[str],
 ) -> Any:
     # Builds the value and indexes positions in one walk: PyYAML's generic
     # constructor plus a second indexing walk cost twice as much, and parsing is
@@ -147,7 +157,7 @@ def _build(
         return loader.construct_object(node)
     if isinstance(node, yaml.SequenceNode):
         return [
-            _build(item, f"{pointer}/{i}", positions, loader)
+            _build(item, f"{pointer}/{i}", positions, loader, duplicates)
             for i, item in enumerate(node.value)
         ]
     if not isinstance(node, yaml.MappingNode) or any(
@@ -166,8 +176,12 @@ def _build(
         )
         child = pointer + "/" + escape_pointer_token(str(key_node.value))
         key_mark = key_node.start_mark
+        # A repeated key's value is the one kept, so its pointer maps to the
+        # repeated key; the API server's strict decoding refuses the object.
         positions[child] = (key_mark.line + 1, key_mark.column + 1)
-        result[key] = _build(value_node, child, positions, loader)
+        if key in result:
+            duplicates.append(child)
+        result[key] = _build(value_node, child, positions, loader, duplicates)
     return result
 
 

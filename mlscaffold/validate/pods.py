@@ -224,7 +224,12 @@ def _core_pod(
         if isinstance(sa, str)
         else None,
         os_name=str(as_map(_get(doc.data, (*spec, "os"))).get("name", "")),
+        host_users=_bool_or_none(_get(doc.data, (*spec, "hostUsers"))),
     )
+
+
+def _bool_or_none(value: object) -> bool | None:
+    return value if isinstance(value, bool) else None
 
 
 def _argo_containers(doc: Document, tmpl: tuple[str | int, ...]) -> list[ContainerView]:

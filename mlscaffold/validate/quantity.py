@@ -70,23 +70,37 @@ def format_quantity(resource: str, amount: Fraction) -> str:
     return str(amount.numerator) if amount.denominator == 1 else str(float(amount))
 
 
+def quantities(mapping: object) -> dict[str, Fraction]:
+    """The entries of ``mapping`` that parse as quantities, by resource name.
+
+    Values that do not parse are left out: the API-server rules (MLS141) and the
+    CRD schemas (MLS102) report them, and the rules that add quantities up go on
+    with the rest instead of stopping.
+    """
+    parsed = {str(key): _parse_or_none(value) for key, value in as_map(mapping).items()}
+    return {key: value for key, value in parsed.items() if value is not None}
+
+
+def _parse_or_none(value: object) -> Fraction | None:
+    try:
+        return parse_quantity(value)
+    except ValueError:
+        return None
+
+
 def container_requests(
     container: Mapping[str, Any], defaults: Mapping[str, Fraction] | None = None
 ) -> dict[str, Fraction]:
     """Requests the scheduler accounts for one container.
 
     A missing request falls back to the container's own limit (Kubernetes copies it),
-    then to the LimitRange default in ``defaults``.
-
-    Raises:
-        ValueError: When a request or limit is not a valid quantity.
+    then to the LimitRange default in ``defaults``. Values that are not quantities
+    are left out (see :func:`quantities`).
     """
     resources = as_map(container.get("resources"))
-    requests = {
-        str(k): parse_quantity(v) for k, v in as_map(resources.get("requests")).items()
-    }
-    for key, value in as_map(resources.get("limits")).items():
-        requests.setdefault(str(key), parse_quantity(value))
+    requests = quantities(resources.get("requests"))
+    for key, value in quantities(resources.get("limits")).items():
+        requests.setdefault(key, value)
     for key, value in (defaults or {}).items():
         requests.setdefault(key, value)
     return requests

@@ -352,6 +352,15 @@ def test_unknown_kube_version_is_a_usage_error(
     assert "'9.99' is not one of 1.25," in stderr
 
 
+def test_kube_version_ignores_the_patch(
+    rendered: Path, shared_crds: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["validate", str(rendered), "--crds", str(shared_crds)]
+    args += ["--kubeconform", "off", "--kube-version", "1.33.2"]
+    code, _, stderr = run(args, capsys)
+    assert code == 0, stderr
+
+
 def test_dry_run_does_not_print_binary_bytes(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -16,6 +16,7 @@ from mlscaffold.validate import crossref, policy
 from mlscaffold.validate.crossref import check_cross_resources
 from mlscaffold.validate.documents import Document, parse_documents
 from mlscaffold.validate.policy import check_policy
+from mlscaffold.validate.schema.store import parse_kube_version
 
 TESTS = Path(__file__).resolve().parents[1]
 VALID = TESTS / "data" / "manifests" / "policy-valid"
@@ -25,7 +26,7 @@ CASES = sorted(
     for group in ("policy", "crossref")
     for p in (CORPUS / group).glob("*/_case.yaml")
 )
-CASE_KEYS = {"rule": str, "path": str, "line": int, "remove": list}
+CASE_KEYS = {"rule": str, "path": str, "line": int, "remove": list, "kube_version": str}
 SPOT = SpotCapacity(
     {"karpenter.sh/capacity-type": "spot"},
     {"key": "karpenter.sh/capacity-type", "value": "spot", "effect": "NoSchedule"},
@@ -52,14 +53,15 @@ def load_tree(
     ]
 
 
-def run_all(docs: list[Document]) -> list[Finding]:
-    return check_policy(docs, spot=SPOT) + check_cross_resources(
+def run_all(docs: list[Document], version: str = "1.33") -> list[Finding]:
+    return check_policy(docs, spot=SPOT, version=version) + check_cross_resources(
         docs, argocd_namespace="argocd"
     )
 
 
-def pod(yaml_text: str, path: str = "pod.yaml") -> list[Finding]:
-    return check_policy(parse_documents(textwrap.dedent(yaml_text), path), spot=SPOT)
+def pod(yaml_text: str, path: str = "pod.yaml", version: str = "1.33") -> list[Finding]:
+    docs = parse_documents(textwrap.dedent(yaml_text), path)
+    return check_policy(docs, spot=SPOT, version=version)
 
 
 def serious(findings: list[Finding]) -> list[Finding]:
@@ -98,7 +100,8 @@ def test_invalid_case(case: Path) -> None:
         assert isinstance(spec.get(key), CASE_KEYS[key]), (
             f"{case}/_case.yaml: bad {key}"
         )
-    findings = serious(run_all(load_tree(case, spec.get("remove"))))
+    docs = load_tree(case, spec.get("remove"))
+    findings = serious(run_all(docs, spec.get("kube_version", "1.33")))
     hits = [(f.rule, f.rendered.path, f.rendered.line) for f in findings]
     assert (spec["rule"], spec["path"], spec["line"]) in hits
     # Each case breaks exactly one rule, so nothing else may fire.
@@ -418,3 +421,91 @@ def test_serving_with_spot_affinity_or_blanket_toleration_is_an_error() -> None:
 def test_spot_defaults_come_from_platform_settings() -> None:
     docs = load_tree(CORPUS / "policy" / "mls240-serving-on-spot")
     assert "MLS240" in {f.rule for f in check_policy(docs)}
+
+
+# --- Pod Security by Kubernetes version ----------------------------------------------------
+
+PLAIN_POD = """\
+apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  securityContext:
+    runAsNonRoot: true
+    seccompProfile: {type: RuntimeDefault}
+  containers:
+    - name: app
+      image: x
+      securityContext:
+        allowPrivilegeEscalation: false
+        capabilities: {drop: [ALL]}
+"""
+
+
+def rules_at(text: str, version: str) -> set[str]:
+    return {f.rule for f in serious(pod(text, version=version))}
+
+
+@pytest.mark.parametrize(
+    ("sysctl", "allowed_from"),
+    [
+        ("net.ipv4.ip_local_reserved_ports", "1.27"),
+        ("net.ipv4.tcp_keepalive_time", "1.29"),
+        ("net.ipv4.tcp_rmem", "1.32"),
+        ("net.ipv4.tcp_notsent_lowat", "1.37"),
+    ],
+)
+def test_safe_sysctls_follow_the_version(sysctl: str, allowed_from: str) -> None:
+    text = PLAIN_POD.replace(
+        "    runAsNonRoot: true\n",
+        f"    runAsNonRoot: true\n    sysctls: [{{name: {sysctl}, value: '1'}}]\n",
+    )
+    major, minor = allowed_from.split(".")
+    assert rules_at(text, f"{major}.{int(minor) - 1}") == {"MLS211"}
+    assert rules_at(text, allowed_from) == set()
+    assert rules_at(text, "1.25") == {"MLS211"}
+
+
+def test_selinux_container_engine_type_from_1_31() -> None:
+    text = PLAIN_POD.replace(
+        "    runAsNonRoot: true\n",
+        "    runAsNonRoot: true\n    seLinuxOptions: {type: container_engine_t}\n",
+    )
+    assert rules_at(text, "1.30") == {"MLS208"}
+    assert rules_at(text, "1.31") == set()
+
+
+def test_probe_and_hook_hosts_are_checked_from_1_34() -> None:
+    text = PLAIN_POD + (
+        "      livenessProbe: {tcpSocket: {host: db, port: 5432}}\n"
+        "      lifecycle: {preStop: {httpGet: {host: example.com, port: 80}}}\n"
+    )
+    assert rules_at(text, "1.33") == set()
+    findings = [f for f in pod(text, version="1.34") if f.rule == "MLS218"]
+    assert [f.rendered.line for f in findings] == [14, 15]
+    assert "host db" in findings[0].message
+
+
+def test_host_users_false_relaxes_running_as_root_from_1_35() -> None:
+    text = PLAIN_POD.replace("    runAsNonRoot: true\n", "    runAsUser: 0\n")
+    assert rules_at(text, "1.35") == {"MLS214", "MLS215"}
+    user_ns = text.replace("spec:\n", "spec:\n  hostUsers: false\n", 1)
+    assert rules_at(user_ns, "1.34") == {"MLS214", "MLS215"}
+    assert rules_at(user_ns, "1.35") == set()
+    # procMount keeps its check at the restricted level, user namespace or not.
+    unmasked = user_ns.replace(
+        "allowPrivilegeEscalation: false",
+        "allowPrivilegeEscalation: false\n        procMount: Unmasked",
+    )
+    assert rules_at(unmasked, "1.35") == {"MLS209"}
+
+
+@pytest.mark.parametrize("text", ["1.33", "1.33.2", "v1.33"])
+def test_the_version_patch_is_ignored(text: str) -> None:
+    assert parse_kube_version(text) == (1, 33)
+
+
+@pytest.mark.parametrize("text", ["1", "1.x", "1.33.2.1", ""])
+def test_a_version_must_be_major_minor(text: str) -> None:
+    with pytest.raises(ValueError, match=r"MAJOR\.MINOR"):
+        parse_kube_version(text)

@@ -11,12 +11,15 @@ import pytest
 from mlscaffold.report.model import Severity
 from mlscaffold.validate import ValidateOptions, validate_paths
 from mlscaffold.validate.documents import parse_documents
+from mlscaffold.validate.schema.apiserver import APISERVER_RULES
 from mlscaffold.validate.schema.check import SCHEMA_RULES, validate_documents
 from mlscaffold.validate.schema.store import SchemaStore
 
 CORPUS = Path(__file__).resolve().parent.parent / "invalid" / "manifests" / "schema"
 VALID = Path(__file__).resolve().parent.parent / "data" / "manifests" / "valid-project"
 CASES = sorted(CORPUS.glob("*.yaml"))
+# The corpus holds what the API server refuses: the schemas and its own rules.
+CHECKERS = ("schema", "apiserver")
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +54,7 @@ def test_invalid_corpus(case: Path, options: ValidateOptions) -> None:
     got = sorted(
         (f.rule, f.rendered.line or 0)
         for f in report.findings
-        if f.tool == "schema" and f.severity >= Severity.WARNING
+        if f.tool in CHECKERS and f.severity >= Severity.WARNING
     )
     assert got == expected_of(case)
 
@@ -59,7 +62,7 @@ def test_invalid_corpus(case: Path, options: ValidateOptions) -> None:
 def test_valid_project_passes_every_schema(options: ValidateOptions) -> None:
     report = validate_paths([VALID], options=options)
     schema_errors = [
-        f for f in report.findings if f.tool == "schema" and f.rule != "MLS120"
+        f for f in report.findings if f.tool in CHECKERS and f.rule != "MLS120"
     ]
     assert schema_errors == []
     kinds_checked = {Path(p).stem for p in report.checked}
@@ -231,6 +234,7 @@ def test_yaml_timestamps_are_compared_as_strings(schema_store: SchemaStore) -> N
 
 def test_rule_table_is_consistent() -> None:
     assert all(re.fullmatch(r"MLS1\d\d", rule) for rule in SCHEMA_RULES)
+    assert all(re.fullmatch(r"MLS1[3-6]\d", rule) for rule in APISERVER_RULES)
     assert SCHEMA_RULES["MLS120"].severity is Severity.INFO
 
 
@@ -259,8 +263,11 @@ def test_version_the_crd_defines_but_does_not_serve(
 
 def test_every_schema_rule_has_a_test() -> None:
     here = Path(__file__).read_text(encoding="utf-8")
+    here += Path(__file__).with_name("test_apiserver.py").read_text(encoding="utf-8")
     corpus = " ".join(c.read_text(encoding="utf-8") for c in CASES)
     untested = [
-        rule for rule in SCHEMA_RULES if rule not in here and rule not in corpus
+        rule
+        for rule in {**SCHEMA_RULES, **APISERVER_RULES}
+        if rule not in here and rule not in corpus
     ]
     assert untested == []

@@ -1,4 +1,4 @@
-"""Pod Security Standards ``baseline`` controls (MLS201-MLS211)."""
+"""Pod Security Standards ``baseline`` controls (MLS201-MLS211, MLS218)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 
 from mlscaffold.validate.pods import PodView, as_list, as_map
 from mlscaffold.validate.policy.checks import (
+    KubeVersion,
     Violation,
     msg,
     pod_ptr,
@@ -14,6 +15,7 @@ from mlscaffold.validate.policy.checks import (
     rule,
     sc_ptr,
     sc_values,
+    versioned_rule,
     where,
 )
 
@@ -24,20 +26,41 @@ BASELINE_CAPABILITIES = frozenset(
         "NET_BIND_SERVICE", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT",
     }
 )  # fmt: skip
-#: Sysctls the baseline level calls safe (Kubernetes 1.29+ list).
-SAFE_SYSCTLS = frozenset(
-    {
-        "kernel.shm_rmid_forced", "net.ipv4.ip_local_port_range",
-        "net.ipv4.ip_unprivileged_port_start", "net.ipv4.tcp_syncookies",
-        "net.ipv4.ping_group_range", "net.ipv4.ip_local_reserved_ports",
-        "net.ipv4.tcp_keepalive_time", "net.ipv4.tcp_fin_timeout",
-        "net.ipv4.tcp_keepalive_intvl", "net.ipv4.tcp_keepalive_probes",
-    }
-)  # fmt: skip
-
-SELINUX_TYPES = frozenset(
-    {"", "container_t", "container_init_t", "container_kvm_t", "container_engine_t"}
-)
+#: Sysctls the baseline level calls safe, with the Kubernetes minor that added
+#: each (pod-security-admission ``policy/check_sysctls.go``).
+SAFE_SYSCTLS: dict[str, KubeVersion] = {
+    **dict.fromkeys(
+        (
+            "kernel.shm_rmid_forced", "net.ipv4.ip_local_port_range",
+            "net.ipv4.tcp_syncookies", "net.ipv4.ping_group_range",
+            "net.ipv4.ip_unprivileged_port_start",
+        ),
+        (1, 0),
+    ),
+    "net.ipv4.ip_local_reserved_ports": (1, 27),
+    **dict.fromkeys(
+        (
+            "net.ipv4.tcp_keepalive_time", "net.ipv4.tcp_fin_timeout",
+            "net.ipv4.tcp_keepalive_intvl", "net.ipv4.tcp_keepalive_probes",
+        ),
+        (1, 29),
+    ),
+    **dict.fromkeys(("net.ipv4.tcp_rmem", "net.ipv4.tcp_wmem"), (1, 32)),
+    **dict.fromkeys(
+        ("net.ipv4.tcp_slow_start_after_idle", "net.ipv4.tcp_notsent_lowat"), (1, 37)
+    ),
+}  # fmt: skip
+#: SELinux types the baseline level allows, with the minor that added each.
+SELINUX_TYPES: dict[str, KubeVersion] = {
+    **dict.fromkeys(("", "container_t", "container_init_t", "container_kvm_t"), (1, 0)),
+    "container_engine_t": (1, 31),
+}
+#: The minor from which probe and lifecycle handlers may not name a host.
+HOST_PROBES_SINCE: KubeVersion = (1, 34)
+# Sorts after every real version: not allowed in any.
+_NEVER: KubeVersion = (10**6, 0)
+_PROBES = ("livenessProbe", "readinessProbe", "startupProbe")
+_HOOKS = ("postStart", "preStop")
 PROFILE_OK = frozenset({"RuntimeDefault", "Localhost"})
 APPARMOR_ANNOTATION = "container.apparmor.security.beta.kubernetes.io/"
 
@@ -139,18 +162,20 @@ def _apparmor(pod: PodView) -> Iterator[Violation]:
             yield field.pointer, msg("AppArmor", pod.label, problem, fix)
 
 
-def _selinux_problem(options: Mapping[str, Any]) -> str:
-    if str(options.get("type") or "") not in SELINUX_TYPES:
+def _selinux_problem(options: Mapping[str, Any], version: KubeVersion) -> str:
+    if SELINUX_TYPES.get(str(options.get("type") or ""), _NEVER) > version:
         return f"sets SELinux type {options.get('type')}"
     custom = [key for key in ("user", "role") if options.get(key)]
     return f"sets a custom SELinux {' and '.join(custom)}" if custom else ""
 
 
-@rule("MLS208", "SELinux", help_text="Custom SELinux users, roles and types escape.")
-def _selinux(pod: PodView) -> Iterator[Violation]:
+@versioned_rule(
+    "MLS208", "SELinux", help_text="Custom SELinux users, roles and types escape."
+)
+def _selinux(pod: PodView, version: KubeVersion) -> Iterator[Violation]:
     fix = "leave seLinuxOptions user and role unset; use type container_t or none"
     for ptr, who, value in sc_values(pod, "seLinuxOptions"):
-        problem = _selinux_problem(as_map(value))
+        problem = _selinux_problem(as_map(value), version)
         if problem:
             yield ptr, msg("SELinux", who, problem, fix)
 
@@ -179,18 +204,55 @@ def _seccomp_baseline(pod: PodView) -> Iterator[Violation]:
             yield ptr, msg("Seccomp", who, "sets seccomp Unconfined", fix)
 
 
-@rule("MLS211", "Sysctls", help_text="Only namespaced, safe sysctls are allowed.")
-def _sysctls(pod: PodView) -> Iterator[Violation]:
+@versioned_rule(
+    "MLS211", "Sysctls", help_text="Only namespaced, safe sysctls are allowed."
+)
+def _sysctls(pod: PodView, version: KubeVersion) -> Iterator[Violation]:
     for i, sysctl in enumerate(as_list(pod_sc(pod).get("sysctls"))):
         name = str(as_map(sysctl).get("name", ""))
-        if name not in SAFE_SYSCTLS:
+        since = SAFE_SYSCTLS.get(name, _NEVER)
+        if since > version:
+            problem = f"sets the unsafe sysctl {name}"
+            if since != _NEVER:
+                problem = (
+                    f"sets the sysctl {name}, which Pod Security allows only from "
+                    f"Kubernetes {since[0]}.{since[1]} (checking for "
+                    f"{version[0]}.{version[1]})"
+                )
             yield (
                 pod_ptr(pod, "sysctls", str(i)),
                 msg(
                     "Sysctls",
                     pod.label,
-                    f"sets the unsafe sysctl {name}",
+                    problem,
                     "remove it; only the safe set (net.ipv4.ip_local_port_range...)"
                     " is allowed",
                 ),
             )
+
+
+@versioned_rule(
+    "MLS218",
+    "Host probes and lifecycle hooks",
+    help_text="From 1.34 probes and hooks may not name a host.",
+)
+def _host_probes(pod: PodView, version: KubeVersion) -> Iterator[Violation]:
+    if version < HOST_PROBES_SINCE:
+        return
+    for c in pod.containers:
+        handlers = [(key, c.data.get(key)) for key in _PROBES]
+        lifecycle = as_map(c.data.get("lifecycle"))
+        handlers += [(f"lifecycle/{key}", lifecycle.get(key)) for key in _HOOKS]
+        for path, handler in handlers:
+            for action in ("httpGet", "tcpSocket"):
+                host = as_map(as_map(handler).get(action)).get("host")
+                if host:
+                    yield (
+                        f"{c.pointer}/{path}/{action}/host",
+                        msg(
+                            "Host probes and lifecycle hooks",
+                            where(pod, c),
+                            f"sends {path} {action} to host {host}",
+                            "remove host: the kubelet then probes the pod's own IP",
+                        ),
+                    )

@@ -13,11 +13,14 @@ TOOL = "policy"
 
 #: A violation: the JSON pointer to report at, and the message.
 Violation = tuple[str, str]
+#: A Kubernetes minor as (major, minor): the controls follow it, as upstream.
+KubeVersion = tuple[int, int]
 PodCheck = Callable[[PodView], Iterator[Violation]]
+VersionedPodCheck = Callable[[PodView, KubeVersion], Iterator[Violation]]
 
 #: Every policy rule, by id; filled as the check modules define their checks.
 POLICY_RULES: dict[str, RuleInfo] = {}
-POD_CHECKS: list[tuple[RuleInfo, PodCheck]] = []
+POD_CHECKS: list[tuple[RuleInfo, VersionedPodCheck]] = []
 
 
 def add_rule(rule_id: str, short: str, severity: Severity, help_text: str) -> RuleInfo:
@@ -35,13 +38,35 @@ def add_rule(rule_id: str, short: str, severity: Severity, help_text: str) -> Ru
 def rule(
     rule_id: str, short: str, severity: Severity = Severity.ERROR, help_text: str = ""
 ) -> Callable[[PodCheck], PodCheck]:
-    """Register a pod check under a stable rule id."""
+    """Register a pod check that is the same in every supported Kubernetes version."""
 
     def register(check: PodCheck) -> PodCheck:
+        info = add_rule(rule_id, short, severity, help_text)
+        POD_CHECKS.append((info, lambda pod, _version: check(pod)))
+        return check
+
+    return register
+
+
+def versioned_rule(
+    rule_id: str, short: str, severity: Severity = Severity.ERROR, help_text: str = ""
+) -> Callable[[VersionedPodCheck], VersionedPodCheck]:
+    """Register a pod check whose control changed between Kubernetes versions.
+
+    The check gets the ``--kube-version`` minor, as pod-security-admission's
+    versioned checks do (``policy/check_*.go``, ``MinimumVersion``).
+    """
+
+    def register(check: VersionedPodCheck) -> VersionedPodCheck:
         POD_CHECKS.append((add_rule(rule_id, short, severity, help_text), check))
         return check
 
     return register
+
+
+def user_namespaced(pod: PodView) -> bool:
+    """``hostUsers: false``: from 1.35 upstream relaxes the run-as-root controls."""
+    return pod.host_users is False
 
 
 def msg(control: str, who: str, problem: str, fix: str) -> str:

@@ -9,6 +9,7 @@ from mlscaffold.report.model import Severity
 from mlscaffold.validate.pods import ContainerView, PodView, as_list, as_map
 from mlscaffold.validate.policy.baseline import BASELINE_CAPABILITIES
 from mlscaffold.validate.policy.checks import (
+    KubeVersion,
     Violation,
     is_linux,
     msg,
@@ -17,9 +18,15 @@ from mlscaffold.validate.policy.checks import (
     rule,
     sc_ptr,
     sc_values,
+    user_namespaced,
+    versioned_rule,
     where,
 )
 
+#: From this minor ``hostUsers: false`` (root only inside a user namespace) lets a
+#: pod run as root (``check_runAsNonRoot.go``, ``check_runAsUser.go``). procMount
+#: keeps its check at the restricted level (``check_procMount_restricted.go``).
+USER_NAMESPACE_RELAXES: KubeVersion = (1, 35)
 #: Volume sources the restricted level allows.
 RESTRICTED_VOLUMES = frozenset(
     {"configMap", "csi", "downwardAPI", "emptyDir", "ephemeral"}
@@ -82,12 +89,14 @@ def _required(
             yield c, sc_ptr(c, key)
 
 
-@rule(
+@versioned_rule(
     "MLS214",
     "Running as non-root",
     help_text="runAsNonRoot: true on pod or containers.",
 )
-def _run_as_non_root(pod: PodView) -> Iterator[Violation]:
+def _run_as_non_root(pod: PodView, version: KubeVersion) -> Iterator[Violation]:
+    if version >= USER_NAMESPACE_RELAXES and user_namespaced(pod):
+        return
     for c, ptr in _required(pod, "runAsNonRoot", lambda v: v is True):
         yield (
             ptr,
@@ -100,8 +109,12 @@ def _run_as_non_root(pod: PodView) -> Iterator[Violation]:
         )
 
 
-@rule("MLS215", "Running as non-root user", help_text="runAsUser must not be 0.")
-def _run_as_user(pod: PodView) -> Iterator[Violation]:
+@versioned_rule(
+    "MLS215", "Running as non-root user", help_text="runAsUser must not be 0."
+)
+def _run_as_user(pod: PodView, version: KubeVersion) -> Iterator[Violation]:
+    if version >= USER_NAMESPACE_RELAXES and user_namespaced(pod):
+        return
     for ptr, who, value in sc_values(pod, "runAsUser"):
         if value == 0:
             fix = "use a non-zero UID such as 1000"

@@ -34,6 +34,11 @@ SCHEMA_RULES = rule_table(
 )
 
 _MAX_ALLOWED_LISTED = 12
+# The pattern controller-gen writes for every resource.Quantity in a CRD.
+_QUANTITY_PATTERN = (
+    r"^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]"
+    r"|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$"
+)
 _MAX_MESSAGE = 240
 
 # Validators are compiled once per schema and kept for the life of the process: the
@@ -183,6 +188,11 @@ def _describe(error: jsonschema_rs.ValidationError) -> str:
         types = _any_of_types(error)
         if types:
             return f"expected {' or '.join(types)}, got {_short(error.instance)}"
+    if kind == "pattern" and error.kind.as_dict().get("pattern") == _QUANTITY_PATTERN:
+        return (
+            f"{_short(error.instance)} is not a quantity; write a number with an "
+            "optional suffix such as 500m, 2, 1.5Gi or 4e3"
+        )
     if kind == "enum":
         options = error.kind.as_dict().get("options", [])
         shown = ", ".join(repr(o) for o in options[:_MAX_ALLOWED_LISTED])

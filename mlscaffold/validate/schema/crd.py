@@ -28,9 +28,12 @@ OBJECT_META_REF = (
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 # Bump when the conversion changes, so stale cache entries are never read.
-_CONVERTER_VERSION = 1
+_CONVERTER_VERSION = 2
 # Keywords that only document the schema; dropping them halves the cached size.
 _DOC_KEYWORDS = frozenset({"description", "example", "externalDocs", "default"})
+# Extensions kept for the API-server rules (list uniqueness); JSON Schema
+# validators ignore unknown keywords.
+_KEPT_EXTENSIONS = frozenset({"x-kubernetes-list-type", "x-kubernetes-list-map-keys"})
 
 
 @dataclass(frozen=True)
@@ -134,7 +137,9 @@ def _convert_node(node: Mapping[str, Any]) -> dict[str, Any]:
 def _convert_children(node: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in node.items():
-        if key in _DOC_KEYWORDS or key.startswith("x-kubernetes-") or key == "nullable":
+        if key in _DOC_KEYWORDS or key == "nullable":
+            continue
+        if key.startswith("x-kubernetes-") and key not in _KEPT_EXTENSIONS:
             continue
         if key in ("properties", "patternProperties", "$defs", "definitions"):
             out[key] = {name: _convert_node(sub) for name, sub in value.items()}

@@ -181,11 +181,24 @@ class SchemaStore:
         return _definitions(self._core_dir)
 
 
-def _minor(version: str) -> str:
+def parse_kube_version(version: str) -> tuple[int, int]:
+    """``1.33``, ``1.33.2`` or ``v1.33`` as ``(1, 33)``: a patch is ignored.
+
+    Raises:
+        ValueError: ``version`` is not MAJOR.MINOR[.PATCH].
+    """
     match = re.fullmatch(r"v?(\d+)\.(\d+)(?:\.\d+)?", version.strip())
     if match is None:
-        raise SchemaStoreError(f"Kubernetes version {version!r} is not MAJOR.MINOR")
-    return f"{match[1]}.{match[2]}"
+        raise ValueError(f"Kubernetes version {version!r} is not MAJOR.MINOR[.PATCH]")
+    return int(match[1]), int(match[2])
+
+
+def _minor(version: str) -> str:
+    try:
+        major, minor = parse_kube_version(version)
+    except ValueError as exc:
+        raise SchemaStoreError(str(exc)) from exc
+    return f"{major}.{minor}"
 
 
 @cache
