@@ -190,8 +190,10 @@ def fleet_report(results: Sequence[TeamResult]) -> Report:
         prefix = f"{result.team}/"
         findings.extend(_under_team(result.team, f) for f in result.findings)
         report.checked.extend(prefix + path for path in result.checked)
-        for name, reason in result.skipped.items():
-            report.skipped[name] = reason
+        report.skipped.update(result.skipped)
+        report.schemas.update(result.schemas)
+        for name, covered in result.ran.items():
+            report.ran.setdefault(name, covered)
     report.extend(findings)
     return report
 

@@ -58,6 +58,8 @@ class TeamResult:
         files: How many files were rendered.
         findings: Validation findings (paths relative to the team's tree).
         skipped: Checkers that did not run, with the reason.
+        ran: Checkers that ran, with what they covered.
+        schemas: Where each kind's schema came from.
         checked: Files that were validated.
         error: Set when the team could not be rendered or written.
         written: The folder the tree was written to, if it was.
@@ -67,6 +69,8 @@ class TeamResult:
     files: int = 0
     findings: tuple[Finding, ...] = ()
     skipped: Mapping[str, str] = field(default_factory=dict)
+    ran: Mapping[str, str] = field(default_factory=dict)
+    schemas: Mapping[str, str] = field(default_factory=dict)
     checked: tuple[str, ...] = ()
     error: TeamError | None = None
     written: str | None = None
@@ -151,6 +155,8 @@ class _RenderWork:
             files=files,
             findings=tuple(report.findings),
             skipped=dict(report.skipped),
+            ran=dict(report.ran),
+            schemas=dict(report.schemas),
             checked=tuple(report.checked),
             written=written,
         )

@@ -20,7 +20,9 @@ JSON structure (``version`` 1; fields are only ever added, never renamed)::
          "source": <same shape as rendered> | null}
       ],
       "checked": [str, ...],
-      "skipped": {"<checker>": "<reason>", ...}
+      "skipped": {"<checker>": "<reason>", ...},
+      "ran": {"<checker>": "<what it covered>", ...},
+      "schemas": {"<kind> <apiVersion>": "<origin and version>", ...}
     }
 """
 
@@ -122,7 +124,8 @@ def summary_line(report: Report) -> str:
 
     Returns:
         For example ``1 error, 2 warnings, 0 notes; 7 files checked;
-        skipped: kubeconform (not on PATH)``.
+        ran: cel, schema; skipped: kubeconform (not on PATH); schemas: shipped
+        Kueue v0.19.2 (LocalQueue)``.
     """
     counts = _counts(report)
     parts = [
@@ -135,12 +138,27 @@ def summary_line(report: Report) -> str:
         ),
         f"{_plural(len(report.checked), 'file')} checked",
     ]
+    if report.ran:
+        parts.append(f"ran: {', '.join(sorted(report.ran))}")
     if report.skipped:
         skipped = ", ".join(
             f"{name} ({reason})" for name, reason in sorted(report.skipped.items())
         )
         parts.append(f"skipped: {skipped}")
+    if report.schemas:
+        parts.append(f"schemas: {_schema_origins(report.schemas)}")
     return "; ".join(parts)
+
+
+def _schema_origins(schemas: dict[str, str]) -> str:
+    """``origin (Kind, Kind), ...``: which source and version served which kinds."""
+    kinds: dict[str, set[str]] = {}
+    for kind_version, origin in schemas.items():
+        kinds.setdefault(origin, set()).add(kind_version.split(" ", 1)[0])
+    return ", ".join(
+        f"{origin} ({', '.join(sorted(names))})"
+        for origin, names in sorted(kinds.items())
+    )
 
 
 def format_text(report: Report) -> str:
@@ -203,6 +221,8 @@ def to_json_data(report: Report) -> dict[str, Any]:
         ],
         "checked": sorted(report.checked),
         "skipped": dict(sorted(report.skipped.items())),
+        "ran": dict(sorted(report.ran.items())),
+        "schemas": dict(sorted(report.schemas.items())),
     }
 
 

@@ -136,10 +136,12 @@ _Runner = Callable[[str, Sequence["Document"], "SchemaStore"], list[Finding]]
 def _check(
     report: Report, docs: list[Document], options: ValidateOptions, runner: _Runner
 ) -> None:
-    from mlscaffold.validate.schema.check import validate_documents
+    from mlscaffold.validate.schema.check import schema_origins, validate_documents
 
     store = _store(options)
     report.extend(validate_documents(docs, store))
+    report.schemas.update(schema_origins(docs, store))
+    report.ran["schema"] = "JSON Schema"
     _rule_checks(report, docs, options)
     _kubeconform(report, docs, options, store, runner)
 
@@ -164,6 +166,8 @@ def _rule_checks(
     report.extend(check_policy(docs, spot=spot, pods=pods))
     namespace = argocd_namespace(platform)
     report.extend(check_cross_resources(docs, argocd_namespace=namespace, pods=pods))
+    report.ran["policy"] = "Pod Security and placement"
+    report.ran["crossref"] = "cross-resource rules"
 
 
 def _kubeconform(

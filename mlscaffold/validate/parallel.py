@@ -149,6 +149,9 @@ def _merge(paths: Sequence[str], reports: Sequence[Report]) -> Report:
     for report in reports:
         for checker, reason in report.skipped.items():
             merged.skipped.setdefault(checker, reason)
+        merged.schemas.update(report.schemas)
+        for checker, covered in report.ran.items():
+            merged.ran.setdefault(checker, covered)
     merged.extend(
         _first_notes((f for report in reports for f in report.findings), position)
     )

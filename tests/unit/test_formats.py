@@ -51,6 +51,12 @@ def _report() -> Report:
     report = Report(
         checked=["deploy/app.yaml", "deploy/queue.yaml", "README.md"],
         skipped={"kubeconform": "kubeconform not found on PATH"},
+        ran={"schema": "JSON Schema", "cel": "x-kubernetes-validations"},
+        schemas={
+            "LocalQueue kueue.x-k8s.io/v1beta2": "shipped Kueue v0.19.2",
+            "ClusterQueue kueue.x-k8s.io/v1beta2": "shipped Kueue v0.19.2",
+            "Namespace v1": "kubernetes-validate 1.33",
+        },
     )
     report.extend(
         [
@@ -116,8 +122,10 @@ def test_text_format_lines_and_summary() -> None:
         "deploy/app.yaml:30: MLS201 container runs as root (line approximate)\n"
         "deploy/queue.yaml:3:1: MLS999 an id nobody registered\n"
         "dir with space/x.yaml:1:1: MLS402 namespace differs\n"
-        "2 errors, 1 warning, 1 note; 3 files checked; "
-        "skipped: kubeconform (kubeconform not found on PATH)\n"
+        "2 errors, 1 warning, 1 note; 3 files checked; ran: cel, schema; "
+        "skipped: kubeconform (kubeconform not found on PATH); "
+        "schemas: kubernetes-validate 1.33 (Namespace), "
+        "shipped Kueue v0.19.2 (ClusterQueue, LocalQueue)\n"
     )
 
 
@@ -145,7 +153,16 @@ _LOCATION_SCHEMA = {
 # The structure documented in the formats module docstring, as a schema.
 _JSON_REPORT_SCHEMA = {
     "type": "object",
-    "required": ["version", "tool", "summary", "findings", "checked", "skipped"],
+    "required": [
+        "version",
+        "tool",
+        "summary",
+        "findings",
+        "checked",
+        "skipped",
+        "ran",
+        "schemas",
+    ],
     "additionalProperties": False,
     "properties": {
         "version": {"const": JSON_FORMAT_VERSION},
@@ -179,6 +196,8 @@ _JSON_REPORT_SCHEMA = {
         },
         "checked": {"type": "array", "items": {"type": "string"}},
         "skipped": {"type": "object", "additionalProperties": {"type": "string"}},
+        "ran": {"type": "object", "additionalProperties": {"type": "string"}},
+        "schemas": {"type": "object", "additionalProperties": {"type": "string"}},
     },
 }
 
@@ -201,6 +220,9 @@ def test_json_format_structure() -> None:
     assert first["source"]["line"] == 10
     assert data["findings"][1]["source"] is None
     assert data["skipped"] == {"kubeconform": "kubeconform not found on PATH"}
+    assert data["schemas"]["LocalQueue kueue.x-k8s.io/v1beta2"] == (
+        "shipped Kueue v0.19.2"
+    )
     assert data["checked"] == sorted(_report().checked)
 
 

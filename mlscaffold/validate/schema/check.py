@@ -76,6 +76,16 @@ def validate_documents(docs: Sequence[Document], store: SchemaStore) -> list[Fin
     return findings
 
 
+def schema_origins(docs: Sequence[Document], store: SchemaStore) -> dict[str, str]:
+    """``"<kind> <apiVersion>"`` -> where its schema came from, for every kind seen."""
+    origins: dict[str, str] = {}
+    for doc in docs:
+        info = store.lookup(doc.api_version, doc.kind)
+        if info is not None:
+            origins[f"{doc.kind} {doc.api_version}"] = info.origin
+    return origins
+
+
 def check_document(
     doc: Document, info: SchemaInfo, store: SchemaStore
 ) -> list[Finding]:
@@ -227,7 +237,7 @@ def _no_schema(doc: Document, store: SchemaStore) -> Finding:
     if known:
         hint = f"; the CRDs define {doc.kind} as {', '.join(known)}"
     elif "." in doc.api_version.partition("/")[0]:
-        hint = "; pass --crds DIR with its CRD or run `mlscaffold schemas pull`"
+        hint = "; pass --crds DIR with its CRD (it is not among the shipped ones)"
     else:
         hint = f" in Kubernetes {store.kube_version}"
     return _finding(
