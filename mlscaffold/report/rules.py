@@ -48,12 +48,14 @@ def _registry() -> dict[str, RuleInfo]:
     from mlscaffold.lint import LINT_RULES
     from mlscaffold.validate.crossref import CROSSREF_RULES
     from mlscaffold.validate.policy import POLICY_RULES
+    from mlscaffold.validate.schema.cel import CEL_RULES
     from mlscaffold.validate.schema.check import SCHEMA_RULES
     from mlscaffold.validate.schema.kubeconform import KUBECONFORM_RULES
 
     rules: dict[str, RuleInfo] = {}
     for table in (
         SCHEMA_RULES,
+        CEL_RULES,
         POLICY_RULES,
         KUBECONFORM_RULES,
         CROSSREF_RULES,

@@ -142,6 +142,7 @@ def _check(
     report.extend(validate_documents(docs, store))
     report.schemas.update(schema_origins(docs, store))
     report.ran["schema"] = "JSON Schema"
+    report.ran["cel"] = "x-kubernetes-validations"
     _rule_checks(report, docs, options)
     _kubeconform(report, docs, options, store, runner)
 
