@@ -48,8 +48,7 @@ def _fleet_options(func: F) -> F:
                      help="Platform repository (skeletons/, schemas/, tags); "
                      "default: the current directory's."),
     ]  # fmt: skip
-    # kubeconform is off by default here: one process per team costs ~0.7 s each.
-    options += [schema_options(kubeconform="off"), fail_on_option]
+    options += [schema_options(), fail_on_option]
     return apply_options(func, options)
 
 

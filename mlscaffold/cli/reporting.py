@@ -16,7 +16,7 @@ def validate_options(
     *,
     crd_dirs: tuple[Path, ...] = (),
     kube_version: str | None = None,
-    kubeconform_mode: str = "auto",
+    kubeconform_mode: str = "off",
     platform: Any = None,
     **_ignored: Any,
 ) -> Any:

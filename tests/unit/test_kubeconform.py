@@ -1,9 +1,8 @@
 """kubeconform adapter: schema layout, argument list, and mapping its JSON to lines.
 
-kubeconform cannot be installed here, so parsing is tested on output reconstructed
-from its documented JSON format (see tests/data/kubeconform/README.md: kubeconform
-PR #173 and pkg/output/json_test.go), and the subprocess path on a stand-in script.
-The real binary is exercised by the tests marked ``kubeconform`` where it is present.
+Parsing is tested on recorded output (tests/data/kubeconform/README.md), the wiring
+on a stand-in script, and the adapter against the real kubeconform v0.6.7 in the
+tests marked ``kubeconform`` (../shared/bin; never skipped where it exists).
 """
 
 from __future__ import annotations
@@ -13,7 +12,6 @@ import os
 import shutil
 import stat
 import sys
-import types
 from pathlib import Path
 
 import jsonschema_rs
@@ -28,10 +26,6 @@ from mlscaffold.validate.schema.store import SchemaStore
 DATA = Path(__file__).resolve().parent.parent / "data"
 RECORDED = DATA / "kubeconform"
 VALID = DATA / "manifests" / "valid-project"
-STUBS = {
-    "mlscaffold.validate.policy": "check_policy",
-    "mlscaffold.validate.crossref": "check_cross_resources",
-}
 
 
 @pytest.fixture(scope="module")
@@ -42,15 +36,6 @@ def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def store(shared_crds: Path, cache: Path) -> SchemaStore:
     return SchemaStore(crd_dirs=[shared_crds], cache_dir=cache)
-
-
-@pytest.fixture
-def stub_other_checks(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Policy and cross-resource checks are another module's business here."""
-    for name, function in STUBS.items():
-        stub = types.ModuleType(name)
-        setattr(stub, function, lambda _docs, **_settings: [])
-        monkeypatch.setitem(sys.modules, name, stub)
 
 
 def test_parse_recorded_output_maps_to_exact_lines() -> None:
@@ -217,7 +202,6 @@ def fake_kubeconform(bin_dir: Path, recorded: Path, log: Path) -> Path:
     return script
 
 
-@pytest.mark.usefixtures("stub_other_checks")
 def test_validate_runs_kubeconform_and_merges_findings(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -237,14 +221,18 @@ def test_validate_runs_kubeconform_and_merges_findings(
     ours = sorted(
         (f.rule, f.rendered.line) for f in report.findings if f.tool == "kubeconform"
     )
-    assert ours == [("MLS301", 17), ("MLS301", 19), ("MLS301", 37), ("MLS302", 21)]
+    # Lines 17, 19 and 37 are the schema check's own MLS101/MLS102 findings too,
+    # so kubeconform's repeats are dropped; only what it alone says remains.
+    assert ours == [("MLS302", 21)]
+    schema = {(f.rule, f.rendered.line) for f in report.findings if f.tool == "schema"}
+    assert {("MLS101", 17), ("MLS102", 19), ("MLS101", 37)} <= schema
     argv = json.loads((tmp_path / "argv.json").read_text())
     assert argv[-1] == target.as_posix()
     assert "-strict" in argv
     assert "kubeconform" not in report.skipped
+    assert report.ran["kubeconform"] == str(bin_dir / "kubeconform")
 
 
-@pytest.mark.usefixtures("stub_other_checks")
 def test_missing_binary_is_reported_as_skipped(
     monkeypatch: pytest.MonkeyPatch,
     shared_crds: Path,
@@ -260,7 +248,6 @@ def test_missing_binary_is_reported_as_skipped(
     assert report.skipped["kubeconform"] == "kubeconform not found on PATH"
 
 
-@pytest.mark.usefixtures("stub_other_checks")
 def test_missing_binary_with_require_is_a_tool_error(
     monkeypatch: pytest.MonkeyPatch,
     shared_crds: Path,
@@ -276,7 +263,6 @@ def test_missing_binary_with_require_is_a_tool_error(
         validate_paths([VALID], options=options)
 
 
-@pytest.mark.usefixtures("stub_other_checks")
 def test_off_never_looks_for_the_binary(
     monkeypatch: pytest.MonkeyPatch,
     shared_crds: Path,
@@ -291,21 +277,34 @@ def test_off_never_looks_for_the_binary(
     options = ValidateOptions(
         crd_dirs=[shared_crds], cache_dir=cache, kubeconform="off"
     )
-    assert "disabled" in validate_paths([VALID], options=options).skipped["kubeconform"]
+    reason = validate_paths([VALID], options=options).skipped["kubeconform"]
+    assert reason == "off; --kubeconform auto or require runs it"
+
+
+def test_kubeconform_is_off_unless_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    def forbidden(_name: str) -> str:
+        raise AssertionError("looked for kubeconform although nobody asked")
+
+    monkeypatch.setattr(
+        "mlscaffold.validate.schema.kubeconform.shutil.which", forbidden
+    )
+    report = validate_paths([VALID], options=ValidateOptions())
+    assert report.skipped["kubeconform"].startswith("off")
+    assert {"schema", "cel", "policy", "crossref"} <= set(report.ran)
 
 
 @pytest.mark.kubeconform
-@pytest.mark.skipif(
-    shutil.which("kubeconform") is None, reason="kubeconform not on PATH"
-)
-@pytest.mark.usefixtures("stub_other_checks")
 def test_real_kubeconform_agrees_on_the_recorded_manifests(
-    shared_crds: Path,
-    cache: Path,
+    kubeconform_binary: str, store: SchemaStore
 ) -> None:
-    options = ValidateOptions(
-        crd_dirs=[shared_crds], cache_dir=cache, kubeconform="require"
+    path = RECORDED / "manifests.yaml"
+    docs = parse_documents(path.read_text(), path.as_posix())
+    findings = kc.run_kubeconform(
+        kubeconform_binary, docs, {path.as_posix(): path}, store
     )
-    report = validate_paths([RECORDED / "manifests.yaml"], options=options)
-    lines = {f.rendered.line for f in report.findings if f.tool == "kubeconform"}
-    assert {17, 19, 37} <= lines
+    # The field at fault, also behind a $ref (ResourceQuota's spec), not its parent.
+    assert sorted((f.rule, f.rendered.line, f.rendered.pointer) for f in findings) == [
+        ("MLS301", 17, "/spec/templates/0/container/imagePullPolcy"),
+        ("MLS301", 19, "/spec/templates/0/container/ports/0/containerPort"),
+        ("MLS301", 37, "/spec/hardd"),
+    ]

@@ -60,40 +60,49 @@ def bundle_schema(
 ) -> dict[str, Any]:
     """A standalone copy of ``schema``: referenced Kubernetes definitions inlined.
 
-    kubeconform must not fetch ``https://kubernetes.io/api/_definitions.json``, so
-    every ``$ref`` into it is rewritten to the schema's own ``$defs``, which receives
-    the referenced definitions and everything they reference in turn.
+    kubeconform must not fetch ``https://kubernetes.io/api/_definitions.json``, and
+    it reports only the direct causes of an error: behind a ``$ref`` that is
+    ``doesn't validate with '/$defs/...'`` at the referring object, not the field at
+    fault. So every ``$ref`` into the definitions is replaced by the definition
+    itself; only a definition that refers to itself (recursion) stays a ``$ref``
+    into the schema's own ``$defs``.
     """
     all_defs: Mapping[str, Any] = definitions.get("$defs", {})
     needed: dict[str, Any] = {}
     pending: list[str] = []
 
-    def rewrite(node: Any) -> Any:
-        if isinstance(node, dict):
-            out = {key: rewrite(value) for key, value in node.items()}
-            ref = node.get("$ref")
-            if isinstance(ref, str):
-                for prefix in _DEFS_PREFIXES:
-                    if ref.startswith(prefix):
-                        name = ref[len(prefix) :]
-                        out["$ref"] = "#/$defs/" + name
-                        if name not in needed and name in all_defs:
-                            needed[name] = None
-                            pending.append(name)
-                        break
-            return out
+    def rewrite(node: Any, stack: tuple[str, ...]) -> Any:
         if isinstance(node, list):
-            return [rewrite(item) for item in node]
-        return node
+            return [rewrite(item, stack) for item in node]
+        if not isinstance(node, dict):
+            return node
+        name = _definition_name(node.get("$ref"))
+        if name is None or name not in all_defs:
+            return {key: rewrite(value, stack) for key, value in node.items()}
+        if name in stack:
+            if name not in needed:
+                needed[name] = None
+                pending.append(name)
+            return {"$ref": "#/$defs/" + name}
+        # Siblings of a Kubernetes $ref only document it (description, x-*).
+        return rewrite(all_defs[name], (*stack, name))
 
-    bundled: dict[str, Any] = rewrite(dict(schema))
+    bundled: dict[str, Any] = rewrite(dict(schema), ())
     bundled.pop("$id", None)
     while pending:
         name = pending.pop()
-        needed[name] = rewrite(all_defs[name])
+        needed[name] = rewrite(all_defs[name], (name,))
     if needed:
         bundled["$defs"] = {**bundled.get("$defs", {}), **needed}
     return bundled
+
+
+def _definition_name(ref: Any) -> str | None:
+    if isinstance(ref, str):
+        for prefix in _DEFS_PREFIXES:
+            if ref.startswith(prefix):
+                return ref[len(prefix) :]
+    return None
 
 
 def write_schema_layout(
