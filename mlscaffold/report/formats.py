@@ -34,7 +34,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
-from mlscaffold import __version__
+import mlscaffold
 from mlscaffold.errors import Location
 from mlscaffold.report.model import Finding, Report, Severity
 from mlscaffold.report.rules import rule_info
@@ -200,7 +200,7 @@ def to_json_data(report: Report) -> dict[str, Any]:
     counts = _counts(report)
     return {
         "version": JSON_FORMAT_VERSION,
-        "tool": {"name": _TOOL_NAME, "version": __version__},
+        "tool": {"name": _TOOL_NAME, "version": mlscaffold.__version__},
         "summary": {
             "errors": counts["error"],
             "warnings": counts["warning"],
@@ -391,7 +391,7 @@ def to_sarif_data(report: Report) -> dict[str, Any]:
         "tool": {
             "driver": {
                 "name": _TOOL_NAME,
-                "version": __version__,
+                "version": mlscaffold.__version__,
                 "rules": rules,
             }
         },

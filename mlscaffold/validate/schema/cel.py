@@ -74,6 +74,8 @@ class _Walk:
     noted: set[str]
     budget: int
     findings: list[Finding] = field(default_factory=list)
+    # Size of the value at a path: several rules of one node share it.
+    sizes: dict[tuple[str | int, ...], int] = field(default_factory=dict)
 
 
 def check_cel(
@@ -187,7 +189,7 @@ def _evaluate(
             f"{compiled.problem}; the API server may still reject this object",
         )
         return
-    cost = _estimated_cost(compiled, value)
+    cost = _estimated_cost(walk, compiled, path, value)
     walk.budget -= cost
     if cost > PER_CALL_COST_LIMIT or walk.budget < 0:
         limit = "per-rule" if cost > PER_CALL_COST_LIMIT else "per-object"
@@ -239,7 +241,9 @@ def _field_path(text: Any) -> list[str | int]:
     return steps
 
 
-def _estimated_cost(compiled: _Compiled, value: Any) -> int:
+def _estimated_cost(
+    walk: _Walk, compiled: _Compiled, path: list[str | int], value: Any
+) -> int:
     """An upper estimate of cel-go's runtime cost of one evaluation.
 
     cel-expr-python has no cost tracker. A rule without a comprehension macro
@@ -249,7 +253,10 @@ def _estimated_cost(compiled: _Compiled, value: Any) -> int:
     """
     if not compiled.iterates:
         return compiled.tokens
-    return compiled.tokens * (1 + _size(value))
+    key = tuple(path)
+    if key not in walk.sizes:
+        walk.sizes[key] = _size(value)
+    return compiled.tokens * (1 + walk.sizes[key])
 
 
 def _size(value: Any) -> int:
