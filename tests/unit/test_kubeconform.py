@@ -16,11 +16,14 @@ from pathlib import Path
 
 import jsonschema_rs
 import pytest
+import yaml
 
 from mlscaffold.errors import ToolError
+from mlscaffold.report.model import Finding
 from mlscaffold.validate import ValidateOptions, validate_paths
-from mlscaffold.validate.documents import parse_documents
+from mlscaffold.validate.documents import Document, parse_documents
 from mlscaffold.validate.schema import kubeconform as kc
+from mlscaffold.validate.schema.check import validate_documents
 from mlscaffold.validate.schema.store import SchemaStore
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -308,3 +311,70 @@ def test_real_kubeconform_agrees_on_the_recorded_manifests(
         ("MLS301", 19, "/spec/templates/0/container/ports/0/containerPort"),
         ("MLS301", 37, "/spec/hardd"),
     ]
+
+
+CORPORA = [
+    DATA.parent / "invalid" / "manifests" / "schema",
+    DATA.parent / "invalid" / "manifests" / "cel",
+]
+# Where the two tools are not expected to agree, and why (rule -> reason).
+NO_OPINION_FROM_KUBECONFORM = {
+    "MLS110": "-ignore-missing-schemas: kubeconform skips kinds without a schema",
+    "MLS111": "YAML that does not parse: kubeconform reports the file, not a field",
+    "MLS113": "kubeconform does not know that a CRD version is deprecated",
+}
+# kubeconform does not evaluate x-kubernetes-validations, so the CEL corpus is
+# schema-valid to both tools and its CEL findings are mlscaffold's alone.
+
+
+@pytest.fixture(scope="module")
+def corpus_findings(
+    kubeconform_binary: str, store: SchemaStore
+) -> tuple[list[Finding], list[Finding]]:
+    """The schema check's and kubeconform's findings on the invalid corpora."""
+    files = [path for corpus in CORPORA for path in sorted(corpus.glob("*.yaml"))]
+    docs = [doc for path in files for doc in _parsed(path)]
+    ours = validate_documents(docs, store)
+    theirs = kc.run_kubeconform(
+        kubeconform_binary, docs, {p.as_posix(): p for p in files}, store
+    )
+    return ours, theirs
+
+
+def _parsed(path: Path) -> list[Document]:
+    try:
+        return parse_documents(path.read_text(), path.as_posix())
+    except yaml.YAMLError:
+        return []  # MLS111: no document to compare
+
+
+@pytest.mark.kubeconform
+@pytest.mark.slow
+def test_kubeconform_and_the_schema_check_agree_on_the_corpus(
+    corpus_findings: tuple[list[Finding], list[Finding]],
+) -> None:
+    ours, theirs = corpus_findings
+
+    def places(
+        findings: list[Finding], rules: set[str]
+    ) -> dict[tuple[str, int | None], set[str | None]]:
+        found: dict[tuple[str, int | None], set[str | None]] = {}
+        for f in findings:
+            if f.rule in rules:
+                doc = (f.rendered.path, f.rendered.document)
+                found.setdefault(doc, set()).add(f.rendered.pointer)
+        return found
+
+    silent = {
+        (f.rendered.path, f.rendered.document)
+        for f in ours
+        if f.rule in NO_OPINION_FROM_KUBECONFORM
+    }
+    mine = places(ours, {"MLS101", "MLS102", "MLS103"})
+    kubeconform = places(theirs, {"MLS301"})
+    assert len(mine) >= 20  # the comparison covers the corpus, not nothing
+    for doc in sorted(set(mine) | set(kubeconform)):
+        if doc not in silent:
+            assert kubeconform.get(doc) == mine.get(doc), doc
+    # Neither tool failed to check a parsed document.
+    assert not [f for f in theirs if f.rule == "MLS302" and f.rendered.document]
