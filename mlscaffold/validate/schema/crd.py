@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from mlscaffold.errors import Location, SchemaStoreError
+from mlscaffold.validate.schema.shared import share_repeated_subschemas
 
 try:  # The C loader parses the 2-3 MB Argo and KServe CRDs about 15x faster.
     from yaml import CSafeLoader as _Loader
@@ -30,7 +31,7 @@ OBJECT_META_REF = (
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 # Bump when the conversion changes, so stale cache entries are never read.
-_CONVERTER_VERSION = 2
+_CONVERTER_VERSION = 3
 # Keywords that only document the schema; dropping them halves the cached size.
 _DOC_KEYWORDS = frozenset({"description", "example", "externalDocs", "default"})
 #: Name of the index of converted CRD versions in a cache entry or the shipped set.
@@ -90,8 +91,9 @@ def convert_version_schema(open_api: Mapping[str, Any]) -> dict[str, Any]:
 
     Every object that lists properties is closed unless it preserves unknown
     fields, ``x-kubernetes-int-or-string`` becomes integer-or-string, ``nullable``
-    admits null, and the root ``metadata`` refers to the strict ObjectMeta, which
-    CRDs leave as a bare object.
+    admits null, the root ``metadata`` refers to the strict ObjectMeta, which CRDs
+    leave as a bare object, and large subschemas that repeat are kept once in
+    ``$defs`` (see :mod:`mlscaffold.validate.schema.shared`).
 
     Args:
         open_api: The CRD version's ``schema.openAPIV3Schema``.
@@ -107,7 +109,7 @@ def convert_version_schema(open_api: Mapping[str, Any]) -> dict[str, Any]:
     if not open_api.get("x-kubernetes-preserve-unknown-fields"):
         root["additionalProperties"] = False
     root["$schema"] = JSON_SCHEMA_DIALECT
-    return root
+    return share_repeated_subschemas(root)
 
 
 def count_cel_rules(node: Any) -> int:

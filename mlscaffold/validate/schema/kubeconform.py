@@ -65,11 +65,12 @@ def bundle_schema(
     kubeconform must not fetch ``https://kubernetes.io/api/_definitions.json``, and
     it reports only the direct causes of an error: behind a ``$ref`` that is
     ``doesn't validate with '/$defs/...'`` at the referring object, not the field at
-    fault. So every ``$ref`` into the definitions is replaced by the definition
-    itself; only a definition that refers to itself (recursion) stays a ``$ref``
-    into the schema's own ``$defs``.
+    fault. So every ``$ref`` into the definitions, or into the schema's own
+    ``$defs`` (subschemas a CRD repeats), is replaced by the definition itself; only
+    a definition that refers to itself (recursion) stays a ``$ref`` into ``$defs``.
     """
-    all_defs: Mapping[str, Any] = definitions.get("$defs", {})
+    own: Mapping[str, Any] = schema.get("$defs", {})
+    all_defs: Mapping[str, Any] = {**definitions.get("$defs", {}), **own}
     needed: dict[str, Any] = {}
     pending: list[str] = []
 
@@ -89,13 +90,14 @@ def bundle_schema(
         # Siblings of a Kubernetes $ref only document it (description, x-*).
         return rewrite(all_defs[name], (*stack, name))
 
-    bundled: dict[str, Any] = rewrite(dict(schema), ())
-    bundled.pop("$id", None)
+    bundled: dict[str, Any] = rewrite(
+        {k: v for k, v in schema.items() if k not in ("$defs", "$id")}, ()
+    )
     while pending:
         name = pending.pop()
         needed[name] = rewrite(all_defs[name], (name,))
     if needed:
-        bundled["$defs"] = {**bundled.get("$defs", {}), **needed}
+        bundled["$defs"] = needed
     return bundled
 
 
