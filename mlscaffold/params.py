@@ -14,6 +14,7 @@ import jsonschema
 import yaml
 
 from mlscaffold._data import schema_file
+from mlscaffold._yaml import safe_load
 from mlscaffold.errors import ParamsError
 from mlscaffold.settings import PlatformSettings, load_platform
 
@@ -69,7 +70,7 @@ class Params:
 @cache
 def parameter_pages() -> tuple[dict[str, Any], ...]:
     """The form pages of ``schemas/ml-project.parameters.yaml``, each a JSON Schema."""
-    doc = yaml.safe_load(
+    doc = safe_load(
         schema_file("ml-project.parameters.yaml").read_text(encoding="utf-8")
     )
     return tuple({"type": "object", **page} for page in doc["pages"])
@@ -130,7 +131,7 @@ def load_values_file(path: Path) -> dict[str, Any]:
         ParamsError: When the file is not a mapping of parameters.
     """
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise ParamsError([f"{path}: cannot read parameters: {exc}"]) from exc
     if data is None:
