@@ -102,7 +102,7 @@ def test_the_registry_holds_every_checker_in_id_order() -> None:
     ids = list(all_rules())
     assert ids == sorted(ids)
     tools = {info.tool for info in all_rules().values()}
-    assert tools == {"schema", "policy", "kubeconform", "crossref", "lint"}
+    assert tools == {"schema", "cel", "policy", "kubeconform", "crossref", "lint"}
 
 
 def test_rule_info_falls_back_for_unknown_ids() -> None:
