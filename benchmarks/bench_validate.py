@@ -115,7 +115,7 @@ def main() -> None:
         corpus = root / "corpus"
         for i in range(args.projects):
             write_tree(render_project(team(i)).tree, corpus / f"team{i:04d}")
-        docs = sum(1 for p in corpus.rglob("*.yaml") if "catalog-info" not in p.name)
+        docs = len(manifest_files(corpus))
         reports: dict[int, Any] = {}
 
         def run_corpus(jobs: int) -> None:
@@ -164,6 +164,17 @@ def main() -> None:
     print(f"kubeconform on the same corpus: {kube}")
 
 
+def manifest_files(corpus: Path) -> list[str]:
+    """The files `mlscaffold validate` checks: no catalog-info, no hidden folders
+    (.mlscaffold/answers.yaml is not a Kubernetes object)."""
+    return sorted(
+        str(p)
+        for p in corpus.rglob("*.yaml")
+        if "catalog-info" not in p.name
+        and not any(part.startswith(".") for part in p.relative_to(corpus).parts)
+    )
+
+
 def kubeconform_time(corpus: Path, root: Path) -> str:
     binary = shutil.which("kubeconform")
     shared = REPO.parent / "shared" / "bin" / "kubeconform"
@@ -178,9 +189,7 @@ def kubeconform_time(corpus: Path, root: Path) -> str:
     )
     from mlscaffold.validate.schema.store import DEFAULT_KUBE_VERSION, SchemaStore
 
-    files = sorted(
-        str(p) for p in corpus.rglob("*.yaml") if "catalog-info" not in p.name
-    )
+    files = manifest_files(corpus)
     store = SchemaStore()  # the same shipped schemas mlscaffold validated with
     docs = [d for f in files[:20] for d in parse_documents(Path(f).read_text(), f)]
     write_schema_layout(store, docs, root / "kc")
