@@ -16,6 +16,7 @@ from mlscaffold.validate.schema.bundled import (
 )
 from mlscaffold.validate.schema.crd import read_bundle
 from mlscaffold.validate.schema.store import SchemaStore
+from tests.helpers import run_cli
 
 VALID = Path(__file__).resolve().parent.parent / "data" / "manifests" / "valid-project"
 LOCALQUEUE = Path("kueue") / "kueue.x-k8s.io_localqueues.yaml"
@@ -108,3 +109,20 @@ def test_shipped_schemas_report_misspelled_fields(tmp_path: Path, field: str) ->
         for f in report.findings
         if f.tool == "schema" and f.severity is Severity.ERROR
     ][:1] == [("MLS101", 4 if not sub else 5)]
+
+
+def test_schemas_build_command_writes_and_checks(
+    shared_crds: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    crds, out = tmp_path / "crds", tmp_path / "out"
+    (crds / "kueue").mkdir(parents=True)
+    shutil.copy(shared_crds / LOCALQUEUE, crds / LOCALQUEUE)
+    build = ["schemas", "build", "--crds", str(crds), "--out", str(out)]
+    code, stdout, _ = run_cli(build, capsys)
+    assert (code, stdout.split(" CRD versions")[0]) == (0, "wrote 2")
+    assert run_cli([*build, "--check"], capsys)[0] == 0
+    (out / "kueue.x-k8s.io_localqueue_v1beta2.json.gz").write_bytes(b"stale")
+    code, _, stderr = run_cli([*build, "--check"], capsys)
+    assert code == 1
+    assert "kueue.x-k8s.io_localqueue_v1beta2.json.gz" in stderr
+    assert "run `mlscaffold schemas build`" in stderr
