@@ -21,6 +21,7 @@ from mlscaffold._param_rules import (
     js_regex,
     required_problem,
 )
+from mlscaffold._yaml import safe_load
 from mlscaffold.errors import ParamsError
 from mlscaffold.settings import PlatformSettings, shipped_platform
 
@@ -74,7 +75,7 @@ class Params:
 @cache
 def parameter_pages() -> tuple[dict[str, Any], ...]:
     """The form pages of ``schemas/ml-project.parameters.yaml``, each a JSON Schema."""
-    doc = yaml.safe_load(
+    doc = safe_load(
         schema_file("ml-project.parameters.yaml").read_text(encoding="utf-8")
     )
     return tuple({"type": "object", **page} for page in doc["pages"])
@@ -135,7 +136,7 @@ def load_values_file(path: Path) -> dict[str, Any]:
         ParamsError: When the file is not a mapping of parameters.
     """
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise ParamsError([f"{path}: cannot read parameters: {exc}"]) from exc
     if data is None:

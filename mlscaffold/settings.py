@@ -8,9 +8,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from mlscaffold._data import schema_file
+from mlscaffold._yaml import safe_load
 from mlscaffold.errors import ParamsError
 
 _REQUIRED = (
@@ -100,7 +99,7 @@ def load_platform(path: Path | None = None) -> PlatformSettings:
         ParamsError: When a required setting is missing or malformed.
     """
     source = path or schema_file("platform.yaml")
-    raw = yaml.safe_load(source.read_text(encoding="utf-8"))
+    raw = safe_load(source.read_text(encoding="utf-8"))
     if not isinstance(raw, dict):
         raise ParamsError([f"{source.name}: must be a mapping of settings"])
     problems = [

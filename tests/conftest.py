@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -75,3 +76,19 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
         return connect(self, address)
 
     monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+@pytest.fixture(scope="session")
+def kubeconform_binary() -> str:
+    """The real kubeconform: on PATH, else ``<repo>/../shared/bin/kubeconform``.
+
+    scripts/test puts ../shared/bin on PATH; looking there too means no test is
+    skipped for want of kubeconform wherever the shared tools exist.
+    """
+    found = shutil.which("kubeconform")
+    if found:
+        return found
+    shared = _REPO.parent / "shared" / "bin" / "kubeconform"
+    if shared.is_file():
+        return str(shared)
+    pytest.skip("kubeconform is not on PATH and ../shared/bin/kubeconform is absent")

@@ -7,7 +7,6 @@ from typing import Any
 
 import click
 
-from mlscaffold import __version__
 from mlscaffold.errors import (
     MlscaffoldError,
     OutputExistsError,
@@ -82,7 +81,8 @@ class _Funnel(click.Group):
     cls=_Funnel,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
-@click.version_option(__version__, prog_name="mlscaffold")
+# The version is looked up only when --version is asked (importlib.metadata costs).
+@click.version_option(package_name="mlscaffold", prog_name="mlscaffold")
 def cli() -> None:
     """Render, validate and snapshot-test the Backstage ml-project paved road.
 

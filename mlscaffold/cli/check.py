@@ -198,3 +198,54 @@ def schemas_pull(catalog: Path | None, timeout: float, retries: int) -> int:
     ):
         click.echo(f"cached {path}")
     return EXIT_OK
+
+
+@schemas.command("build")
+@click.option(
+    "--crds",
+    "crd_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("../shared/crds"),
+    show_default=True,
+    help="Folder of the pinned CRD files to convert.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder to write (default: the package's shipped schemas).",
+)
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Write nothing; exit 1 when the shipped schemas differ from a fresh build.",
+)
+def schemas_build(crd_dir: Path, out_dir: Path | None, check: bool) -> int:
+    """Convert CRD files into the JSON Schemas and CEL rules mlscaffold ships.
+
+    Each CRD version becomes a gzipped JSON bundle (descriptions stripped, built
+    the same way byte for byte every time) that `render` and `validate` use when
+    neither --crds nor `schemas pull` provides the kind.
+    """
+    from mlscaffold.validate.schema.bundled import (
+        build_shipped,
+        diff_shipped,
+        shipped_dir,
+    )
+
+    if check:
+        differing = diff_shipped(crd_dir, out_dir)
+        if differing:
+            click.echo(
+                "shipped schemas differ from a fresh build of "
+                f"{crd_dir}: {', '.join(differing)}; run `mlscaffold schemas build`",
+                err=True,
+            )
+            return EXIT_FINDINGS
+        click.echo(f"shipped schemas are up to date with {crd_dir}")
+        return EXIT_OK
+    target = out_dir or shipped_dir()
+    index = build_shipped(crd_dir, target)
+    click.echo(f"wrote {len(index)} CRD versions to {target}")
+    return EXIT_OK

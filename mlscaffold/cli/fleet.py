@@ -54,8 +54,7 @@ def _fleet_options(func: F) -> F:
                      "else the current directory's)."),
         platform_options(),
     ]  # fmt: skip
-    # kubeconform is off by default here: one process per team costs ~0.7 s each.
-    options += [schema_options(kubeconform="off"), fail_on_option]
+    options += [schema_options(), fail_on_option]
     return apply_options(func, options)
 
 

@@ -100,8 +100,8 @@ def platform_options(*, skeleton: bool = True) -> Callable[[F], F]:
     return decorate
 
 
-def schema_options(*, kubeconform: str = "auto") -> Callable[[F], F]:
-    """Add --crds, --kube-version and --kubeconform (with its default) to a command."""
+def schema_options() -> Callable[[F], F]:
+    """Add --crds, --kube-version and --kubeconform to a command."""
     options = [
         click.option(
             "--crds",
@@ -110,9 +110,9 @@ def schema_options(*, kubeconform: str = "auto") -> Callable[[F], F]:
             type=click.Path(exists=True, file_okay=False, path_type=Path),
             envvar="MLSCAFFOLD_CRDS",
             help="Folder of CRD YAML files to validate custom resources against "
-            "(repeatable; env MLSCAFFOLD_CRDS, ':'-separated; default: the "
-            "platform repository's crds). CRDs fetched by `mlscaffold schemas "
-            "pull` are used too.",
+            "(repeatable; env MLSCAFFOLD_CRDS, ':'-separated). Kinds they do not "
+            "define come from `mlscaffold schemas pull`'s cache, else the shipped "
+            "schemas.",
         ),
         click.option(
             "--kube-version",
@@ -140,11 +140,13 @@ def schema_options(*, kubeconform: str = "auto") -> Callable[[F], F]:
         click.option(
             "--kubeconform",
             "kubeconform_mode",
-            type=click.Choice(["auto", "off", "require"]),
-            default=kubeconform,
+            type=click.Choice(["off", "auto", "require"]),
+            default="off",
             show_default=True,
-            help="Also run kubeconform: when on PATH (auto), never, "
-            "or fail without it.",
+            help="Also run kubeconform on the same schemas: never (off), when it "
+            "is on PATH (auto), or fail without it (require). mlscaffold's own "
+            "schema and CEL checks run either way; kubeconform findings that "
+            "repeat them are dropped.",
         ),
     ]
     return lambda func: apply_options(func, options)

@@ -54,7 +54,7 @@ if TYPE_CHECKING:
     "as `render -o` does (atomically; refuses invalid trees and, unless its "
     "box is ticked, a non-empty folder).",
 )
-@schema_options(kubeconform="off")
+@schema_options()
 def preview(
     config: PlatformConfig,
     values_file: Path | None,

@@ -18,7 +18,7 @@ def build_validate_options(
     *,
     crd_dirs: tuple[Path, ...] = (),
     kube_version: str | None = None,
-    kubeconform_mode: str = "auto",
+    kubeconform_mode: str = "off",
     skip_kinds: tuple[str, ...] = (),
     ignore_missing_schemas: bool = False,
     config: Any = None,

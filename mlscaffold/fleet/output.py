@@ -241,6 +241,9 @@ def fleet_report(results: Sequence[TeamResult]) -> Report:
         findings.extend(_under_team(result.team, f) for f in team.findings)
         report.checked.extend(prefix + path for path in team.checked)
         report.skipped.update(team.skipped)
+        report.schemas.update(team.schemas)
+        for name, covered in team.ran.items():
+            report.ran.setdefault(name, covered)
     report.extend(findings)
     return report
 

@@ -243,9 +243,16 @@ class BackstageEnvironment(SandboxedEnvironment):
         key = (source, name)
         template = env._compiled.get(key)
         if template is None:
+            from mlscaffold.render.codecache import cached_code
+
             try:
                 # name=None: jinja embeds the name unescaped in generated code
-                code = env.compile(source, name=None, filename=name)
+                code = cached_code(
+                    env,
+                    source,
+                    name,
+                    lambda: env.compile(source, name=None, filename=name),
+                )
             except jinja2.TemplateSyntaxError as exc:
                 raise SkeletonError(
                     f"template syntax error: {exc.message}",

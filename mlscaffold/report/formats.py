@@ -20,7 +20,9 @@ JSON structure (``version`` 1; fields are only ever added, never renamed)::
          "source": <same shape as rendered> | null}
       ],
       "checked": [str, ...],
-      "skipped": {"<checker>": "<reason>", ...}
+      "skipped": {"<checker>": "<reason>", ...},
+      "ran": {"<checker>": "<what it covered>", ...},
+      "schemas": {"<kind> <apiVersion>": "<origin and version>", ...}
     }
 """
 
@@ -32,7 +34,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
-from mlscaffold import __version__
+import mlscaffold
 from mlscaffold.errors import Location
 from mlscaffold.report.model import Finding, Report, Severity
 from mlscaffold.report.rules import rule_info
@@ -128,7 +130,8 @@ def summary_line(report: Report) -> str:
 
     Returns:
         For example ``1 error, 2 warnings, 0 notes; 7 files checked;
-        skipped: kubeconform (not on PATH)``.
+        ran: cel, schema; skipped: kubeconform (not on PATH); schemas: shipped
+        Kueue v0.19.2 (LocalQueue)``.
     """
     counts = _counts(report)
     parts = [
@@ -141,12 +144,27 @@ def summary_line(report: Report) -> str:
         ),
         f"{_plural(len(report.checked), 'file')} checked",
     ]
+    if report.ran:
+        parts.append(f"ran: {', '.join(sorted(report.ran))}")
     if report.skipped:
         skipped = ", ".join(
             f"{name} ({reason})" for name, reason in sorted(report.skipped.items())
         )
         parts.append(f"skipped: {skipped}")
+    if report.schemas:
+        parts.append(f"schemas: {_schema_origins(report.schemas)}")
     return "; ".join(parts)
+
+
+def _schema_origins(schemas: dict[str, str]) -> str:
+    """``origin (Kind, Kind), ...``: which source and version served which kinds."""
+    kinds: dict[str, set[str]] = {}
+    for kind_version, origin in schemas.items():
+        kinds.setdefault(origin, set()).add(kind_version.split(" ", 1)[0])
+    return ", ".join(
+        f"{origin} ({', '.join(sorted(names))})"
+        for origin, names in sorted(kinds.items())
+    )
 
 
 def format_text(report: Report) -> str:
@@ -188,7 +206,7 @@ def to_json_data(report: Report) -> dict[str, Any]:
     counts = _counts(report)
     return {
         "version": JSON_FORMAT_VERSION,
-        "tool": {"name": _TOOL_NAME, "version": __version__},
+        "tool": {"name": _TOOL_NAME, "version": mlscaffold.__version__},
         "summary": {
             "errors": counts["error"],
             "warnings": counts["warning"],
@@ -209,6 +227,8 @@ def to_json_data(report: Report) -> dict[str, Any]:
         ],
         "checked": sorted(report.checked),
         "skipped": dict(sorted(report.skipped.items())),
+        "ran": dict(sorted(report.ran.items())),
+        "schemas": dict(sorted(report.schemas.items())),
     }
 
 
@@ -375,7 +395,7 @@ def to_sarif_data(report: Report) -> dict[str, Any]:
         "tool": {
             "driver": {
                 "name": _TOOL_NAME,
-                "version": __version__,
+                "version": mlscaffold.__version__,
                 "rules": rules,
             }
         },

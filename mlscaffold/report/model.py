@@ -58,11 +58,16 @@ class Report:
         findings: All findings, kept sorted by location then rule.
         checked: Paths of files that were checked.
         skipped: Checkers that did not run, with the reason (e.g. kubeconform absent).
+        ran: Checkers that ran, with what they covered (e.g. ``cel``: rule counts).
+        schemas: Where each kind's schema came from, ``"<kind> <apiVersion>"`` ->
+            origin and version (e.g. ``shipped Kueue v0.19.2``).
     """
 
     findings: list[Finding] = field(default_factory=list)
     checked: list[str] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
+    ran: dict[str, str] = field(default_factory=dict)
+    schemas: dict[str, str] = field(default_factory=dict)
 
     def extend(self, findings: Iterable[Finding]) -> None:
         """Add findings and keep the list sorted and free of exact duplicates."""

@@ -49,6 +49,7 @@ def _registry() -> dict[str, RuleInfo]:
     from mlscaffold.validate.crossref import CROSSREF_RULES
     from mlscaffold.validate.policy import POLICY_RULES
     from mlscaffold.validate.schema.apiserver import APISERVER_RULES
+    from mlscaffold.validate.schema.cel import CEL_RULES
     from mlscaffold.validate.schema.check import SCHEMA_RULES
     from mlscaffold.validate.schema.kubeconform import KUBECONFORM_RULES
 
@@ -56,6 +57,7 @@ def _registry() -> dict[str, RuleInfo]:
     for table in (
         SCHEMA_RULES,
         APISERVER_RULES,
+        CEL_RULES,
         POLICY_RULES,
         KUBECONFORM_RULES,
         CROSSREF_RULES,

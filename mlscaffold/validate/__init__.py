@@ -61,8 +61,8 @@ class ValidateOptions:
     Attributes:
         crd_dirs: Folders of CRD files (``--crds``); empty means the pulled CRDs.
         kube_version: Kubernetes minor for the core schemas.
-        kubeconform: ``auto`` runs it when on PATH, ``off`` never, ``require``
-            fails with ToolError when it is missing.
+        kubeconform: ``off`` (the default) never runs it, ``auto`` runs it when
+            on PATH, ``require`` fails with ToolError when it is missing.
         cache_dir: Schema cache root; None means the user cache dir.
         platform: Platform settings the rules read (Argo CD namespace, spot
             capacity); None means the shipped ones, loaded once per process.
@@ -76,7 +76,7 @@ class ValidateOptions:
 
     crd_dirs: Sequence[Path] = ()
     kube_version: str = DEFAULT_KUBE_VERSION
-    kubeconform: KubeconformMode = "auto"
+    kubeconform: KubeconformMode = "off"
     cache_dir: Path | None = None
     platform: PlatformSettings | None = None
     skip_kinds: frozenset[str] = frozenset()
@@ -179,10 +179,13 @@ _Runner = Callable[[str, Sequence["Document"], "SchemaStore"], list[Finding]]
 def _check(
     report: Report, docs: list[Document], options: ValidateOptions, runner: _Runner
 ) -> None:
-    from mlscaffold.validate.schema.check import validate_documents
+    from mlscaffold.validate.schema.check import schema_origins, validate_documents
 
     store = _store(options)
     report.extend(validate_documents(docs, store))
+    report.schemas.update(schema_origins(docs, store))
+    report.ran["schema"] = "JSON Schema"
+    report.ran["cel"] = "x-kubernetes-validations"
     _rule_checks(report, docs, options, store)
     _kubeconform(report, docs, options, store, runner)
     _drop_unchecked(report, docs, options)
@@ -264,6 +267,9 @@ def _rule_checks(
             docs, argocd_namespace=platform.argocd_namespace, pods=pods
         )
     )
+    report.ran["apiserver"] = "create-time API server rules"
+    report.ran["policy"] = "Pod Security and placement"
+    report.ran["crossref"] = "cross-resource rules"
 
 
 def _kubeconform(
@@ -276,7 +282,7 @@ def _kubeconform(
     from mlscaffold.validate.schema.kubeconform import find_kubeconform
 
     if options.kubeconform == "off":
-        report.skipped["kubeconform"] = "disabled (--kubeconform off)"
+        report.skipped["kubeconform"] = "off; --kubeconform auto or require runs it"
         return
     binary = find_kubeconform()
     if binary is None:
@@ -286,8 +292,29 @@ def _kubeconform(
             )
         report.skipped["kubeconform"] = "kubeconform not found on PATH"
         return
+    report.ran["kubeconform"] = binary
     if docs:
-        report.extend(runner(binary, docs, store))
+        report.extend(_not_repeated(runner(binary, docs, store), report.findings))
+
+
+def _not_repeated(
+    findings: Sequence[Finding], known: Sequence[Finding]
+) -> list[Finding]:
+    """The kubeconform findings at places where the schema check found nothing.
+
+    Both tools check the same schemas; where they agree, the schema check's
+    finding says it with a suggestion, so kubeconform's would only repeat it.
+    """
+    places = {
+        (f.rendered.path, f.rendered.document, f.rendered.pointer)
+        for f in known
+        if f.tool == "schema"
+    }
+    return [
+        f
+        for f in findings
+        if (f.rendered.path, f.rendered.document, f.rendered.pointer) not in places
+    ]
 
 
 def _run(

@@ -23,9 +23,10 @@ __all__ = ["team_units", "validate_parallel"]
 _NAMESPACE_LINE = re.compile(
     rb"^kind:[ \t]*(['\"]?)Namespace\1[ \t]*(?:#.*)?\r?$", re.MULTILINE
 )
-# The schema check notes each kind with CEL rules once per run, on its first
-# object; every batch notes it again, so the merge keeps the first note only.
-_ONCE_PER_RUN = "MLS120"
+# The CEL check notes a rule it cannot evaluate (MLS120) or a transition rule
+# (MLS122) once per run, on the first object; every batch notes it again, so the
+# merge keeps the first note only.
+_ONCE_PER_RUN = frozenset({"MLS120", "MLS122"})
 # Batches per process: enough to even out teams of different sizes, few enough
 # that per-batch work (schema store lookup, result transfer) stays negligible.
 _BATCHES_PER_JOB = 8
@@ -163,6 +164,9 @@ def _merge(paths: Sequence[str], reports: Sequence[Report]) -> Report:
     for report in reports:
         for checker, reason in report.skipped.items():
             merged.skipped.setdefault(checker, reason)
+        merged.schemas.update(report.schemas)
+        for checker, covered in report.ran.items():
+            merged.ran.setdefault(checker, covered)
     merged.extend(
         _first_notes((f for report in reports for f in report.findings), position)
     )
@@ -176,7 +180,7 @@ def _first_notes(
     kept: list[Finding] = []
     notes: dict[str, Finding] = {}
     for finding in findings:
-        if finding.rule != _ONCE_PER_RUN:
+        if finding.rule not in _ONCE_PER_RUN:
             kept.append(finding)
             continue
         # The message names the kind and apiVersion the note is about.

@@ -344,6 +344,29 @@ def test_a_passing_render_still_says_what_was_checked_and_skipped(
     assert "skipped: kubeconform" in summary
 
 
+def test_the_readme_command_needs_no_crds_no_network_and_no_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("MLSCAFFOLD_CACHE_DIR", str(tmp_path / "empty-cache"))
+    monkeypatch.delenv("MLSCAFFOLD_CRDS", raising=False)
+    code, _, stderr = run(["render", *TEAM, "-o", str(tmp_path / "recs")], capsys)
+    assert code == 0, stderr
+    assert "MLS110" not in stderr
+    summary = stderr.splitlines()[-1]
+    assert "ran: apiserver, cel, crossref, policy, schema;" in summary
+    assert (
+        "skipped: kubeconform (off; --kubeconform auto or require runs it)" in summary
+    )
+    # Every custom resource was checked against the shipped schemas, per release.
+    for origin in (
+        "shipped Argo CD v3.5.1 (Application)",
+        "shipped Argo Workflows v4.1.2 (WorkflowTemplate)",
+        "shipped KServe v0.20.0 (InferenceService)",
+        "shipped Kueue v0.19.2 (LocalQueue)",
+    ):
+        assert origin in summary
+
+
 def test_unknown_kube_version_is_a_usage_error(
     rendered: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -10,6 +10,12 @@ from pathlib import Path
 
 import pytest
 
+# cel_expr_python is a pybind11 extension, which cannot be initialised twice in one
+# process, and pytester's in-process runs drop the modules a run imported; imported
+# here, before any run, it stays loaded for all of them.
+from cel_expr_python import cel  # noqa: F401
+from cel_expr_python.ext import ext_optional, ext_strings  # noqa: F401
+
 from mlscaffold._data import skeleton_dir
 
 

@@ -155,7 +155,7 @@ def test_load_crd_file_reads_every_version(tmp_path: Path) -> None:
     assert versions["v1"].served
     assert not versions["v0"].served
     assert versions["v0"].deprecated == "deprecated"
-    assert versions["v1"].load_schema()["additionalProperties"] is False
+    assert versions["v1"].load_bundle()["schema"]["additionalProperties"] is False
 
 
 def test_cached_conversion_does_not_parse_yaml_again(
@@ -180,9 +180,8 @@ def test_changed_crd_is_converted_again(tmp_path: Path) -> None:
     path.write_text(CRD_TEXT.replace("size: {type: integer}", "size: {type: string}"))
     (after,) = [v for v in load_crd_file(path, tmp_path / "c") if v.version == "v1"]
     assert before.schema_file != after.schema_file
-    assert after.load_schema()["properties"]["spec"]["properties"]["size"] == {
-        "type": "string"
-    }
+    spec = after.load_bundle()["schema"]["properties"]["spec"]
+    assert spec["properties"]["size"] == {"type": "string"}
 
 
 def test_damaged_cache_entry_is_rebuilt(tmp_path: Path) -> None:

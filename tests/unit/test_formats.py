@@ -51,6 +51,12 @@ def _report() -> Report:
     report = Report(
         checked=["deploy/app.yaml", "deploy/queue.yaml", "README.md"],
         skipped={"kubeconform": "kubeconform not found on PATH"},
+        ran={"schema": "JSON Schema", "cel": "x-kubernetes-validations"},
+        schemas={
+            "LocalQueue kueue.x-k8s.io/v1beta2": "shipped Kueue v0.19.2",
+            "ClusterQueue kueue.x-k8s.io/v1beta2": "shipped Kueue v0.19.2",
+            "Namespace v1": "kubernetes-validate 1.33",
+        },
     )
     report.extend(
         [
@@ -96,7 +102,15 @@ def test_the_registry_holds_every_checker_in_id_order() -> None:
     ids = list(all_rules())
     assert ids == sorted(ids)
     tools = {info.tool for info in all_rules().values()}
-    assert tools == {"schema", "apiserver", "policy", "kubeconform", "crossref", "lint"}
+    assert tools == {
+        "schema",
+        "cel",
+        "apiserver",
+        "policy",
+        "kubeconform",
+        "crossref",
+        "lint",
+    }
 
 
 def test_rule_info_falls_back_for_unknown_ids() -> None:
@@ -117,8 +131,10 @@ def test_text_format_lines_and_summary() -> None:
         "(line approximate)\n"
         "deploy/queue.yaml:3:1: note MLS999 an id nobody registered\n"
         "dir with space/x.yaml:1:1: error MLS402 namespace differs\n"
-        "2 errors, 1 warning, 1 note; 3 files checked; "
-        "skipped: kubeconform (kubeconform not found on PATH)\n"
+        "2 errors, 1 warning, 1 note; 3 files checked; ran: cel, schema; "
+        "skipped: kubeconform (kubeconform not found on PATH); "
+        "schemas: kubernetes-validate 1.33 (Namespace), "
+        "shipped Kueue v0.19.2 (ClusterQueue, LocalQueue)\n"
     )
 
 
@@ -146,7 +162,16 @@ _LOCATION_SCHEMA = {
 # The structure documented in the formats module docstring, as a schema.
 _JSON_REPORT_SCHEMA = {
     "type": "object",
-    "required": ["version", "tool", "summary", "findings", "checked", "skipped"],
+    "required": [
+        "version",
+        "tool",
+        "summary",
+        "findings",
+        "checked",
+        "skipped",
+        "ran",
+        "schemas",
+    ],
     "additionalProperties": False,
     "properties": {
         "version": {"const": JSON_FORMAT_VERSION},
@@ -180,6 +205,8 @@ _JSON_REPORT_SCHEMA = {
         },
         "checked": {"type": "array", "items": {"type": "string"}},
         "skipped": {"type": "object", "additionalProperties": {"type": "string"}},
+        "ran": {"type": "object", "additionalProperties": {"type": "string"}},
+        "schemas": {"type": "object", "additionalProperties": {"type": "string"}},
     },
 }
 
@@ -202,6 +229,9 @@ def test_json_format_structure() -> None:
     assert first["source"]["line"] == 10
     assert data["findings"][1]["source"] is None
     assert data["skipped"] == {"kubeconform": "kubeconform not found on PATH"}
+    assert data["schemas"]["LocalQueue kueue.x-k8s.io/v1beta2"] == (
+        "shipped Kueue v0.19.2"
+    )
     assert data["checked"] == sorted(_report().checked)
 
 

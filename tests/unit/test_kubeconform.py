@@ -1,9 +1,8 @@
 """kubeconform adapter: schema layout, argument list, and mapping its JSON to lines.
 
-kubeconform cannot be installed here, so parsing is tested on output reconstructed
-from its documented JSON format (see tests/data/kubeconform/README.md: kubeconform
-PR #173 and pkg/output/json_test.go), and the subprocess path on a stand-in script.
-The real binary is exercised by the tests marked ``kubeconform`` where it is present.
+Parsing is tested on recorded output (tests/data/kubeconform/README.md), the wiring
+on a stand-in script, and the adapter against the real kubeconform v0.6.7 in the
+tests marked ``kubeconform`` (../shared/bin; never skipped where it exists).
 """
 
 from __future__ import annotations
@@ -17,16 +16,29 @@ from pathlib import Path
 
 import jsonschema_rs
 import pytest
+import yaml
 
 from mlscaffold.errors import ToolError
+from mlscaffold.report.model import Finding
 from mlscaffold.validate import ValidateOptions, validate_paths
-from mlscaffold.validate.documents import parse_documents
+from mlscaffold.validate.documents import Document, parse_documents
 from mlscaffold.validate.schema import kubeconform as kc
+from mlscaffold.validate.schema.check import validate_documents
 from mlscaffold.validate.schema.store import SchemaStore
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 RECORDED = DATA / "kubeconform"
 VALID = DATA / "manifests" / "valid-project"
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture(scope="module")
+def store(shared_crds: Path, cache: Path) -> SchemaStore:
+    return SchemaStore(crd_dirs=[shared_crds], cache_dir=cache)
 
 
 def test_parse_recorded_output_maps_to_exact_lines() -> None:
@@ -211,11 +223,16 @@ def test_validate_runs_kubeconform_and_merges_findings(
     ours = sorted(
         (f.rule, f.rendered.line) for f in report.findings if f.tool == "kubeconform"
     )
-    assert ours == [("MLS301", 17), ("MLS301", 19), ("MLS301", 37), ("MLS302", 21)]
+    # Lines 17, 19 and 37 are the schema check's own MLS101/MLS102 findings too,
+    # so kubeconform's repeats are dropped; only what it alone says remains.
+    assert ours == [("MLS302", 21)]
+    schema = {(f.rule, f.rendered.line) for f in report.findings if f.tool == "schema"}
+    assert {("MLS101", 17), ("MLS102", 19), ("MLS101", 37)} <= schema
     argv = json.loads((tmp_path / "argv.json").read_text())
     assert argv[-1] == target.as_posix()
     assert "-strict" in argv
     assert "kubeconform" not in report.skipped
+    assert report.ran["kubeconform"] == str(bin_dir / "kubeconform")
 
 
 def test_missing_binary_is_reported_as_skipped(
@@ -253,17 +270,101 @@ def test_off_never_looks_for_the_binary(
         "mlscaffold.validate.schema.kubeconform.shutil.which", forbidden
     )
     options = ValidateOptions(crd_dirs=[shared_crds], kubeconform="off")
-    assert "disabled" in validate_paths([VALID], options=options).skipped["kubeconform"]
+    reason = validate_paths([VALID], options=options).skipped["kubeconform"]
+    assert reason == "off; --kubeconform auto or require runs it"
+
+
+def test_kubeconform_is_off_unless_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    def forbidden(_name: str) -> str:
+        raise AssertionError("looked for kubeconform although nobody asked")
+
+    monkeypatch.setattr(
+        "mlscaffold.validate.schema.kubeconform.shutil.which", forbidden
+    )
+    report = validate_paths([VALID], options=ValidateOptions())
+    assert report.skipped["kubeconform"].startswith("off")
+    assert {"schema", "cel", "policy", "crossref"} <= set(report.ran)
 
 
 @pytest.mark.kubeconform
-@pytest.mark.skipif(
-    shutil.which("kubeconform") is None, reason="kubeconform not on PATH"
-)
 def test_real_kubeconform_agrees_on_the_recorded_manifests(
-    shared_crds: Path,
+    kubeconform_binary: str, store: SchemaStore
 ) -> None:
-    options = ValidateOptions(crd_dirs=[shared_crds], kubeconform="require")
-    report = validate_paths([RECORDED / "manifests.yaml"], options=options)
-    lines = {f.rendered.line for f in report.findings if f.tool == "kubeconform"}
-    assert {17, 19, 37} <= lines
+    path = RECORDED / "manifests.yaml"
+    docs = parse_documents(path.read_text(), path.as_posix())
+    findings = kc.run_kubeconform(
+        kubeconform_binary, docs, {path.as_posix(): path}, store
+    )
+    # The field at fault, also behind a $ref (ResourceQuota's spec), not its parent.
+    assert sorted((f.rule, f.rendered.line, f.rendered.pointer) for f in findings) == [
+        ("MLS301", 17, "/spec/templates/0/container/imagePullPolcy"),
+        ("MLS301", 19, "/spec/templates/0/container/ports/0/containerPort"),
+        ("MLS301", 37, "/spec/hardd"),
+    ]
+
+
+CORPORA = [
+    DATA.parent / "invalid" / "manifests" / "schema",
+    DATA.parent / "invalid" / "manifests" / "cel",
+]
+# Where the two tools are not expected to agree, and why (rule -> reason).
+NO_OPINION_FROM_KUBECONFORM = {
+    "MLS110": "-ignore-missing-schemas: kubeconform skips kinds without a schema",
+    "MLS111": "YAML that does not parse: kubeconform reports the file, not a field",
+    "MLS113": "kubeconform does not know that a CRD version is deprecated",
+}
+# kubeconform does not evaluate x-kubernetes-validations, so the CEL corpus is
+# schema-valid to both tools and its CEL findings are mlscaffold's alone.
+
+
+@pytest.fixture(scope="module")
+def corpus_findings(
+    kubeconform_binary: str, store: SchemaStore
+) -> tuple[list[Finding], list[Finding]]:
+    """The schema check's and kubeconform's findings on the invalid corpora."""
+    files = [path for corpus in CORPORA for path in sorted(corpus.glob("*.yaml"))]
+    docs = [doc for path in files for doc in _parsed(path)]
+    ours = validate_documents(docs, store)
+    theirs = kc.run_kubeconform(
+        kubeconform_binary, docs, {p.as_posix(): p for p in files}, store
+    )
+    return ours, theirs
+
+
+def _parsed(path: Path) -> list[Document]:
+    try:
+        return parse_documents(path.read_text(), path.as_posix())
+    except yaml.YAMLError:
+        return []  # MLS111: no document to compare
+
+
+@pytest.mark.kubeconform
+@pytest.mark.slow
+def test_kubeconform_and_the_schema_check_agree_on_the_corpus(
+    corpus_findings: tuple[list[Finding], list[Finding]],
+) -> None:
+    ours, theirs = corpus_findings
+
+    def places(
+        findings: list[Finding], rules: set[str]
+    ) -> dict[tuple[str, int | None], set[str | None]]:
+        found: dict[tuple[str, int | None], set[str | None]] = {}
+        for f in findings:
+            if f.rule in rules:
+                doc = (f.rendered.path, f.rendered.document)
+                found.setdefault(doc, set()).add(f.rendered.pointer)
+        return found
+
+    silent = {
+        (f.rendered.path, f.rendered.document)
+        for f in ours
+        if f.rule in NO_OPINION_FROM_KUBECONFORM
+    }
+    mine = places(ours, {"MLS101", "MLS102", "MLS103"})
+    kubeconform = places(theirs, {"MLS301"})
+    assert len(mine) >= 20  # the comparison covers the corpus, not nothing
+    for doc in sorted(set(mine) | set(kubeconform)):
+        if doc not in silent:
+            assert kubeconform.get(doc) == mine.get(doc), doc
+    # Neither tool failed to check a parsed document.
+    assert not [f for f in theirs if f.rule == "MLS302" and f.rendered.document]

@@ -68,7 +68,9 @@ def test_custom_resources_come_from_crds(
 ) -> None:
     info = schema_store.lookup(api_version, kind)
     assert info is not None
-    assert info.origin.endswith(".yaml")
+    # --crds wins over the shipped set, and the pinned file's release is named.
+    assert info.origin.startswith("--crds ")
+    assert info.origin.endswith(" v0.19.2)") is (kind == "LocalQueue")
     assert (info.cel_rules > 0) is cel
 
 
@@ -160,7 +162,9 @@ def test_pull_verifies_caches_and_feeds_the_store(
     assert all(p.parent == pulled_crd_dir(tmp_path) for p in written)
     assert not [p for p in pulled_crd_dir(tmp_path).iterdir() if p.suffix == ".tmp"]
     store = SchemaStore(cache_dir=tmp_path)  # no --crds: the pulled CRDs are used
-    assert store.lookup("argoproj.io/v1alpha1", "CronWorkflow") is not None
+    info = store.lookup("argoproj.io/v1alpha1", "CronWorkflow")
+    assert info is not None
+    assert info.origin == "pulled Argo Workflows v4.1.2"
 
 
 def test_pull_rejects_tampered_bytes_and_caches_nothing(

@@ -88,7 +88,7 @@ def test_two_jobs_give_the_one_job_report(
     assert ("MLS406", "beta") in rules
     assert any(f.rule == "MLS111" for f in serial.findings)
     # Noted once per run, though every process sees those kinds.
-    notes = [f.message for f in serial.findings if f.rule == "MLS120"]
+    notes = [f.message for f in serial.findings if f.rule == "MLS122"]
     assert notes
     assert len(notes) == len(set(notes))
 

@@ -29,7 +29,6 @@ SCHEMA_RULES = rule_table(
         ("MLS111", Severity.ERROR, "YAML does not parse"),
         ("MLS112", Severity.ERROR, "CRD version not served"),
         ("MLS113", Severity.WARNING, "CRD version deprecated"),
-        ("MLS120", Severity.INFO, "CEL rules present but not evaluated"),
     ),
 )
 
@@ -55,30 +54,35 @@ def validate_documents(docs: Sequence[Document], store: SchemaStore) -> list[Fin
         store: Where schemas come from.
 
     Returns:
-        Findings MLS101-MLS113 per problem and one MLS120 note per kind with CEL rules.
+        Findings MLS101-MLS113 per problem, and the CEL findings (MLS120-MLS123,
+        see :mod:`mlscaffold.validate.schema.cel`) of kinds with CEL rules.
     """
     findings: list[Finding] = []
-    cel_noted: set[tuple[str, str]] = set()
+    cel_noted: set[str] = set()
     for doc in docs:
         info = store.lookup(doc.api_version, doc.kind)
         if info is None:
             findings.append(_no_schema(doc, store))
             continue
         findings.extend(_version_findings(doc, info))
-        if info.cel_rules and (info.api_version, info.kind) not in cel_noted:
-            cel_noted.add((info.api_version, info.kind))
-            findings.append(
-                _finding(
-                    doc,
-                    "",
-                    "MLS120",
-                    f"{info.kind} {info.api_version} has {info.cel_rules} CEL "
-                    "rules (x-kubernetes-validations) that were not evaluated; the "
-                    "API server may still reject this object",
-                )
-            )
         findings.extend(check_document(doc, info, store))
+        if info.cel_rules:
+            # Imported here: most kinds have no CEL rules.
+            from mlscaffold.validate.schema.cel import check_cel
+
+            label = f"{info.kind} {info.api_version}"
+            findings.extend(check_cel(doc, info.load_cel(), label, cel_noted))
     return findings
+
+
+def schema_origins(docs: Sequence[Document], store: SchemaStore) -> dict[str, str]:
+    """``"<kind> <apiVersion>"`` -> where its schema came from, for every kind seen."""
+    origins: dict[str, str] = {}
+    for doc in docs:
+        info = store.lookup(doc.api_version, doc.kind)
+        if info is not None:
+            origins[f"{doc.kind} {doc.api_version}"] = info.origin
+    return origins
 
 
 def check_document(
@@ -93,7 +97,7 @@ def check_document(
     except ValueError:
         # YAML timestamps and non-string keys have no JSON form; compare them as
         # the API server would see them after JSON conversion.
-        data = _jsonable(data)
+        data = jsonable(data)
         if validator.is_valid(data):
             return []
     findings: list[Finding] = []
@@ -128,7 +132,7 @@ def _error_findings(
 ) -> Iterable[Finding]:
     path = list(error.instance_path)
     pointer = pointer_of(path)
-    where = _dotted(path)
+    where = dotted_path(path)
     kind = error.kind.name
     details = error.kind.as_dict()
     if kind == "additionalProperties":
@@ -221,7 +225,8 @@ def _short(value: object) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _dotted(path: Sequence[str | int]) -> str:
+def dotted_path(path: Sequence[str | int]) -> str:
+    """``['spec', 'templates', 0]`` -> ``spec.templates[0]`` ('' for the root)."""
     text = ""
     for part in path:
         text += (
@@ -237,7 +242,7 @@ def _no_schema(doc: Document, store: SchemaStore) -> Finding:
     if known:
         hint = f"; the CRDs define {doc.kind} as {', '.join(known)}"
     elif "." in doc.api_version.partition("/")[0]:
-        hint = "; pass --crds DIR with its CRD or run `mlscaffold schemas pull`"
+        hint = "; pass --crds DIR with its CRD (it is not among the shipped ones)"
     else:
         hint = f" in Kubernetes {store.kube_version}"
     return _finding(
@@ -283,14 +288,18 @@ def _finding(doc: Document, pointer: str, rule: str, message: str) -> Finding:
     )
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """``value`` as the API server sees it after JSON conversion.
+
+    Keys become strings and YAML timestamps ISO text.
+    """
     if isinstance(value, dict):
         return {
-            str(k).lower() if isinstance(k, bool) else str(k): _jsonable(v)
+            str(k).lower() if isinstance(k, bool) else str(k): jsonable(v)
             for k, v in value.items()
         }
     if isinstance(value, list):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if isinstance(value, (datetime.date, datetime.datetime)):
         return value.isoformat()
     if isinstance(value, bytes):

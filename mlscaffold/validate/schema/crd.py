@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from mlscaffold.errors import Location, SchemaStoreError
+from mlscaffold.validate.schema.shared import share_repeated_subschemas
 
 try:  # The C loader parses the 2-3 MB Argo and KServe CRDs about 15x faster.
     from yaml import CSafeLoader as _Loader
@@ -28,12 +31,14 @@ OBJECT_META_REF = (
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 # Bump when the conversion changes, so stale cache entries are never read.
-_CONVERTER_VERSION = 2
+_CONVERTER_VERSION = 4
 # Keywords that only document the schema; dropping them halves the cached size.
 _DOC_KEYWORDS = frozenset({"description", "example", "externalDocs", "default"})
 # Extensions kept for the API-server rules (list uniqueness); JSON Schema
 # validators ignore unknown keywords.
 _KEPT_EXTENSIONS = frozenset({"x-kubernetes-list-type", "x-kubernetes-list-map-keys"})
+#: Name of the index of converted CRD versions in a cache entry or the shipped set.
+INDEX_NAME = "index.json"
 
 
 @dataclass(frozen=True)
@@ -46,9 +51,12 @@ class CrdVersion:
         kind: Resource kind, e.g. ``WorkflowTemplate``.
         served: Whether the API server serves this version.
         deprecated: The deprecation warning, or None when not deprecated.
-        cel_rules: Number of ``x-kubernetes-validations`` rules (not evaluated).
-        schema_file: Cached JSON file holding the converted schema.
+        cel_rules: Number of ``x-kubernetes-validations`` rules.
+        schema_file: Gzipped JSON bundle: ``schema`` (the converted JSON Schema)
+            and ``cel`` (the rules and defaults, see :func:`cel_tree`).
         source: The CRD file it came from.
+        release: Upstream release of the CRD file (e.g. ``Kueue v0.19.2``), from the
+            pinned catalog by sha256; empty when the file is not a pinned one.
     """
 
     group: str
@@ -59,22 +67,26 @@ class CrdVersion:
     cel_rules: int
     schema_file: Path
     source: Path
+    release: str = ""
 
     @property
     def api_version(self) -> str:
         """``group/version`` as written in a manifest."""
         return f"{self.group}/{self.version}"
 
-    def load_schema(self) -> dict[str, Any]:
-        """Read the converted schema from the cache (JSON, never the CRD YAML)."""
+    def load_bundle(self) -> dict[str, Any]:
+        """Read the converted schema and CEL tree (gzipped JSON, never the CRD YAML).
+
+        Raises:
+            SchemaStoreError: The bundle is missing or damaged.
+        """
         try:
-            data: dict[str, Any] = json.loads(self.schema_file.read_bytes())
-        except (OSError, ValueError) as exc:
+            return read_bundle(self.schema_file)
+        except (OSError, ValueError, EOFError) as exc:
             raise SchemaStoreError(
-                f"cannot read cached schema {self.schema_file}: {exc}",
+                f"cannot read converted schema {self.schema_file}: {exc}",
                 source=Location(self.source.as_posix()),
             ) from exc
-        return data
 
 
 def convert_version_schema(open_api: Mapping[str, Any]) -> dict[str, Any]:
@@ -82,8 +94,9 @@ def convert_version_schema(open_api: Mapping[str, Any]) -> dict[str, Any]:
 
     Every object that lists properties is closed unless it preserves unknown
     fields, ``x-kubernetes-int-or-string`` becomes integer-or-string, ``nullable``
-    admits null, and the root ``metadata`` refers to the strict ObjectMeta, which
-    CRDs leave as a bare object.
+    admits null, the root ``metadata`` refers to the strict ObjectMeta, which CRDs
+    leave as a bare object, and large subschemas that repeat are kept once in
+    ``$defs`` (see :mod:`mlscaffold.validate.schema.shared`).
 
     Args:
         open_api: The CRD version's ``schema.openAPIV3Schema``.
@@ -99,7 +112,7 @@ def convert_version_schema(open_api: Mapping[str, Any]) -> dict[str, Any]:
     if not open_api.get("x-kubernetes-preserve-unknown-fields"):
         root["additionalProperties"] = False
     root["$schema"] = JSON_SCHEMA_DIALECT
-    return root
+    return share_repeated_subschemas(root)
 
 
 def count_cel_rules(node: Any) -> int:
@@ -111,6 +124,51 @@ def count_cel_rules(node: Any) -> int:
     if isinstance(node, list):
         return sum(count_cel_rules(v) for v in node)
     return 0
+
+
+def cel_tree(node: Mapping[str, Any]) -> dict[str, Any]:
+    """What CEL evaluation needs of an ``openAPIV3Schema``: rules and defaults.
+
+    A node keeps ``rules`` (its ``x-kubernetes-validations``), ``default``, and the
+    children (``properties``, ``items``, ``additionalProperties``) that lead to a
+    rule. Defaults elsewhere never reach a rule's ``self`` and are dropped, which
+    keeps the tree of the 2.7 MB Argo CRDs to a few kilobytes.
+
+    Args:
+        node: A CRD schema node.
+
+    Returns:
+        The pruned node; empty when nothing below it has a rule.
+    """
+    return _cel_node(node, under_rule=False) or {}
+
+
+def _cel_node(node: Mapping[str, Any], *, under_rule: bool) -> dict[str, Any] | None:
+    rules = node.get("x-kubernetes-validations")
+    has_rules = isinstance(rules, list) and bool(rules)
+    inner = under_rule or has_rules
+    out: dict[str, Any] = {}
+    properties = node.get("properties")
+    if isinstance(properties, dict):
+        kept = {
+            name: child
+            for name, sub in properties.items()
+            if isinstance(sub, dict)
+            and (child := _cel_node(sub, under_rule=inner)) is not None
+        }
+        if kept:
+            out["properties"] = kept
+    for key in ("items", "additionalProperties"):
+        sub = node.get(key)
+        if isinstance(sub, dict):
+            child = _cel_node(sub, under_rule=inner)
+            if child is not None:
+                out[key] = child
+    if has_rules:
+        out["rules"] = rules
+    if "default" in node and (out or under_rule):
+        out["default"] = node["default"]
+    return out or None
 
 
 def _convert_node(node: Mapping[str, Any]) -> dict[str, Any]:
@@ -176,20 +234,38 @@ def load_crd_file(path: Path, cache_dir: Path) -> list[CrdVersion]:
         raise SchemaStoreError(f"cannot read CRD file {path}: {exc}") from exc
     digest = hashlib.sha256(content).hexdigest()
     entry_dir = cache_dir / "converted" / f"{digest}-c{_CONVERTER_VERSION}"
-    index_file = entry_dir / "index.json"
+    index_file = entry_dir / INDEX_NAME
     if index_file.is_file():
         try:
-            return _versions_from_index(
-                json.loads(index_file.read_bytes()), entry_dir, path
+            return versions_from_index(
+                json.loads(index_file.read_bytes()), entry_dir, lambda _item: path
             )
         except (OSError, ValueError, KeyError, TypeError):
             pass  # A damaged entry is rebuilt below.
-    index = _convert_file(content, path, entry_dir)
+    index = convert_crd_file(content, path, entry_dir)
     atomic_write(index_file, json.dumps(index, sort_keys=True).encode())
-    return _versions_from_index(index, entry_dir, path)
+    return versions_from_index(index, entry_dir, lambda _item: path)
 
 
-def _convert_file(content: bytes, path: Path, entry_dir: Path) -> list[dict[str, Any]]:
+def convert_crd_file(
+    content: bytes, path: Path, out_dir: Path, prefix: str = ""
+) -> list[dict[str, Any]]:
+    """Convert every version of every CRD in ``content``; write one bundle each.
+
+    Args:
+        content: The CRD file's bytes.
+        path: Where they came from (for messages).
+        out_dir: Folder that receives ``<prefix><group>_<kind>_<version>.json.gz``.
+        prefix: File name prefix (the shipped set keeps all files in one folder).
+
+    Returns:
+        Index entries: group, kind, version, served, deprecated, cel_rules, file,
+        sha256 of the CRD file and its pinned release (empty if not pinned).
+
+    Raises:
+        SchemaStoreError: The file is not YAML.
+    """
+    digest = hashlib.sha256(content).hexdigest()
     index: list[dict[str, Any]] = []
     for crd in _crd_documents(content, path):
         spec = crd["spec"]
@@ -198,11 +274,12 @@ def _convert_file(content: bytes, path: Path, entry_dir: Path) -> list[dict[str,
             open_api = (version.get("schema") or {}).get("openAPIV3Schema")
             if not isinstance(open_api, dict):
                 continue
-            schema = convert_version_schema(open_api)
-            name = f"{group}_{kind}_{version['name']}.json".lower()
-            atomic_write(
-                entry_dir / name, json.dumps(schema, separators=(",", ":")).encode()
-            )
+            bundle = {
+                "schema": convert_version_schema(open_api),
+                "cel": cel_tree(open_api),
+            }
+            name = f"{prefix}{group}_{kind}_{version['name']}.json.gz".lower()
+            atomic_write(out_dir / name, bundle_bytes(bundle))
             deprecated = version.get("deprecationWarning") or (
                 "deprecated" if version.get("deprecated") else None
             )
@@ -215,9 +292,43 @@ def _convert_file(content: bytes, path: Path, entry_dir: Path) -> list[dict[str,
                     "deprecated": deprecated,
                     "cel_rules": count_cel_rules(open_api),
                     "file": name,
+                    "sha256": digest,
+                    "release": pinned_release(digest),
                 }
             )
     return index
+
+
+def bundle_bytes(bundle: Mapping[str, Any]) -> bytes:
+    """Deterministic gzipped JSON: sorted keys, no whitespace, mtime 0.
+
+    The same input always gives the same bytes, so the shipped files can be
+    compared with a fresh build byte for byte.
+    """
+    text = json.dumps(bundle, sort_keys=True, separators=(",", ":"))
+    return gzip.compress(text.encode(), compresslevel=9, mtime=0)
+
+
+def read_bundle(path: Path) -> dict[str, Any]:
+    """Read a bundle written by :func:`bundle_bytes`."""
+    data: dict[str, Any] = json.loads(gzip.decompress(path.read_bytes()))
+    return data
+
+
+@cache
+def _pinned_releases() -> dict[str, str]:
+    from mlscaffold._data import schema_file
+
+    catalog = yaml.load(schema_file("crd-sources.yaml").read_bytes(), Loader=_Loader)
+    return {
+        str(item["sha256"]).lower(): str(item.get("release", ""))
+        for item in catalog.get("crds") or []
+    }
+
+
+def pinned_release(sha256: str) -> str:
+    """Upstream release of a pinned CRD file (``schemas/crd-sources.yaml``) or ''."""
+    return _pinned_releases().get(sha256, "")
 
 
 def _crd_documents(content: bytes, path: Path) -> Iterator[dict[str, Any]]:
@@ -234,9 +345,16 @@ def _crd_documents(content: bytes, path: Path) -> Iterator[dict[str, Any]]:
             yield doc
 
 
-def _versions_from_index(
-    index: list[dict[str, Any]], entry_dir: Path, source: Path
+def versions_from_index(
+    index: list[dict[str, Any]], entry_dir: Path, source: Callable[[Any], Path]
 ) -> list[CrdVersion]:
+    """CrdVersions of an index written by :func:`convert_crd_file`.
+
+    Args:
+        index: The index entries.
+        entry_dir: Folder holding the bundles.
+        source: The CRD file of an index entry.
+    """
     return [
         CrdVersion(
             group=item["group"],
@@ -246,7 +364,8 @@ def _versions_from_index(
             deprecated=item["deprecated"],
             cel_rules=item["cel_rules"],
             schema_file=entry_dir / item["file"],
-            source=source,
+            source=source(item),
+            release=item.get("release", ""),
         )
         for item in index
     ]

@@ -36,8 +36,11 @@ class SchemaInfo:
     Attributes:
         api_version: ``group/version`` or ``v1``.
         kind: Resource kind.
-        origin: ``kubernetes-validate <minor>`` or the CRD file path.
-        cel_rules: CEL rules in the CRD that no JSON-schema validator evaluates.
+        origin: Where the schema came from and its version, as reports show it:
+            ``kubernetes-validate <minor>``, ``shipped Kueue v0.19.2``,
+            ``pulled Kueue v0.19.2`` or ``--crds <file>`` (plus the release when
+            the file is a pinned one).
+        cel_rules: Number of CEL rules (``x-kubernetes-validations``) in the CRD.
         deprecated: Deprecation warning of the CRD version, if any.
         served: False when the CRD defines the version but does not serve it.
         key: Stable cache key of the schema content.
@@ -53,10 +56,17 @@ class SchemaInfo:
     _loader: Callable[[], dict[str, Any]] = field(
         repr=False, compare=False, default=dict
     )
+    _cel_loader: Callable[[], dict[str, Any]] = field(
+        repr=False, compare=False, default=dict
+    )
 
     def load(self) -> dict[str, Any]:
         """The JSON Schema itself (read on first use, then memoised by the store)."""
         return self._loader()
+
+    def load_cel(self) -> dict[str, Any]:
+        """The CEL rules and the defaults they see (see :func:`crd.cel_tree`)."""
+        return self._cel_loader()
 
 
 def default_cache_dir() -> Path:
@@ -87,15 +97,18 @@ def supported_kube_versions() -> list[str]:
 class SchemaStore:
     """Finds the schema for a manifest's (apiVersion, kind).
 
+    Custom resources are looked up in three layers, first match wins per kind and
+    version: the CRD folders given (the CRDs your cluster runs), then the CRDs
+    pulled by ``mlscaffold schemas pull``, then the schemas shipped in the package.
+
     Args:
         kube_version: Kubernetes minor such as ``1.33`` (a patch suffix is ignored).
-        crd_dirs: Folders of CRD files. When empty, the CRDs pulled by
-            ``mlscaffold schemas pull`` are used if present.
+        crd_dirs: Folders of CRD files (``--crds`` / ``MLSCAFFOLD_CRDS``).
         cache_dir: Conversion cache root; defaults to :func:`default_cache_dir`.
 
     Raises:
         SchemaStoreError: Unsupported Kubernetes version, missing CRD folder, or
-            two CRDs defining the same kind and version.
+            two CRDs in one layer defining the same kind and version.
     """
 
     def __init__(
@@ -105,34 +118,41 @@ class SchemaStore:
         cache_dir: Path | None = None,
     ) -> None:
         """Index the CRD folders, converting each CRD file on first use."""
+        from mlscaffold.validate.schema.bundled import SHIPPED, shipped_versions
+
         self.kube_version = _minor(kube_version)
         self.cache_dir = cache_dir if cache_dir is not None else default_cache_dir()
         self._core_dir = _core_dir(self.kube_version)
-        if not crd_dirs and pulled_crd_dir(self.cache_dir).is_dir():
-            crd_dirs = (pulled_crd_dir(self.cache_dir),)
         self.crd_dirs = tuple(Path(d) for d in crd_dirs)
-        self._crds: dict[tuple[str, str], CrdVersion] = {}
-        self._crd_kinds: dict[str, list[str]] = {}
+        self._crds: dict[tuple[str, str], tuple[str, CrdVersion]] = {}
+        self._crd_kinds: dict[str, set[str]] = {}
         for directory in self.crd_dirs:
-            self._add_crd_dir(directory)
+            self._add_crd_dir(directory, "--crds")
+        pulled = pulled_crd_dir(self.cache_dir)
+        if pulled.is_dir():
+            self._add_crd_dir(pulled, "pulled")
+        self._add_layer(shipped_versions(), SHIPPED)
         self._infos: dict[tuple[str, str], SchemaInfo | None] = {}
 
-    def _add_crd_dir(self, directory: Path) -> None:
+    def _add_crd_dir(self, directory: Path, layer: str) -> None:
         if not directory.is_dir():
             raise SchemaStoreError(f"CRD folder {directory} does not exist")
         for path in sorted(directory.rglob("*")):
-            if path.suffix not in _CRD_SUFFIXES or not path.is_file():
-                continue
-            for crd in load_crd_file(path, self.cache_dir):
-                key = (crd.api_version, crd.kind)
-                other = self._crds.get(key)
-                if other is not None and other.source != crd.source:
-                    raise SchemaStoreError(
-                        f"{crd.kind} {crd.api_version} is defined twice: "
-                        f"{other.source} and {crd.source}"
-                    )
-                self._crds[key] = crd
-                self._crd_kinds.setdefault(crd.kind, []).append(crd.api_version)
+            if path.suffix in _CRD_SUFFIXES and path.is_file():
+                self._add_layer(load_crd_file(path, self.cache_dir), layer)
+
+    def _add_layer(self, versions: Iterable[CrdVersion], layer: str) -> None:
+        for crd in versions:
+            key = (crd.api_version, crd.kind)
+            known = self._crds.get(key)
+            if known is None:
+                self._crds[key] = (layer, crd)
+                self._crd_kinds.setdefault(crd.kind, set()).add(crd.api_version)
+            elif known[0] == layer and known[1].source != crd.source:
+                raise SchemaStoreError(
+                    f"{crd.kind} {crd.api_version} is defined twice: "
+                    f"{known[1].source} and {crd.source}"
+                )
 
     def lookup(self, api_version: str, kind: str) -> SchemaInfo | None:
         """Schema info for ``(api_version, kind)``, or None when no schema is known.
@@ -146,17 +166,20 @@ class SchemaStore:
         return self._infos[key]
 
     def _find(self, api_version: str, kind: str) -> SchemaInfo | None:
-        crd = self._crds.get((api_version, kind))
-        if crd is not None:
+        found = self._crds.get((api_version, kind))
+        if found is not None:
+            layer, crd = found
+            bundle = _memo_bundle(crd)
             return SchemaInfo(
                 api_version=api_version,
                 kind=kind,
-                origin=crd.source.as_posix(),
+                origin=_origin(layer, crd),
                 cel_rules=crd.cel_rules,
                 deprecated=crd.deprecated,
                 served=crd.served,
                 key=f"crd:{crd.schema_file.parent.name}/{crd.schema_file.name}",
-                _loader=_memo_json(crd.schema_file),
+                _loader=lambda: bundle()["schema"],
+                _cel_loader=lambda: bundle()["cel"],
             )
         path = self._core_dir / _core_file_name(api_version, kind)
         if not path.is_file():
@@ -174,7 +197,7 @@ class SchemaStore:
 
     def known_versions(self, kind: str) -> list[str]:
         """ApiVersions the CRD folders define for ``kind`` (to suggest a fix)."""
-        return sorted(self._crd_kinds.get(kind, []))
+        return sorted(self._crd_kinds.get(kind, ()))
 
     def definitions(self) -> dict[str, Any]:
         """The Kubernetes ``_definitions.json`` of the selected minor."""
@@ -203,10 +226,14 @@ def _minor(version: str) -> str:
 
 @cache
 def _k8s_schema_root() -> Path:
-    # Only its data files: its validate() stops at the first error.
-    import kubernetes_validate
+    # Only its data files (its validate() stops at the first error), so find the
+    # package without importing it: the import alone costs about 50 ms.
+    from importlib.util import find_spec
 
-    return Path(kubernetes_validate.__file__).parent / "kubernetes-json-schema"
+    spec = find_spec("kubernetes_validate")
+    if spec is None or spec.origin is None:
+        raise SchemaStoreError("kubernetes-validate is not installed")
+    return Path(spec.origin).parent / "kubernetes-json-schema"
 
 
 def _core_dir(minor: str) -> Path:
@@ -252,15 +279,22 @@ def _read_json(path: Path) -> dict[str, Any]:
     return data
 
 
-def _memo_json(path: Path) -> Callable[[], dict[str, Any]]:
+def _memo_bundle(crd: CrdVersion) -> Callable[[], dict[str, Any]]:
     memo: list[dict[str, Any]] = []
 
     def load() -> dict[str, Any]:
         if not memo:
-            memo.append(_read_json(path))
+            memo.append(crd.load_bundle())
         return memo[0]
 
     return load
+
+
+def _origin(layer: str, crd: CrdVersion) -> str:
+    if layer == "--crds":
+        where = f"--crds {crd.source.as_posix()}"
+        return f"{where} ({crd.release})" if crd.release else where
+    return f"{layer} {crd.release or crd.source.as_posix()}"
 
 
 # ---------------------------------------------------------------- schemas pull

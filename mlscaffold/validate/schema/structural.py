@@ -43,10 +43,13 @@ class SchemaWalker:
     def __init__(self, definitions: Mapping[str, Any]) -> None:
         """Keep the definitions the ``$ref``s point into."""
         self._defs = definitions
+        self._local: Mapping[str, Any] = {}
 
     def hits(self, data: Any, schema: Mapping[str, Any]) -> list[FieldHit]:
         """MLS140-MLS142 findings for ``data`` (a whole object) under ``schema``."""
         found: list[FieldHit] = []
+        # A converted CRD keeps its repeated subschemas in its own $defs.
+        self._local = schema.get("$defs") or {}
         self._walk(data, schema, None, found)
         return found
 
@@ -54,7 +57,7 @@ class SchemaWalker:
         name = ""
         while isinstance(node, dict) and "$ref" in node:
             _, _, name = str(node["$ref"]).rpartition("/$defs/")
-            target = self._defs.get(name)
+            target = self._local.get(name) or self._defs.get(name)
             if target is None:
                 return node, name
             node = target
