@@ -14,6 +14,7 @@ import jsonschema
 import yaml
 
 from mlscaffold._data import schema_file
+from mlscaffold._yaml import load_yaml_file
 from mlscaffold.errors import ParamsError
 from mlscaffold.settings import PlatformSettings, load_platform
 
@@ -127,12 +128,11 @@ def load_values_file(path: Path) -> dict[str, Any]:
     yields its ``parameters``, so a team repository can be re-rendered as it was.
 
     Raises:
+        SettingsError: The file is unreadable, too large, not UTF-8, not YAML, or
+            holds a duplicate key, too many aliases or too deep a nesting.
         ParamsError: When the file is not a mapping of parameters.
     """
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise ParamsError([f"{path}: cannot read parameters: {exc}"]) from exc
+    data = load_yaml_file(path)
     if data is None:
         return {}
     if not isinstance(data, dict):

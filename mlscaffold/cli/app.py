@@ -9,49 +9,28 @@ import click
 
 from mlscaffold import __version__
 from mlscaffold.errors import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    EXIT_TOOL,
     MlscaffoldError,
-    OutputExistsError,
     ParamsError,
-    RenderError,
-    SchemaStoreError,
-    SkeletonError,
-    ToolError,
-    ValidationFailed,
 )
 
-EXIT_OK = 0
-EXIT_FINDINGS = 1
-EXIT_USAGE = 2
-EXIT_RENDER = 3
-EXIT_TOOL = 4
-
-# Most specific first: the first matching class decides the exit code.
-_EXIT_CODES: tuple[tuple[type[MlscaffoldError], int], ...] = (
-    (ValidationFailed, EXIT_FINDINGS),
-    (ParamsError, EXIT_USAGE),
-    (OutputExistsError, EXIT_USAGE),
-    (SkeletonError, EXIT_RENDER),
-    (RenderError, EXIT_RENDER),
-    (SchemaStoreError, EXIT_TOOL),
-    (ToolError, EXIT_TOOL),
-)
+__all__ = [
+    "EXIT_FINDINGS",
+    "EXIT_OK",
+    "EXIT_TOOL",
+    "cli",
+    "main",
+    "os_error_line",
+]
 
 
-def exit_code_for(error: MlscaffoldError | str) -> int:
-    """The documented exit code for an mlscaffold error, or for its class name.
-
-    Args:
-        error: The error, or the name of its class when it was kept as data (as
-            fleet workers do across process boundaries).
-    """
-    for kind, code in _EXIT_CODES:
-        if (
-            kind.__name__ == error
-            if isinstance(error, str)
-            else isinstance(error, kind)
-        ):
-            return code
-    return EXIT_RENDER
+def os_error_line(exc: OSError) -> str:
+    """One line for an operating-system failure: what failed and on which path."""
+    reason = exc.strerror or type(exc).__name__
+    paths = [str(p) for p in (exc.filename, exc.filename2) if p is not None]
+    return f"{reason}: {' -> '.join(paths)}" if paths else reason
 
 
 class _Funnel(click.Group):
@@ -71,10 +50,16 @@ class _Funnel(click.Group):
             for problem in exc.problems:
                 click.echo(f"  {problem}", err=True)
             click.echo("Nothing was written.", err=True)
-            ctx.exit(EXIT_USAGE)
+            ctx.exit(exc.exit_code)
         except MlscaffoldError as exc:
             click.echo(f"error: {exc}", err=True)
-            ctx.exit(exit_code_for(exc))
+            ctx.exit(exc.exit_code)
+        except OSError as exc:
+            # The last net: a file-system failure the command did not expect
+            # (read-only target, disk full, name too long) is one line, not a
+            # traceback.
+            click.echo(f"error: {os_error_line(exc)}", err=True)
+            ctx.exit(EXIT_TOOL)
         ctx.exit(code if isinstance(code, int) else EXIT_OK)
 
 

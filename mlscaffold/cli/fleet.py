@@ -10,12 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from mlscaffold.cli.app import (
-    EXIT_FINDINGS,
-    EXIT_OK,
-    cli,
-    exit_code_for,
-)
+from mlscaffold.cli.app import EXIT_FINDINGS, EXIT_OK, cli
 from mlscaffold.cli.options import apply_options, fail_on_option, schema_options
 from mlscaffold.cli.reporting import THRESHOLDS, validate_options
 from mlscaffold.report.model import Severity
@@ -92,7 +87,7 @@ def _validation(no_validate: bool, **options: Any) -> Any:
 
 
 def _error_code(errors: list[TeamError]) -> int | None:
-    return max((exit_code_for(e.kind) for e in errors), default=None)
+    return max((e.exit_code for e in errors), default=None)
 
 
 @contextmanager

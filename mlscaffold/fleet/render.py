@@ -34,19 +34,22 @@ class TeamError:
     """An error that stopped one team (the rest of the fleet goes on).
 
     Attributes:
-        kind: The mlscaffold error class name (``ParamsError``, ``RenderError``...).
+        kind: The mlscaffold error class name (``ParamsError``, ``RenderError``...),
+            shown in summaries.
         message: The error's message.
+        exit_code: The exit code the error carries.
     """
 
     kind: str
     message: str
+    exit_code: int
 
     @classmethod
     def of(cls, exc: MlscaffoldError) -> TeamError:
         """Keep an error as data (errors cross process boundaries as data)."""
         problems = getattr(exc, "problems", None)
         message = "; ".join(problems) if problems else str(exc)
-        return cls(type(exc).__name__, message)
+        return cls(type(exc).__name__, message, exc.exit_code)
 
 
 @dataclass(frozen=True)
