@@ -145,3 +145,16 @@ class FileSystemError(MlscaffoldError):
     """The operating system refused a read or a write (the path is in the message)."""
 
     exit_code = EXIT_TOOL
+
+    @classmethod
+    def of(cls, exc: OSError, doing: str = "") -> FileSystemError:
+        """One line for ``exc``: what failed, why, and on which path.
+
+        Args:
+            exc: The operating system's error.
+            doing: What was being done, e.g. ``"cannot write out/recs"``.
+        """
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        paths = [str(p) for p in (exc.filename, exc.filename2) if p is not None]
+        where = f" ({' -> '.join(paths)})" if paths else ""
+        return cls(f"{doing}: {reason}{where}" if doing else f"{reason}{where}")

@@ -12,6 +12,7 @@ from mlscaffold.errors import (
     EXIT_FINDINGS,
     EXIT_OK,
     EXIT_TOOL,
+    FileSystemError,
     MlscaffoldError,
     ParamsError,
 )
@@ -22,15 +23,7 @@ __all__ = [
     "EXIT_TOOL",
     "cli",
     "main",
-    "os_error_line",
 ]
-
-
-def os_error_line(exc: OSError) -> str:
-    """One line for an operating-system failure: what failed and on which path."""
-    reason = exc.strerror or type(exc).__name__
-    paths = [str(p) for p in (exc.filename, exc.filename2) if p is not None]
-    return f"{reason}: {' -> '.join(paths)}" if paths else reason
 
 
 class _Funnel(click.Group):
@@ -58,7 +51,7 @@ class _Funnel(click.Group):
             # The last net: a file-system failure the command did not expect
             # (read-only target, disk full, name too long) is one line, not a
             # traceback.
-            click.echo(f"error: {os_error_line(exc)}", err=True)
+            click.echo(f"error: {FileSystemError.of(exc)}", err=True)
             ctx.exit(EXIT_TOOL)
         ctx.exit(code if isinstance(code, int) else EXIT_OK)
 

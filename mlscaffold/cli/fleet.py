@@ -114,7 +114,11 @@ def _sources(repo: Path | None, rev: str | None) -> Iterator[PlatformSources]:
     type=click.Path(file_okay=False, path_type=Path),
     help="Write each valid team to OUT/<team>; without it nothing is written.",
 )
-@click.option("--force", is_flag=True, help="Replace non-empty team folders.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace team folders that an earlier render wrote (and nothing else).",
+)
 @click.option(
     "--rev",
     help="Render with the template at this revision of the "

@@ -38,7 +38,11 @@ _SET_HELP = (
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder to write the project into (created atomically).",
 )
-@click.option("--force", is_flag=True, help="Replace a non-empty output folder.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace an output folder that an earlier render wrote (and nothing else).",
+)
 @click.option(
     "--dry-run", is_flag=True, help="Print the rendered files instead of writing."
 )
@@ -80,6 +84,7 @@ def render(
     from mlscaffold.params import load_values_file, parse_assignments
     from mlscaffold.render.write import write_tree
     from mlscaffold.settings import load_platform
+    from mlscaffold.teams import ANSWERS_FILE
 
     if out is None and not dry_run:
         raise click.UsageError("give an output folder with -o DIR, or --dry-run")
@@ -110,7 +115,7 @@ def render(
         _print_tree(project.tree)
         return EXIT_OK
     assert out is not None  # checked above  # noqa: S101
-    write_tree(project.tree, out, force=force)
+    write_tree(project.tree, out, force=force, marker=ANSWERS_FILE)
     _print_summary(project, out)
     return EXIT_OK
 
@@ -206,7 +211,8 @@ def template_build(out: Path, check: bool) -> int:
             return EXIT_FINDINGS
         click.echo(f"{out} is up to date.")
         return EXIT_OK
-    write_tree(build_files(), out, force=True)
+    # Regenerates its own output: replaces a folder holding only what it writes.
+    write_tree(build_files(), out, force=True, marker="template.yaml")
     click.echo(f"Wrote {out}/template.yaml and {out}/skeleton/")
     return EXIT_OK
 
@@ -218,7 +224,9 @@ def export() -> None:
 
 @export.command("cookiecutter")
 @click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--force", is_flag=True, help="Replace a non-empty destination.")
+@click.option(
+    "--force", is_flag=True, help="Replace an earlier export (and nothing else)."
+)
 def export_cookiecutter(dest: Path, force: bool) -> int:
     """Write the skeleton as a cookiecutter template (the cookiecutterCompat shape)."""
     from mlscaffold.template.cookiecutter import export_cookiecutter as export_tree

@@ -249,10 +249,11 @@ def export_cookiecutter(dest: Path, *, force: bool = False) -> None:
 
     Args:
         dest: The template folder to create.
-        force: Replace a non-empty ``dest``.
+        force: Replace a non-empty ``dest`` that holds an earlier export only.
 
     Raises:
-        OutputExistsError: ``dest`` is not empty and ``force`` is off.
+        OutputExistsError: ``dest`` is not empty and ``force`` is off, or it holds
+            anything an export would not write.
         SkeletonError: The skeleton cannot be converted.
     """
     from mlscaffold._data import skeleton_dir
@@ -260,4 +261,4 @@ def export_cookiecutter(dest: Path, *, force: bool = False) -> None:
     from mlscaffold.template.build import TEMPLATE_NAME
 
     tree = convert_skeleton(skeleton_dir(TEMPLATE_NAME), example_values())
-    write_tree(tree, dest, force=force)
+    write_tree(tree, dest, force=force, marker="cookiecutter.json")

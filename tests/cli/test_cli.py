@@ -92,9 +92,14 @@ def test_non_empty_output_needs_force(
     assert code == 2
     assert "--force" in stderr
     assert keep.read_text(encoding="utf-8") == "mine"
+    # --force replaces only what mlscaffold wrote: the team's notes are in the way.
+    code, _, stderr = run([*args, "--force"], capsys)
+    assert code == 2
+    assert "holds team-notes.md, which mlscaffold would not write there" in stderr
+    assert keep.read_text(encoding="utf-8") == "mine"
+    keep.unlink()
     code, _, _ = run([*args, "--force"], capsys)
     assert code == 0
-    assert not keep.exists()
 
 
 def test_invalid_tree_is_refused_unless_no_validate(
