@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,10 @@ from mlscaffold.cli.reporting import emit_report, fails, validate_options
 
 @cli.command()
 @click.argument(
-    "paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path)
+    "paths",
+    nargs=-1,
+    required=True,
+    type=click.Path(exists=True, allow_dash=True, path_type=Path),
 )
 @platform_option
 @validation_options
@@ -36,14 +40,27 @@ def validate(
     their CRDs, Pod Security restricted on every pod (also pods nested in custom
     resources), and cross-resource rules (namespace, queue, quota, Argo CD app,
     service accounts, pipeline parameters, cost labels). Text output lines read
-    `path:line:col: RULE message`.
+    `path:line:col: RULE message`. PATHS are files and folders (.yaml, .yml and
+    .json at any depth); `-` reads standard input:
+
+    \b
+      helm template ./chart | mlscaffold validate -
     """
     from mlscaffold.settings import load_platform
     from mlscaffold.validate import validate_paths
+    from mlscaffold.validate.inputs import MAX_MANIFEST_BYTES, STDIN
 
     platform = load_platform(platform_file) if platform_file else None
     options = validate_options(platform=platform, **validation)
-    report = validate_paths(list(paths), options=options, jobs=jobs)
+    stdin: bytes | None = None
+    if any(path.as_posix() == STDIN for path in paths):
+        stdin = sys.stdin.buffer.read(MAX_MANIFEST_BYTES + 1)
+        if len(stdin) > MAX_MANIFEST_BYTES:
+            raise click.BadParameter(
+                f"standard input is larger than {MAX_MANIFEST_BYTES} bytes",
+                param_hint="'-'",
+            )
+    report = validate_paths(list(paths), options=options, jobs=jobs, stdin=stdin)
     emit_report(report, validation["output_format"])
     return EXIT_FINDINGS if fails(report, validation["fail_on"]) else EXIT_OK
 

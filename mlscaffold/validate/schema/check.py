@@ -30,6 +30,8 @@ SCHEMA_RULES = rule_table(
         ("MLS112", Severity.ERROR, "CRD version not served"),
         ("MLS113", Severity.WARNING, "CRD version deprecated"),
         ("MLS120", Severity.INFO, "CEL rules present but not evaluated"),
+        ("MLS130", Severity.ERROR, "object without apiVersion or kind"),
+        ("MLS131", Severity.INFO, "symlink leading outside the folder not followed"),
     ),
 )
 
