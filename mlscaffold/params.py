@@ -14,7 +14,7 @@ import jsonschema
 import yaml
 
 from mlscaffold._data import schema_file
-from mlscaffold._yaml import load_yaml_file
+from mlscaffold._yaml import clip, load_yaml_file
 from mlscaffold.errors import ParamsError
 from mlscaffold.settings import PlatformSettings, load_platform
 
@@ -186,11 +186,29 @@ def _schema_problems(data: Mapping[str, Any]) -> list[str]:
         for key in data
         if key not in properties
     ]
+    problems += [
+        f"{_field_name(key)}: holds a character that is not valid Unicode at "
+        f"position {bad} (a lone surrogate; text must be UTF-8)"
+        for key, value in data.items()
+        if isinstance(value, str) and (bad := _lone_surrogate(value)) is not None
+    ]
+    if problems:
+        return problems  # the schema's messages would quote the broken text
     for page in parameter_pages():
         validator = _JsPatternValidator(page)
         errors = sorted(validator.iter_errors(data), key=lambda e: list(e.path))
         problems.extend(_describe(error, properties) for error in errors)
     return problems
+
+
+def _lone_surrogate(text: str) -> int | None:
+    # Invalid UTF-8 on the command line arrives as lone surrogates; written to
+    # a file they would make it unreadable, answers file included.
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return exc.start
+    return None
 
 
 @cache
@@ -221,7 +239,7 @@ def _field_name(key: object) -> str:
     # A name with spaces, colons or nothing in it would make `field: problem`
     # unreadable, so such names are shown quoted.
     text = str(key)
-    return text if re.fullmatch(r"[A-Za-z0-9_.-]+", text) else repr(text)
+    return text if re.fullmatch(r"[A-Za-z0-9_.-]{1,80}", text) else clip(text)
 
 
 def _describe(error: jsonschema.ValidationError, properties: Mapping[str, Any]) -> str:
@@ -235,10 +253,10 @@ def _describe(error: jsonschema.ValidationError, properties: Mapping[str, Any]) 
     kind = error.validator
     if kind == "enum":
         allowed = ", ".join(map(str, spec["enum"]))
-        return f"{field}: {value!r} is not allowed (allowed: {allowed})"
+        return f"{field}: {clip(value)} is not allowed (allowed: {allowed})"
     if kind == "type":
         expected = _a(str(error.validator_value))
-        return f"{field}: {value!r} is not {expected} ({_allowed(spec)})"
+        return f"{field}: {clip(value)} is not {expected} ({_allowed(spec)})"
     if kind == "maxLength":
         return (
             # maxLength only fails for strings.
@@ -250,12 +268,13 @@ def _describe(error: jsonschema.ValidationError, properties: Mapping[str, Any]) 
     if kind in ("minimum", "maximum"):
         bound = "at least" if kind == "minimum" else "at most"
         return (
-            f"{field}: {value!r} is out of range "
+            f"{field}: {clip(value)} is out of range "
             f"(allowed: {bound} {error.validator_value})"
         )
     if kind == "pattern":
-        return f"{field}: {value!r} has the wrong form ({_allowed(spec)})"
-    return f"{field}: {error.message}"
+        return f"{field}: {clip(value)} has the wrong form ({_allowed(spec)})"
+    message = error.message  # quotes the value: keep the line short
+    return f"{field}: {message if len(message) <= 200 else message[:197] + '...'}"
 
 
 def _allowed(spec: Mapping[str, Any]) -> str:
@@ -304,7 +323,7 @@ def _repo_url_problems(repo_url: str, allowed_hosts: Sequence[str]) -> list[str]
     host, _, query = repo_url.partition("?")
     if host not in allowed_hosts:
         return [
-            f"repoUrl: host {host!r} is not allowed "
+            f"repoUrl: host {clip(host)} is not allowed "
             f"(allowed: {', '.join(allowed_hosts)})"
         ]
     fields = parse_qs(query)

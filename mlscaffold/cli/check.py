@@ -96,18 +96,13 @@ def lint(
     step references to missing or later steps, and step ids Backstage misreads.
     SKELETON defaults to the shipped skeletons/ml-project.
     """
-    import yaml
-
     from mlscaffold._data import skeleton_dir
+    from mlscaffold._yaml import load_yaml_file
     from mlscaffold.lint import lint_skeleton
     from mlscaffold.report.model import Report
     from mlscaffold.template.build import build_template
 
-    template = (
-        yaml.safe_load(template_file.read_text(encoding="utf-8"))
-        if template_file
-        else build_template()
-    )
+    template = load_yaml_file(template_file) if template_file else build_template()
     report = Report()
     report.extend(lint_skeleton(skeleton or skeleton_dir(), template))
     emit_report(report, output_format)

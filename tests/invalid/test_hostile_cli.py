@@ -1,0 +1,56 @@
+"""Hostile inputs that cannot live in a corpus file: FIFOs, huge values, bad text."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from click.testing import CliRunner, Result
+
+from mlscaffold.cli import cli
+
+TEAM = [
+    "--set", "team=recs",
+    "--set", "owner=group:default/recs",
+    "--set", "repoUrl=github.com?owner=acme&repo=recs-ml",
+    "--set", "modelName=ranker",
+]  # fmt: skip
+
+
+def invoke(args: list[str]) -> Result:
+    result = CliRunner().invoke(cli, args)
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    return result
+
+
+def test_a_fifo_as_values_is_refused_not_waited_for(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "values.yaml")
+    result = invoke(["render", "--values", str(tmp_path / "values.yaml"), "--dry-run"])
+    assert result.exit_code == 2
+    assert "not a regular file" in result.stderr
+
+
+def test_a_lone_surrogate_is_refused_naming_the_field(tmp_path: Path) -> None:
+    # Invalid UTF-8 in argv reaches Python as a lone surrogate.
+    out = tmp_path / "o"
+    result = invoke(["render", *TEAM, "--set", "description=caf\udce9", "-o", str(out)])
+    assert result.exit_code == 2
+    assert "description: holds a character that is not valid Unicode" in result.stderr
+    assert not out.exists()
+
+
+def test_an_error_quotes_at_most_80_characters_of_a_value() -> None:
+    huge = "x" * 1_000_000
+    result = invoke(["render", *TEAM, "--set", f"size={huge}", "--dry-run"])
+    assert result.exit_code == 2
+    assert max(map(len, result.stderr.splitlines())) < 300
+
+
+def test_an_output_below_a_file_is_one_line_exit_4(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    out = tmp_path / "file" / "sub"
+    result = invoke(["render", *TEAM, "--no-validate", "-o", str(out)])
+    assert result.exit_code == 4
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"error: cannot write {out}:")
