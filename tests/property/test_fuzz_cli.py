@@ -56,7 +56,7 @@ _content = st.one_of(_yaml_text.map(lambda t: t.encode("utf-8", "surrogatepass")
                      st.binary(max_size=200))  # fmt: skip
 # File names: anything a file system takes in one component, dots included.
 _name = st.text(
-    st.characters(blacklist_characters="/\x00", blacklist_categories=("Cs",)),
+    st.characters(exclude_characters="/\x00", exclude_categories=["Cs"]),
     min_size=1,
     max_size=30,
 ).filter(lambda n: n not in (".", "..") and len(n.encode()) < 200)
