@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal, cast, get_args
 from urllib.parse import parse_qs
 
+import cronsim
 import jsonschema
 import yaml
 
@@ -316,7 +318,40 @@ def _cross_field_problems(
             f"allowed: 0 to {budget}, or a larger size)"
         )
     problems += _repo_url_problems(data["repoUrl"], platform.allowed_hosts)
+    problems += _cron_problems(data["retrainSchedule"])
     return problems
+
+
+_CRON_FIELDS = ("minute", "hour", "day of month", "month", "day of week")
+_CRON_NAMES = re.compile(r"JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC|"
+                         r"SUN|MON|TUE|WED|THU|FRI|SAT")  # fmt: skip
+
+
+def _cron_problems(schedule: str) -> list[str]:
+    """Ranges and syntax of a cron expression, as Argo Workflows' parser takes them.
+
+    The form's pattern only checks the characters. Argo (robfig/cron) reads ``?``
+    as ``*`` and knows month and weekday names, not ``L`` or ``W``; cronsim checks
+    each field's syntax and range, and refuses a day that never comes (31 Feb).
+    """
+    if schedule.startswith("@"):
+        return []  # the pattern admits only the macros Argo knows
+    fields = schedule.split(" ")
+    for name, text in zip(_CRON_FIELDS, fields, strict=False):  # the pattern: 5
+        if re.search(r"[A-Za-z]", _CRON_NAMES.sub("", text.upper())):
+            return [
+                f"retrainSchedule: {name} {clip(text)}: only numbers and month or "
+                "weekday names (JAN, MON) are allowed"
+            ]
+    try:
+        cronsim.CronSim(schedule.replace("?", "*"), datetime(2000, 1, 1))
+    except cronsim.CronSimError as exc:
+        return [
+            f"retrainSchedule: {clip(schedule)} is not a valid cron expression: "
+            f"{str(exc)[:80].lower()} (allowed: minute 0-59, hour 0-23, day of "
+            "month 1-31, month 1-12, day of week 0-7; e.g. '0 3 * * 1')"
+        ]
+    return []
 
 
 def _repo_url_problems(repo_url: str, allowed_hosts: Sequence[str]) -> list[str]:
