@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import yaml
 from click.testing import CliRunner, Result
 
+from mlscaffold.api import render_project
 from mlscaffold.cli import cli
 
 TEAM = [
@@ -54,3 +56,23 @@ def test_an_output_below_a_file_is_one_line_exit_4(tmp_path: Path) -> None:
     assert result.exit_code == 4
     [line] = result.stderr.splitlines()
     assert line.startswith(f"error: cannot write {out}:")
+
+
+def test_description_is_inert_in_the_readme_and_intact_in_the_catalog() -> None:
+    text = "<!-- hide --> <img src=x onerror=alert(1)> [x](javascript:alert(1)) &amp;"
+    params = {k.split("=")[0]: k.split("=", 1)[1] for k in TEAM[1::2]}
+    tree = render_project({**params, "description": text}).tree
+    readme = tree["README.md"].text
+    for raw in ("<!--", "<img"):
+        assert raw not in readme
+    assert " &amp;amp;" in readme  # an entity in the text is shown, not decoded
+    assert "&lt;!-- hide --&gt;" in readme
+    assert "\\[x\\](javascript:" in readme  # escaped brackets: plain text, no link
+    catalog = yaml.safe_load(tree["catalog-info.yaml"].text)
+    assert catalog["metadata"]["description"] == text
+
+
+def test_invisible_and_bidi_characters_are_refused() -> None:
+    result = invoke(["render", *TEAM, "--set", "description=a\u202eb", "--dry-run"])
+    assert result.exit_code == 2
+    assert "description: " in result.stderr
