@@ -129,6 +129,12 @@ class OutputExistsError(MlscaffoldError, FileExistsError):
     exit_code = EXIT_USAGE
 
 
+class UpdateRefusedError(MlscaffoldError):
+    """``update`` would mix into uncommitted work or go back to an older template."""
+
+    exit_code = EXIT_USAGE
+
+
 class SchemaStoreError(MlscaffoldError):
     """A schema cannot be found, downloaded or verified."""
 

@@ -33,9 +33,19 @@ from mlscaffold.cli.app import EXIT_FINDINGS, EXIT_OK, cli
     help="Platform repository (skeletons/, schemas/, version tags).",
 )
 @click.option("--check", is_flag=True, help="Only report whether an update is pending.")
+@click.option(
+    "--allow-dirty",
+    is_flag=True,
+    help="Update a team repository that has uncommitted changes.",
+)
+@click.option(
+    "--allow-downgrade",
+    is_flag=True,
+    help="Update to a template older than the recorded version.",
+)
 def update(
     repo_dir: Path, to_rev: str | None, from_rev: str | None, platform_repo: Path,
-    check: bool,
+    check: bool, allow_dirty: bool, allow_downgrade: bool,
 ) -> int:  # fmt: skip
     """Update a team repository to a newer template with a three-way merge.
 
@@ -59,6 +69,8 @@ def update(
         from_rev=from_rev,
         to_rev=to_rev,
         check=check,
+        allow_dirty=allow_dirty,
+        allow_downgrade=allow_downgrade,
     )
     versions = (
         f"{result.from_version} ({result.base}) -> {result.to_version} ({result.head})"

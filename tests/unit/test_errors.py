@@ -14,6 +14,7 @@ from mlscaffold.fleet.render import TeamError
         (errors.ParamsError(["team: bad"]), 2),
         (errors.SettingsError("platform.yaml: sizes: is required"), 2),
         (errors.OutputExistsError("out is in the way"), 2),
+        (errors.UpdateRefusedError("uncommitted changes"), 2),
         (errors.SkeletonError("bad skeleton"), 3),
         (errors.RenderError("bad render"), 3),
         (errors.SchemaStoreError("no schema"), 4),
