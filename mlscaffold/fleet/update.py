@@ -30,6 +30,7 @@ from mlscaffold.fleet.revision import (
     worktree_sources,
 )
 from mlscaffold.render.tree import RenderedTree, TreeEntry
+from mlscaffold.render.write import check_paths
 from mlscaffold.teams import ANSWERS_FILE, Answers, load_answers
 from mlscaffold.template.build import TEMPLATE_NAME
 
@@ -175,6 +176,9 @@ def update_repo(
             _refuse_downgrade(answers.template_version, head_renderer)
         base = base_renderer.render(answers.parameters).tree
         head = head_renderer.render(answers.parameters).tree
+        # The same path rules as a fresh render: nothing read or written outside.
+        check_paths(base)
+        check_paths(head)
         # Every file is merged in memory first, so a failing merge (or a refused
         # path) stops the update before anything in the repository has changed.
         writes: list[Callable[[], None]] = []

@@ -28,7 +28,7 @@ try:
 except ImportError:  # pragma: no cover - not POSIX: no lock, no cleanup
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["write_tree"]
+__all__ = ["check_paths", "write_tree"]
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -46,8 +46,14 @@ def _refuse(path: str, entry: TreeEntry, why: str) -> RenderError:
     )
 
 
-def _check_paths(tree: RenderedTree) -> None:
-    """Refuse any path that could land outside the output folder."""
+def check_paths(tree: RenderedTree) -> None:
+    """Refuse any path that could land outside the output folder.
+
+    Raises:
+        RenderError: A path is absolute, climbs out, holds control characters or
+            lies under a symlink of the tree, or a symlink leads outside; the
+            skeleton file is named.
+    """
     links = {path for path in tree if tree[path].kind == "symlink"}
     for path in tree:
         entry = tree[path]
@@ -273,7 +279,7 @@ def write_tree(
         FileSystemError: The file system failed; ``out`` is as it was.
     """
     out = Path(out)
-    _check_paths(tree)
+    check_paths(tree)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         with _locked(out.parent):

@@ -306,3 +306,20 @@ def test_a_missing_tag_and_a_non_platform_repository_get_one_clear_line(
     assert code == 4
     [line] = err.splitlines()
     assert "is not inside a Git repository" in line
+
+
+def test_an_update_writes_only_safe_file_names(
+    platform_repo: Path, team_repo: Path
+) -> None:
+    from mlscaffold.errors import RenderError
+
+    answers = team_repo / ".mlscaffold" / "answers.yaml"
+    edit(answers, 'description: ""', 'description: "a\\tb"')
+    commit(team_repo, "a description with a tab")
+    skeleton = platform_repo / "skeletons" / "ml-project"
+    (skeleton / "docs").mkdir()
+    (skeleton / "docs" / "${{ values.description }}").write_text("x\n")
+    release(platform_repo, "1.1.0")
+    with pytest.raises(RenderError, match="must not hold control characters"):
+        update_repo(team_repo, platform_repo)
+    assert not (team_repo / "docs").exists()
