@@ -107,12 +107,24 @@ def deadline(seconds: float | None = None) -> Iterator[RenderBudget]:
             source=Location(budget.current) if budget.current else None,
         ) from None
     finally:
-        with budget.lock:
-            budget.done = True
-            if budget.expired:
-                _raise_in(thread_id, None)  # withdraw a timeout not yet raised
+        _stand_down(budget, thread_id)
         timer.cancel()
         _BUDGET.reset(token)
+
+
+def _stand_down(budget: RenderBudget, thread_id: int) -> None:
+    """Stop the watchdog; swallow a timeout that lands after the work is done."""
+    try:
+        _withdraw(budget, thread_id)
+    except _Timeout:  # pragma: no cover - delivered in the last microseconds
+        _withdraw(budget, thread_id)  # done is set now: no other can be sent
+
+
+def _withdraw(budget: RenderBudget, thread_id: int) -> None:
+    with budget.lock:
+        budget.done = True
+        if budget.expired:
+            _raise_in(thread_id, None)  # withdraw a timeout not yet raised
 
 
 def spend_iterations(count: int) -> None:
