@@ -17,7 +17,7 @@ import re
 import secrets
 import shutil
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from mlscaffold.errors import FileSystemError, Location, OutputExistsError, RenderError
@@ -92,9 +92,9 @@ def check_paths(tree: RenderedTree) -> None:
                 prefix += "/" + part
 
 
-def _owned_paths(tree: RenderedTree) -> set[str]:
+def _owned_paths(paths: Iterable[str]) -> set[str]:
     owned: set[str] = set()
-    for path in tree:
+    for path in paths:
         while path and path not in owned:
             owned.add(path)
             path = posixpath.dirname(path)
@@ -116,7 +116,9 @@ def _strays(out: Path, owned: set[str]) -> list[str]:
     return found
 
 
-def _check_replaceable(out: Path, tree: RenderedTree, marker: str | None) -> None:
+def _check_replaceable(
+    out: Path, tree: RenderedTree, marker: str | None, owned: Iterable[str]
+) -> None:
     """Refuse to replace ``out`` unless mlscaffold wrote it and it holds no more."""
     if marker is not None:
         try:
@@ -128,7 +130,7 @@ def _check_replaceable(out: Path, tree: RenderedTree, marker: str | None) -> Non
                 f"{out} was not written by mlscaffold (it has no {marker}); "
                 "refusing to replace it: choose an empty or new folder"
             )
-    strays = _strays(out, _owned_paths(tree))
+    strays = _strays(out, _owned_paths(tree) | _owned_paths(owned))
     if strays:
         shown = ", ".join(strays[:_STRAYS_SHOWN])
         more = " and more" if len(strays) > _STRAYS_SHOWN else ""
@@ -255,7 +257,12 @@ def _remove(path: Path) -> None:
 
 
 def write_tree(
-    tree: RenderedTree, out: Path, *, force: bool = False, marker: str | None = None
+    tree: RenderedTree,
+    out: Path,
+    *,
+    force: bool = False,
+    marker: str | None = None,
+    owned: Iterable[str] = (),
 ) -> None:
     """Write ``tree`` to ``out`` so that ``out`` is either complete or untouched.
 
@@ -272,6 +279,8 @@ def write_tree(
         out: The output folder.
         force: Replace an existing non-empty ``out`` that mlscaffold owns.
         marker: The tree path whose presence shows that mlscaffold wrote ``out``.
+        owned: More paths ``out`` may hold and lose: what an earlier render of
+            the same project wrote (a file the new parameters no longer produce).
 
     Raises:
         OutputExistsError: ``out`` is in the way (the message says why).
@@ -284,7 +293,7 @@ def write_tree(
         out.parent.mkdir(parents=True, exist_ok=True)
         with _locked(out.parent):
             _clean_leftovers(out)
-            _write_locked(tree, out, force, marker)
+            _write_locked(tree, out, force, marker, owned)
     except OutputExistsError:
         raise  # also an OSError (FileExistsError), and already one clear line
     except OSError as exc:
@@ -292,7 +301,11 @@ def write_tree(
 
 
 def _write_locked(
-    tree: RenderedTree, out: Path, force: bool, marker: str | None
+    tree: RenderedTree,
+    out: Path,
+    force: bool,
+    marker: str | None,
+    owned: Iterable[str],
 ) -> None:
     try:
         info = out.lstat()
@@ -310,7 +323,7 @@ def _write_locked(
                 f"output folder {out} already exists and is not empty; "
                 "use --force to replace it"
             )
-        _check_replaceable(out, tree, marker)
+        _check_replaceable(out, tree, marker, owned)
     staging = _fresh_dir(out.parent, out.name, "tmp")
     try:
         for path in tree:
