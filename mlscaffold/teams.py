@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
 from mlscaffold._yaml import clip, load_yaml_file
-from mlscaffold.errors import SettingsError
+from mlscaffold.errors import MlscaffoldError, SettingsError
 
 __all__ = [
     "ANSWERS_FILE",
@@ -18,6 +18,7 @@ __all__ = [
     "load_answers",
     "load_teams",
     "read_teams",
+    "rendered_before",
 ]
 
 ANSWERS_FILE = ".mlscaffold/answers.yaml"
@@ -79,6 +80,29 @@ def load_answers(path: Path) -> Answers:
         template_version=str(template.get("version", "")),
         parameters=cast(dict[str, Any], parameters),
     )
+
+
+def rendered_before(
+    out: Path, render: Callable[[Mapping[str, Any]], Iterable[str]]
+) -> tuple[str, ...]:
+    """The paths rendering ``out``'s recorded answers gives: what mlscaffold wrote.
+
+    ``render --force`` may replace those even when the new parameters no longer
+    produce them (going from L3 to L2 drops deploy/cronworkflow.yaml).
+
+    Args:
+        out: A folder an earlier render wrote.
+        render: Renders parameters to the paths of a tree.
+
+    Returns:
+        The paths; none when ``out`` holds no answers that still render.
+    """
+    if not (out / ANSWERS_FILE).is_file():
+        return ()
+    try:
+        return tuple(render(load_answers(out / ANSWERS_FILE).parameters))
+    except MlscaffoldError:
+        return ()
 
 
 def load_teams(sources: Sequence[Path]) -> list[Team]:

@@ -84,7 +84,7 @@ def render(
     from mlscaffold.params import load_values_file, parse_assignments
     from mlscaffold.render.write import write_tree
     from mlscaffold.settings import load_platform
-    from mlscaffold.teams import ANSWERS_FILE
+    from mlscaffold.teams import ANSWERS_FILE, rendered_before
 
     if out is None and not dry_run:
         raise click.UsageError("give an output folder with -o DIR, or --dry-run")
@@ -115,34 +115,16 @@ def render(
         _print_tree(project.tree)
         return EXIT_OK
     assert out is not None  # checked above  # noqa: S101
-    previous = _previous_render(out, platform, skeleton) if force else ()
-    write_tree(project.tree, out, force=force, marker=ANSWERS_FILE, owned=previous)
+    earlier = (
+        rendered_before(
+            out, lambda p: render_project(p, platform=platform, skeleton=skeleton).tree
+        )
+        if force
+        else ()
+    )
+    write_tree(project.tree, out, force=force, marker=ANSWERS_FILE, owned=earlier)
     _print_summary(project, out)
     return EXIT_OK
-
-
-def _previous_render(
-    out: Path, platform: Any, skeleton: Path | None
-) -> tuple[str, ...]:
-    """What rendering ``out``'s recorded answers writes: files --force may replace.
-
-    Going from L3 to L2 drops deploy/cronworkflow.yaml; that file was mlscaffold's.
-    Nothing when ``out`` holds no readable answers that still render.
-    """
-    from mlscaffold.api import render_project
-    from mlscaffold.errors import MlscaffoldError
-    from mlscaffold.teams import ANSWERS_FILE, load_answers
-
-    if not (out / ANSWERS_FILE).is_file():
-        return ()
-    try:
-        answers = load_answers(out / ANSWERS_FILE)
-        earlier = render_project(
-            answers.parameters, platform=platform, skeleton=skeleton
-        )
-    except MlscaffoldError:
-        return ()
-    return tuple(earlier.tree)
 
 
 def _print_tree(tree: Any) -> None:

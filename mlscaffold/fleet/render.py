@@ -13,7 +13,7 @@ from mlscaffold.errors import MlscaffoldError
 from mlscaffold.fleet.revision import PlatformSources
 from mlscaffold.report.model import Finding, Report, Severity
 from mlscaffold.settings import load_platform
-from mlscaffold.teams import ANSWERS_FILE, Team
+from mlscaffold.teams import ANSWERS_FILE, Team, rendered_before
 from mlscaffold.validate import ValidateOptions, validate_tree
 
 __all__ = [
@@ -145,7 +145,14 @@ class _RenderWork:
             failing = any(f.severity >= self.fail_on for f in report.findings)
             if self.out_dir is not None and not failing:
                 target = self.out_dir / team.name
-                write_tree(tree, target, force=self.force, marker=ANSWERS_FILE)
+                earlier = (
+                    rendered_before(target, lambda p: renderer.render(p).tree)
+                    if self.force
+                    else ()
+                )
+                write_tree(
+                    tree, target, force=self.force, marker=ANSWERS_FILE, owned=earlier
+                )
                 written = target.as_posix()
         except MlscaffoldError as exc:
             return TeamResult(team.name, error=TeamError.of(exc))
