@@ -76,3 +76,12 @@ def test_invisible_and_bidi_characters_are_refused() -> None:
     result = invoke(["render", *TEAM, "--set", "description=a\u202eb", "--dry-run"])
     assert result.exit_code == 2
     assert "description: " in result.stderr
+
+
+def test_a_non_utf8_crd_catalog_is_one_line_exit_4(tmp_path: Path) -> None:
+    catalog = tmp_path / "crd-sources.yaml"
+    catalog.write_bytes(b"crds: [caf\xe9]\n")
+    result = invoke(["schemas", "pull", "--catalog", str(catalog)])
+    assert result.exit_code == 4
+    [line] = result.stderr.splitlines()
+    assert "is not UTF-8" in line
