@@ -35,10 +35,21 @@ def js_regex(pattern: str) -> re.Pattern[str]:
     return re.compile(re.sub(r"(?<!\\)\$", r"\\Z", pattern))
 
 
+def clip(value: object, limit: int = 80) -> str:
+    """``repr`` of ``value``, at most ``limit`` characters, for error messages.
+
+    A message quotes enough to find the value, never a megabyte of it.
+    """
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def field_name(key: object) -> str:
     """The field as shown: quoted when spaces or colons would make it unreadable."""
     text = str(key)
-    return text if re.fullmatch(r"[A-Za-z0-9_.-]+", text) else repr(text)
+    if re.fullmatch(r"[A-Za-z0-9_.-]{1,80}", text):
+        return text
+    return clip(text)
 
 
 def allowed(spec: Mapping[str, Any]) -> str:
@@ -70,18 +81,18 @@ def describe(
     """
     if keyword == "enum":
         choices = ", ".join(map(str, spec["enum"]))
-        return f"{field}: {value!r} is not allowed (allowed: {choices})"
+        return f"{field}: {clip(value)} is not allowed (allowed: {choices})"
     if keyword == "type":
-        return f"{field}: {value!r} is not {_a(str(bound))} ({allowed(spec)})"
+        return f"{field}: {clip(value)} is not {_a(str(bound))} ({allowed(spec)})"
     if keyword == "maxLength":
         return f"{field}: is {len(value)} characters long, at most {bound} allowed"
     if keyword == "minLength":
         return f"{field}: must not be empty ({allowed(spec)})"
     if keyword in ("minimum", "maximum"):
         side = "at least" if keyword == "minimum" else "at most"
-        return f"{field}: {value!r} is out of range (allowed: {side} {bound})"
+        return f"{field}: {clip(value)} is out of range (allowed: {side} {bound})"
     if keyword == "pattern":
-        return f"{field}: {value!r} has the wrong form ({allowed(spec)})"
+        return f"{field}: {clip(value)} has the wrong form ({allowed(spec)})"
     return None
 
 
@@ -205,7 +216,7 @@ def repo_url_problems(repo_url: str, allowed_hosts: Sequence[str]) -> list[str]:
     host, _, query = repo_url.partition("?")
     if host not in allowed_hosts:
         return [
-            f"repoUrl: host {host!r} is not allowed "
+            f"repoUrl: host {clip(host)} is not allowed "
             f"(allowed: {', '.join(allowed_hosts)})"
         ]
     fields = parse_qs(query)

@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_USAGE = 2
+EXIT_RENDER = 3
+EXIT_TOOL = 4
 
 
 @dataclass(frozen=True)
@@ -41,12 +48,17 @@ class Location:
 class MlscaffoldError(Exception):
     """Root of every error mlscaffold raises on purpose.
 
+    Each class carries the documented exit code the CLI ends with, so the code
+    travels with the error (also as data, across process boundaries).
+
     Args:
         message: What went wrong, in one sentence a platform engineer can act on.
         rendered: Where in the rendered output, if anywhere.
         source: Where in the skeleton or input file, if anywhere.
         line_text: The offending line, shown under the message.
     """
+
+    exit_code: ClassVar[int] = EXIT_RENDER
 
     def __init__(
         self,
@@ -82,10 +94,22 @@ class ParamsError(MlscaffoldError, ValueError):
     ``problems`` holds one ``field: message`` line per problem.
     """
 
+    exit_code = EXIT_USAGE
+
     def __init__(self, problems: list[str]) -> None:
         """Keep the problems; the message is one problem per line."""
         self.problems = list(problems)
         super().__init__("\n".join(self.problems))
+
+
+class SettingsError(MlscaffoldError, ValueError):
+    """A settings or input file is unusable.
+
+    ``platform.yaml``, a teams file, an answers file or a configuration file is
+    unreadable, not well-formed, or holds a value outside its limits.
+    """
+
+    exit_code = EXIT_USAGE
 
 
 class SkeletonError(MlscaffoldError):
@@ -100,31 +124,60 @@ class RenderError(MlscaffoldError):
 
 
 class OutputExistsError(MlscaffoldError, FileExistsError):
-    """The output folder is not empty and ``force`` was not given."""
+    """The output folder holds something mlscaffold may not replace."""
+
+    exit_code = EXIT_USAGE
+
+
+class UpdateRefusedError(MlscaffoldError):
+    """``update`` would mix into uncommitted work or go back to an older template."""
+
+    exit_code = EXIT_USAGE
 
 
 class SchemaStoreError(MlscaffoldError):
     """A schema cannot be found, downloaded or verified."""
 
+    exit_code = EXIT_TOOL
+
 
 class ToolError(MlscaffoldError):
     """An external tool (kubeconform, git, node) is missing, crashed or misbehaved."""
 
+    exit_code = EXIT_TOOL
+
+
+class FileSystemError(MlscaffoldError):
+    """The operating system refused a read or a write (the path is in the message)."""
+
+    exit_code = EXIT_TOOL
+
+    @classmethod
+    def of(cls, exc: OSError, doing: str = "") -> FileSystemError:
+        """One line for ``exc``: what failed, why, and on which path.
+
+        Args:
+            exc: The operating system's error.
+            doing: What was being done, e.g. ``"cannot write out/recs"``.
+        """
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        paths = [str(p) for p in (exc.filename, exc.filename2) if p is not None]
+        where = f" ({' -> '.join(paths)})" if paths else ""
+        return cls(f"{doing}: {reason}{where}" if doing else f"{reason}{where}")
+
 
 class ValidationFailed(MlscaffoldError):
-    """Raised by fail-fast helpers when a report has findings at or above a threshold.
+    """A rendered tree has error findings, so it is not written.
 
     Args:
-        report: The report that failed; typed loosely to keep this module free of
-            imports.
+        report: The report that failed (typed loosely to keep this module free of
+            imports).
         message: Summary line.
     """
+
+    exit_code = EXIT_FINDINGS
 
     def __init__(self, report: object, message: str) -> None:
         """Keep the report that failed beside the summary line."""
         self.report = report
         super().__init__(message)
-
-
-class MlscaffoldWarning(UserWarning):
-    """Root of every warning mlscaffold emits."""

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from mlscaffold._data import schema_file
-from mlscaffold._yaml import safe_load
-from mlscaffold.errors import ParamsError
+from mlscaffold._yaml import clip, load_yaml_file
+from mlscaffold.errors import SettingsError
 
 _REQUIRED = (
     "templateOwner",
@@ -96,34 +96,43 @@ def load_platform(path: Path | None = None) -> PlatformSettings:
         path: A platform.yaml; defaults to the one shipped in ``schemas/``.
 
     Raises:
-        ParamsError: When a required setting is missing or malformed.
+        SettingsError: When the file is unreadable or not bounded, strict YAML, or
+            a required setting is missing or malformed.
     """
     source = path or schema_file("platform.yaml")
-    raw = safe_load(source.read_text(encoding="utf-8"))
+    raw = load_yaml_file(source)
     if not isinstance(raw, dict):
-        raise ParamsError([f"{source.name}: must be a mapping of settings"])
+        raise SettingsError(f"{source.name}: must be a mapping of settings")
     problems = [
         f"{source.name}: {key}: is required" for key in _REQUIRED if key not in raw
     ]
     problems += _template_syntax_problems(raw, source.name)
     if problems:
-        raise ParamsError(problems)
-    sizes = {
-        name: SizePreset(
-            name=name,
-            cpu=str(spec["cpu"]),
-            memory=str(spec["memory"]),
-            gpus=int(spec["gpus"]),
-            pods=str(spec["pods"]),
-            pvcs=str(spec["pvcs"]),
-            storage=str(spec["storage"]),
-        )
-        for name, spec in raw["sizes"].items()
-    }
+        raise SettingsError("; ".join(problems))
+    try:
+        sizes = {
+            name: SizePreset(
+                name=name,
+                cpu=str(spec["cpu"]),
+                memory=str(spec["memory"]),
+                gpus=int(spec["gpus"]),
+                pods=str(spec["pods"]),
+                pvcs=str(spec["pvcs"]),
+                storage=str(spec["storage"]),
+            )
+            for name, spec in raw["sizes"].items()
+        }
+        allowed_hosts = tuple(raw["allowedHosts"])
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        raise SettingsError(
+            f"{source.name}: sizes: each preset needs cpu, memory, gpus (an integer), "
+            f"pods, pvcs and storage; allowedHosts: a list ({type(exc).__name__}: "
+            f"{clip(str(exc))})"
+        ) from exc
     return PlatformSettings(
         data=raw,
         sizes=sizes,
-        allowed_hosts=tuple(raw["allowedHosts"]),
+        allowed_hosts=allowed_hosts,
         template_owner=str(raw["templateOwner"]),
         template_version=str(raw["templateVersion"]),
         argocd_namespace=str(_mapping(raw["argocd"]).get("namespace", "argocd")),

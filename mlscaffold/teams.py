@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-import yaml
-
-from mlscaffold.errors import ParamsError
+from mlscaffold._yaml import clip, load_yaml_file
+from mlscaffold.errors import MlscaffoldError, SettingsError
 
 __all__ = [
     "ANSWERS_FILE",
@@ -18,12 +18,14 @@ __all__ = [
     "load_answers",
     "load_teams",
     "read_teams",
+    "rendered_before",
 ]
 
 ANSWERS_FILE = ".mlscaffold/answers.yaml"
 """Where a generated repository keeps its template version and parameters."""
 
 _YAML_SUFFIXES = (".yaml", ".yml")
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 
 
 @dataclass(frozen=True)
@@ -64,20 +66,43 @@ def load_answers(path: Path) -> Answers:
     """Read an answers file (``template: {name, version}`` and ``parameters``).
 
     Raises:
-        ParamsError: Unreadable file, or not the answers file shape.
+        SettingsError: Unreadable file, or not the answers file shape.
     """
     data = _read_yaml(path)
     template = data.get("template")
     parameters = data.get("parameters")
     if not isinstance(template, dict) or not isinstance(parameters, dict):
-        raise ParamsError(
-            [f"{path}: an answers file needs a 'template' and a 'parameters' mapping"]
+        raise SettingsError(
+            f"{path}: an answers file needs a 'template' and a 'parameters' mapping"
         )
     return Answers(
         template_name=str(template.get("name", "")),
         template_version=str(template.get("version", "")),
         parameters=cast(dict[str, Any], parameters),
     )
+
+
+def rendered_before(
+    out: Path, render: Callable[[Mapping[str, Any]], Iterable[str]]
+) -> tuple[str, ...]:
+    """The paths rendering ``out``'s recorded answers gives: what mlscaffold wrote.
+
+    ``render --force`` may replace those even when the new parameters no longer
+    produce them (going from L3 to L2 drops deploy/cronworkflow.yaml).
+
+    Args:
+        out: A folder an earlier render wrote.
+        render: Renders parameters to the paths of a tree.
+
+    Returns:
+        The paths; none when ``out`` holds no answers that still render.
+    """
+    if not (out / ANSWERS_FILE).is_file():
+        return ()
+    try:
+        return tuple(render(load_answers(out / ANSWERS_FILE).parameters))
+    except MlscaffoldError:
+        return ()
 
 
 def load_teams(sources: Sequence[Path]) -> list[Team]:
@@ -92,8 +117,8 @@ def load_teams(sources: Sequence[Path]) -> list[Team]:
       (answers or teams files collected into one folder).
 
     Raises:
-        ParamsError: A file is unreadable or of neither shape, a team has no name,
-            or two teams share a name.
+        SettingsError: A file is unreadable or of neither shape, a team has no
+            name or one that is not a DNS label, or two teams share a name.
     """
     teams = [
         team
@@ -113,8 +138,8 @@ def read_teams(path: Path) -> list[Team]:
     ``team``), and an optional ``defaults:`` mapping merged under every team.
 
     Raises:
-        ParamsError: The file is unreadable or of neither shape, a team has no
-            name, or two teams share a name.
+        SettingsError: The file is unreadable or of neither shape, a team has no
+            name or one that is not a DNS label, or two teams share a name.
     """
     return _unique(_teams_in(path))
 
@@ -130,7 +155,7 @@ def _unique(teams: list[Team]) -> list[Team]:
             )
         by_name[team.name] = team
     if problems:
-        raise ParamsError(problems)
+        raise SettingsError("; ".join(problems))
     return teams
 
 
@@ -143,7 +168,7 @@ def _files(source: Path) -> Iterable[Path]:
     }
     found = sorted(nested | direct)
     if not found:
-        raise ParamsError([f"{source}: no answers or teams files found"])
+        raise SettingsError(f"{source}: no answers or teams files found")
     return found
 
 
@@ -152,11 +177,9 @@ def _teams_in(path: Path) -> list[Team]:
     if "teams" in data:
         return _from_teams_file(path, data)
     if "template" not in data and "parameters" not in data:
-        raise ParamsError(
-            [
-                f"{path}: expected a teams file (`teams:` and optional `defaults:`) "
-                "or an answers file (`template:` and `parameters:`)"
-            ]
+        raise SettingsError(
+            f"{path}: expected a teams file (`teams:` and optional `defaults:`) "
+            "or an answers file (`template:` and `parameters:`)"
         )
     answers = load_answers(path)
     return [
@@ -168,7 +191,7 @@ def _from_teams_file(path: Path, data: Mapping[str, Any]) -> list[Team]:
     defaults = data.get("defaults") or {}
     listed = data["teams"]
     if not isinstance(defaults, dict):
-        raise ParamsError([f"{path}: defaults: must be a mapping of parameters"])
+        raise SettingsError(f"{path}: defaults: must be a mapping of parameters")
     entries: list[tuple[str | None, Any]]
     if isinstance(listed, dict):
         entries = [(str(key), value) for key, value in listed.items()]
@@ -177,15 +200,15 @@ def _from_teams_file(path: Path, data: Mapping[str, Any]) -> list[Team]:
     else:
         entries = []
     if not entries:
-        raise ParamsError(
-            [f"{path}: teams: must be a list or a mapping of teams, not empty"]
+        raise SettingsError(
+            f"{path}: teams: must be a list or a mapping of teams, not empty"
         )
     teams = []
     for index, (key, value) in enumerate(entries):
         if not isinstance(value, dict):
             where = key if key is not None else f"[{index}]"
-            raise ParamsError(
-                [f"{path}: teams.{where}: must be a mapping of parameters"]
+            raise SettingsError(
+                f"{path}: teams.{where}: must be a mapping of parameters"
             )
         value = dict(value)
         if key is None and "id" in value:
@@ -201,7 +224,14 @@ def _team(
 ) -> Team:
     name = key if key is not None else parameters.get("team")
     if not isinstance(name, str) or not name:
-        raise ParamsError([f"{path}: a team has no 'team' parameter"])
+        raise SettingsError(f"{path}: a team has no 'team' parameter")
+    if not _DNS_LABEL.fullmatch(name):
+        # The id names the team's output folder and snapshot folder, so it must
+        # not be able to name any other path ('../x', '/abs', 'a/b', '.').
+        raise SettingsError(
+            f"{path}: team id {clip(name)} is not a DNS label (allowed: lowercase "
+            "letters, digits and '-', starting and ending alphanumeric, at most 63)"
+        )
     return Team(
         name=name,
         parameters=parameters,
@@ -211,10 +241,7 @@ def _team(
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise ParamsError([f"{path}: cannot read: {exc}"]) from exc
+    data = load_yaml_file(path)
     if not isinstance(data, dict):
-        raise ParamsError([f"{path}: must be a YAML mapping (a teams or answers file)"])
+        raise SettingsError(f"{path}: must be a YAML mapping (a teams or answers file)")
     return cast(dict[str, Any], data)

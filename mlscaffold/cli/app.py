@@ -8,49 +8,21 @@ from typing import Any
 import click
 
 from mlscaffold.errors import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    EXIT_TOOL,
+    FileSystemError,
     MlscaffoldError,
-    OutputExistsError,
     ParamsError,
-    RenderError,
-    SchemaStoreError,
-    SkeletonError,
-    ToolError,
-    ValidationFailed,
 )
 
-EXIT_OK = 0
-EXIT_FINDINGS = 1
-EXIT_USAGE = 2
-EXIT_RENDER = 3
-EXIT_TOOL = 4
-
-# Most specific first: the first matching class decides the exit code.
-_EXIT_CODES: tuple[tuple[type[MlscaffoldError], int], ...] = (
-    (ValidationFailed, EXIT_FINDINGS),
-    (ParamsError, EXIT_USAGE),
-    (OutputExistsError, EXIT_USAGE),
-    (SkeletonError, EXIT_RENDER),
-    (RenderError, EXIT_RENDER),
-    (SchemaStoreError, EXIT_TOOL),
-    (ToolError, EXIT_TOOL),
-)
-
-
-def exit_code_for(error: MlscaffoldError | str) -> int:
-    """The documented exit code for an mlscaffold error, or for its class name.
-
-    Args:
-        error: The error, or the name of its class when it was kept as data (as
-            fleet workers do across process boundaries).
-    """
-    for kind, code in _EXIT_CODES:
-        if (
-            kind.__name__ == error
-            if isinstance(error, str)
-            else isinstance(error, kind)
-        ):
-            return code
-    return EXIT_RENDER
+__all__ = [
+    "EXIT_FINDINGS",
+    "EXIT_OK",
+    "EXIT_TOOL",
+    "cli",
+    "main",
+]
 
 
 class _Funnel(click.Group):
@@ -70,10 +42,16 @@ class _Funnel(click.Group):
             for problem in exc.problems:
                 click.echo(f"  {problem}", err=True)
             click.echo("Nothing was written.", err=True)
-            ctx.exit(EXIT_USAGE)
+            ctx.exit(exc.exit_code)
         except MlscaffoldError as exc:
             click.echo(f"error: {exc}", err=True)
-            ctx.exit(exit_code_for(exc))
+            ctx.exit(exc.exit_code)
+        except OSError as exc:
+            # The last net: a file-system failure the command did not expect
+            # (read-only target, disk full, name too long) is one line, not a
+            # traceback.
+            click.echo(f"error: {FileSystemError.of(exc)}", err=True)
+            ctx.exit(EXIT_TOOL)
         ctx.exit(code if isinstance(code, int) else EXIT_OK)
 
 

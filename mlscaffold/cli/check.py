@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +24,10 @@ if TYPE_CHECKING:
 
 @cli.command()
 @click.argument(
-    "paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path)
+    "paths",
+    nargs=-1,
+    required=True,
+    type=click.Path(exists=True, allow_dash=True, path_type=Path),
 )
 @platform_options(skeleton=False)
 @validation_flags
@@ -54,12 +58,25 @@ def validate(
     their CRDs, Pod Security restricted on every pod (also pods nested in custom
     resources), and cross-resource rules (namespace, queue, quota, Argo CD app,
     service accounts, pipeline parameters, cost labels). Text output lines read
-    `path:line:col: severity RULE message`.
+    `path:line:col: severity RULE message`. PATHS are files and folders (.yaml,
+    .yml and .json at any depth); `-` reads standard input:
+
+    \b
+      helm template ./chart | mlscaffold validate -
     """
     from mlscaffold.cli.progress import progress as progress_reporter
     from mlscaffold.validate import validate_paths
+    from mlscaffold.validate.inputs import MAX_MANIFEST_BYTES, STDIN
 
     options = build_validate_options(config=config, **validation)
+    stdin: bytes | None = None
+    if any(path.as_posix() == STDIN for path in paths):
+        stdin = sys.stdin.buffer.read(MAX_MANIFEST_BYTES + 1)
+        if len(stdin) > MAX_MANIFEST_BYTES:
+            raise click.BadParameter(
+                f"standard input is larger than {MAX_MANIFEST_BYTES} bytes",
+                param_hint="'-'",
+            )
     # The total is known only once the walk is done: the bar starts at the first
     # batch; a serial run (-j 1) reports nothing.
     with contextlib.ExitStack() as stack:
@@ -77,7 +94,7 @@ def validate(
             steps[0](done, last, True)
 
         report = validate_paths(
-            list(paths), options=options, jobs=jobs, progress=advance
+            list(paths), options=options, jobs=jobs, progress=advance, stdin=stdin
         )
     emit_report(
         report, validation["output_format"], min_severity=validation["min_severity"]
@@ -117,15 +134,14 @@ def lint(
     step references to missing or later steps, and step ids Backstage misreads.
     The skeleton and settings are the platform repository's (see --skeleton).
     """
-    import yaml
-
+    from mlscaffold._yaml import load_yaml_file
     from mlscaffold.lint import lint_skeleton
     from mlscaffold.report.model import Report
     from mlscaffold.settings import load_platform
     from mlscaffold.template.build import build_template
 
     template = (
-        yaml.safe_load(template_file.read_text(encoding="utf-8"))
+        load_yaml_file(template_file)
         if template_file
         else build_template(load_platform(config.platform_file))
     )

@@ -13,7 +13,6 @@ from mlscaffold.cli.app import (
     EXIT_FINDINGS,
     EXIT_OK,
     cli,
-    exit_code_for,
 )
 from mlscaffold.cli.options import (
     apply_options,
@@ -82,7 +81,7 @@ def _validation(no_validate: bool, **options: Any) -> Any:
 
 
 def _error_code(errors: list[TeamError]) -> int | None:
-    return max((exit_code_for(e.kind) for e in errors), default=None)
+    return max((e.exit_code for e in errors), default=None)
 
 
 @contextmanager
@@ -118,7 +117,11 @@ def _sources(
     type=click.Path(file_okay=False, path_type=Path),
     help="Write each valid team to OUT/<team>; without it nothing is written.",
 )
-@click.option("--force", is_flag=True, help="Replace non-empty team folders.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace team folders that an earlier render wrote (and nothing else).",
+)
 @click.option(
     "--rev",
     help="Render with the template at this revision of the "

@@ -47,7 +47,11 @@ _SET_HELP = (
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder to write the project into (created atomically).",
 )
-@click.option("--force", is_flag=True, help="Replace a non-empty output folder.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace an output folder that an earlier render wrote (and nothing else).",
+)
 @click.option(
     "--dry-run",
     is_flag=True,
@@ -88,6 +92,7 @@ def render(
     from mlscaffold.params import load_values_file, merge_values, parse_assignments
     from mlscaffold.render.write import write_tree
     from mlscaffold.settings import load_platform
+    from mlscaffold.teams import ANSWERS_FILE, rendered_before
 
     if out is None and not dry_run:
         raise click.UsageError("give an output folder with -o DIR, or --dry-run")
@@ -126,7 +131,17 @@ def render(
         click.echo(tree_as_yaml_stream(project.tree), nl=False)
         return EXIT_OK
     assert out is not None  # checked above  # noqa: S101
-    write_tree(project.tree, out, force=force)
+    earlier = (
+        rendered_before(
+            out,
+            lambda p: (
+                render_project(p, platform=platform, skeleton=config.skeleton).tree
+            ),
+        )
+        if force
+        else ()
+    )
+    write_tree(project.tree, out, force=force, marker=ANSWERS_FILE, owned=earlier)
     summary = _summary(project, out, report)
     if validation["output_format"] == "json":
         click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
@@ -268,7 +283,13 @@ def template_build(out: Path | None, check: bool, config: PlatformConfig) -> int
             return EXIT_FINDINGS
         click.echo(f"{out} is up to date.")
         return EXIT_OK
-    write_tree(build_files(platform, skeleton=config.skeleton), out, force=True)
+    # Regenerates its own output: replaces a folder holding only what it writes.
+    write_tree(
+        build_files(platform, skeleton=config.skeleton),
+        out,
+        force=True,
+        marker="template.yaml",
+    )
     click.echo(f"Wrote {out}/template.yaml and {out}/skeleton/")
     return EXIT_OK
 
@@ -280,7 +301,9 @@ def export() -> None:
 
 @export.command("cookiecutter")
 @click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--force", is_flag=True, help="Replace a non-empty destination.")
+@click.option(
+    "--force", is_flag=True, help="Replace an earlier export (and nothing else)."
+)
 @platform_options()
 def export_cookiecutter(dest: Path, force: bool, config: PlatformConfig) -> int:
     """Write the skeleton as a cookiecutter template (the cookiecutterCompat shape)."""

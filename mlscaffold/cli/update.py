@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from mlscaffold.cli.app import EXIT_FINDINGS, EXIT_OK, cli, exit_code_for
+from mlscaffold.cli.app import EXIT_FINDINGS, EXIT_OK, cli
 from mlscaffold.cli.options import platform_options
 from mlscaffold.cli.progress import progress as progress_reporter
 from mlscaffold.cli.progress import progress_option
@@ -47,11 +47,21 @@ if TYPE_CHECKING:
 )
 @platform_options()
 @click.option("--check", is_flag=True, help="Only report whether an update is pending.")
+@click.option(
+    "--allow-dirty",
+    is_flag=True,
+    help="Update a team repository that has uncommitted changes.",
+)
+@click.option(
+    "--allow-downgrade",
+    is_flag=True,
+    help="Update to a template older than the recorded version.",
+)
 @progress_option
 def update(
     repo_dirs: tuple[Path, ...], to_rev: str | None, from_rev: str | None,
     platform_repo: Path | None, config: PlatformConfig, check: bool,
-    progress: bool | None,
+    allow_dirty: bool, allow_downgrade: bool, progress: bool | None,
 ) -> int:  # fmt: skip
     """Update team repositories to a newer template with a three-way merge.
 
@@ -72,17 +82,20 @@ def update(
 
     root = repo_root(platform_repo or config.root or Path.cwd())
     layout = layout_of(config, root)
+    allow = {"allow_dirty": allow_dirty, "allow_downgrade": allow_downgrade}
     if len(repo_dirs) == 1:
-        return _update_one(repo_dirs[0], root, layout, from_rev, to_rev, check)
+        return _update_one(repo_dirs[0], root, layout, from_rev, to_rev, check, allow)
     codes = []
     with progress_reporter(progress, len(repo_dirs), "repositories") as step:
         for done, repo_dir in enumerate(repo_dirs, start=1):
             try:
-                code = _update_one(repo_dir, root, layout, from_rev, to_rev, check)
+                code = _update_one(
+                    repo_dir, root, layout, from_rev, to_rev, check, allow
+                )
             except MlscaffoldError as exc:
                 # One broken repository does not stop the others.
                 click.echo(f"error: {repo_dir}: {exc}", err=True)
-                code = exit_code_for(exc)
+                code = exc.exit_code
             codes.append(code)
             step(done, str(repo_dir), code in (EXIT_OK, EXIT_FINDINGS))
     return max(codes)
@@ -90,7 +103,7 @@ def update(
 
 def _update_one(
     repo_dir: Path, root: Path, layout: SourceLayout, from_rev: str | None,
-    to_rev: str | None, check: bool,
+    to_rev: str | None, check: bool, allow: dict[str, bool],
 ) -> int:  # fmt: skip
     from mlscaffold.fleet.update import update_repo
 
@@ -101,6 +114,7 @@ def _update_one(
         to_rev=to_rev,
         check=check,
         layout=layout,
+        **allow,
     )
     versions = (
         f"{result.from_version} ({result.base}) -> {result.to_version} ({result.head})"

@@ -13,7 +13,7 @@ from mlscaffold.errors import MlscaffoldError
 from mlscaffold.fleet.revision import PlatformSources
 from mlscaffold.report.model import Report, Severity
 from mlscaffold.settings import load_platform
-from mlscaffold.teams import Team
+from mlscaffold.teams import ANSWERS_FILE, Team, rendered_before
 from mlscaffold.validate import ValidateOptions, validate_tree
 
 __all__ = [
@@ -34,19 +34,22 @@ class TeamError:
     """An error that stopped one team (the rest of the fleet goes on).
 
     Attributes:
-        kind: The mlscaffold error class name (``ParamsError``, ``RenderError``...).
+        kind: The mlscaffold error class name (``ParamsError``, ``RenderError``...),
+            shown in summaries.
         message: The error's message.
+        exit_code: The exit code the error carries.
     """
 
     kind: str
     message: str
+    exit_code: int
 
     @classmethod
     def of(cls, exc: MlscaffoldError) -> TeamError:
         """Keep an error as data (errors cross process boundaries as data)."""
         problems = getattr(exc, "problems", None)
         message = "; ".join(problems) if problems else str(exc)
-        return cls(type(exc).__name__, message)
+        return cls(type(exc).__name__, message, exc.exit_code)
 
 
 @dataclass(frozen=True)
@@ -139,7 +142,14 @@ class _RenderWork:
             failing = any(f.severity >= self.fail_on for f in report.findings)
             if self.out_dir is not None and not failing:
                 target = self.out_dir / team.name
-                write_tree(tree, target, force=self.force)
+                earlier = (
+                    rendered_before(target, lambda p: renderer.render(p).tree)
+                    if self.force
+                    else ()
+                )
+                write_tree(
+                    tree, target, force=self.force, marker=ANSWERS_FILE, owned=earlier
+                )
                 written = target.as_posix()
         except MlscaffoldError as exc:
             return TeamResult(team.name, error=TeamError.of(exc))

@@ -163,8 +163,13 @@ def repo_root(path: Path) -> Path:
     Raises:
         ToolError: ``path`` is not inside a Git work tree.
     """
-    out = git(path, ["rev-parse", "--show-toplevel"])
-    return Path(out.decode("utf-8").strip())
+    done = run_git(path, ["rev-parse", "--show-toplevel"])
+    if done.returncode != 0:
+        raise ToolError(
+            f"{path} is not inside a Git repository; run this in the platform "
+            "repository or give --platform-repo DIR"
+        )
+    return Path(done.stdout.decode("utf-8").strip())
 
 
 def resolve_revision(repo: Path, rev: str) -> str:
@@ -175,11 +180,16 @@ def resolve_revision(repo: Path, rev: str) -> str:
     """
     if rev.startswith("-"):
         raise ToolError(f"{rev!r} is not a revision")
-    out = git(
+    done = run_git(
         repo,
         ["rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}"],
     )
-    return out.decode("ascii").strip()
+    if done.returncode != 0:
+        raise ToolError(
+            f"{rev!r} names no commit in {repo}: check the name, fetch the tags "
+            "(git fetch --tags), or give another revision"
+        )
+    return done.stdout.decode("ascii").strip()
 
 
 @contextmanager
@@ -216,7 +226,8 @@ def revision_sources(
         sources = _sources_in(Path(tmp), rev, commit, layout)
         if not sources.skeleton.is_dir() or not sources.platform_file.is_file():
             raise ToolError(
-                f"revision {rev} has no {layout.skeleton}/ or {layout.platform_file}"
+                f"{repo} is not a platform repository at {rev}: it has no "
+                f"{layout.skeleton}/ or {layout.platform_file}"
             )
         yield sources
 

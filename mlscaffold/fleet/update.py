@@ -17,9 +17,9 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from mlscaffold.errors import Location, ParamsError, ToolError
+from mlscaffold.errors import Location, SettingsError, ToolError, UpdateRefusedError
 from mlscaffold.fleet.diff import diff_trees
 from mlscaffold.fleet.render import renderer_for
 from mlscaffold.fleet.revision import (
@@ -32,8 +32,12 @@ from mlscaffold.fleet.revision import (
     worktree_sources,
 )
 from mlscaffold.render.tree import RenderedTree, TreeEntry
+from mlscaffold.render.write import check_paths
 from mlscaffold.teams import ANSWERS_FILE, Answers, load_answers
 from mlscaffold.template.build import TEMPLATE_NAME
+
+if TYPE_CHECKING:
+    from mlscaffold.api import ProjectRenderer
 
 __all__ = ["Action", "FileOutcome", "UpdateResult", "base_revision", "update_repo"]
 
@@ -126,6 +130,8 @@ def update_repo(
     to_rev: str | None = None,
     check: bool = False,
     layout: SourceLayout = DEFAULT_LAYOUT,
+    allow_dirty: bool = False,
+    allow_downgrade: bool = False,
 ) -> UpdateResult:
     """Re-render ``repo`` with a newer template and merge the change into it.
 
@@ -136,19 +142,27 @@ def update_repo(
         to_rev: The new revision; default: the platform repository's work tree.
         check: Only work out what would change; write nothing.
         layout: Where the skeleton and settings lie in the platform repository.
+        allow_dirty: Update even when the team repository has uncommitted changes
+            (they get mixed with the update's and cannot be told apart).
+        allow_downgrade: Update even to an older template version.
 
     Raises:
-        ParamsError: The answers file is unreadable or its parameters are invalid.
+        SettingsError: The answers file is unreadable or from another template.
+        ParamsError: Its parameters are invalid.
+        UpdateRefusedError: The team repository has uncommitted changes, or the
+            new template is older than the recorded one.
         ToolError: A revision is unknown, the base does not match the recorded
             version, or git fails.
         SkeletonError, RenderError: A template does not render.
     """
     answers = load_answers(repo / ANSWERS_FILE)
     if answers.template_name not in ("", TEMPLATE_NAME):
-        raise ParamsError(
-            [f"{ANSWERS_FILE}: template: rendered from {answers.template_name!r}, "
-             f"not {TEMPLATE_NAME!r}; this platform can only update its own projects"]
-        )  # fmt: skip
+        raise SettingsError(
+            f"{ANSWERS_FILE}: template: rendered from {answers.template_name!r}, "
+            f"not {TEMPLATE_NAME!r}; this platform can only update its own projects"
+        )
+    if not check and not allow_dirty:
+        _refuse_dirty(repo)
     rev = base_revision(answers, from_rev)
     with ExitStack() as stack:
         base_sources = stack.enter_context(_sources(platform_repo, rev, layout))
@@ -164,8 +178,13 @@ def update_repo(
                 "right base with --from REV"
             )
         head_renderer = renderer_for(head_sources)
+        if not allow_downgrade:
+            _refuse_downgrade(answers.template_version, head_renderer)
         base = base_renderer.render(answers.parameters).tree
         head = head_renderer.render(answers.parameters).tree
+        # The same path rules as a fresh render: nothing read or written outside.
+        check_paths(base)
+        check_paths(head)
         # Every file is merged in memory first, so a failing merge (or a refused
         # path) stops the update before anything in the repository has changed.
         writes: list[Callable[[], None]] = []
@@ -186,6 +205,34 @@ def update_repo(
             to_version=head_renderer.platform.template_version,
             outcomes=tuple(outcomes),
             applied=not check,
+        )
+
+
+def _refuse_dirty(repo: Path) -> None:
+    """Refuse a team repository with uncommitted changes (as copier does)."""
+    done = run_git(repo, ["status", "--porcelain", "--", "."])
+    if done.returncode != 0:
+        return  # not a Git work tree: nothing to tell apart, nothing to refuse
+    if done.stdout.strip():
+        raise UpdateRefusedError(
+            f"{repo} has uncommitted changes (git status); commit or stash them "
+            "first, so the update can be reviewed on its own, or use --allow-dirty"
+        )
+
+
+def _version_key(version: str) -> tuple[int, ...] | None:
+    parts = version.split(".")
+    return tuple(map(int, parts)) if all(p.isdigit() for p in parts) else None
+
+
+def _refuse_downgrade(recorded: str, head: ProjectRenderer) -> None:
+    new = head.platform.template_version
+    old_key, new_key = _version_key(recorded), _version_key(new)
+    if old_key is not None and new_key is not None and new_key < old_key:
+        raise UpdateRefusedError(
+            f"the template at the target revision is version {new}, older than "
+            f"the {recorded} that {ANSWERS_FILE} records; use --allow-downgrade "
+            "to go back"
         )
 
 

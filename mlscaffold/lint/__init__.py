@@ -54,6 +54,7 @@ LINT_RULES = rule_table(
         ("MLS523", Severity.WARNING, "step id with '-' (steps.a-b is a subtraction)"),
         ("MLS524", Severity.ERROR, "'+' or '*' on a string"),
         ("MLS525", Severity.ERROR, "parameters.X is not a parameter"),
+        ("MLS526", Severity.WARNING, "loop or power that can pass the render limits"),
     ),
 )
 

@@ -54,6 +54,19 @@ class VisitorBase:
             self.visit(child, in_loop)
 
 
+# Beyond these, a construct may hit the render limits (mlscaffold/render/limits.py).
+_SMALL_RANGE = 1000
+_SMALL_EXPONENT = 64
+
+
+def _small(node: nodes.Node, bound: int) -> bool:
+    return (
+        isinstance(node, nodes.Const)
+        and isinstance(node.value, int)
+        and abs(node.value) <= bound
+    )
+
+
 class ExpressionVisitor(VisitorBase):
     """Checks expressions: method calls, attribute and item lookups, filters, tests."""
 
@@ -61,6 +74,32 @@ class ExpressionVisitor(VisitorBase):
         target = node.node
         if isinstance(target, nodes.Getattr) and chain(target)[0] != "loop":
             self._method(node, target.attr)
+        if (
+            in_loop
+            and isinstance(target, nodes.Name)
+            and target.name == "range"
+            and not all(_small(arg, _SMALL_RANGE) for arg in node.args)
+        ):
+            self.add(
+                "MLS526",
+                node,
+                "range() inside a loop multiplies the iterations and can pass the "
+                f"render limits; keep nested ranges to constants of at most "
+                f"{_SMALL_RANGE}",
+                "range",
+            )
+        self.children(node, in_loop)
+
+    def visit_Pow(self, node: nodes.Pow, in_loop: bool) -> None:
+        if not _small(node.right, _SMALL_EXPONENT):
+            self.add(
+                "MLS526",
+                node,
+                "'**' with a large or computed exponent can build a huge number "
+                f"and pass the render limits; use a constant of at most "
+                f"{_SMALL_EXPONENT}",
+                "**",
+            )
         self.children(node, in_loop)
 
     def _method(self, node: nodes.Call, name: str) -> None:

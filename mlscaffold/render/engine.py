@@ -17,6 +17,7 @@ from mlscaffold.errors import Location, RenderError, SkeletonError
 from mlscaffold.render import filters_backstage as bs
 from mlscaffold.render import filters_nunjucks as nj
 from mlscaffold.render import jsprint as js
+from mlscaffold.render.limits import bounded_binop
 from mlscaffold.render.source import (
     Newline,
     line_text,
@@ -172,6 +173,16 @@ class BackstageEnvironment(SandboxedEnvironment):
         return TemplateExpression(template, undefined_to_none)
 
     # ------------------------------------------------------ JS member access
+
+    # ``*`` and ``**`` can build a gigabyte in one C call, past any deadline.
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(
+        self, context: jinja2.runtime.Context, operator: str, left: Any, right: Any
+    ) -> Any:
+        """Apply a binary operator once its result is known to be of bounded size."""
+        bounded_binop(operator, left, right)
+        return super().call_binop(context, operator, left, right)
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         """``obj.attribute`` with JavaScript semantics on plain JSON data."""

@@ -14,6 +14,7 @@ from jinja2.sandbox import MAX_RANGE
 from jinja2.utils import pass_environment
 
 from mlscaffold.render import jsprint as js
+from mlscaffold.render.limits import spend_iterations
 
 __all__ = [
     "NUNJUCKS_FILTERS",
@@ -178,6 +179,7 @@ def js_range(start: Any, stop: Any = None, step: Any = None) -> list[Any]:
 
     Raises:
         OverflowError: The range would be too big.
+        RenderError: The render's loops have used up their budget.
     """
     if stop is None or isinstance(stop, Undefined):
         start, stop, step = 0, start, 1
@@ -194,6 +196,7 @@ def js_range(start: Any, stop: Any = None, step: Any = None) -> list[Any]:
             )
         output.append(value)
         value = value + step
+    spend_iterations(len(output))
     return output
 
 

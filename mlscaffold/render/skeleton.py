@@ -12,9 +12,11 @@ from typing import Any, Final
 
 import jinja2
 
-from mlscaffold.errors import Location, RenderError, SkeletonError
+from mlscaffold._yaml import read_input_bytes
+from mlscaffold.errors import Location, RenderError, SettingsError, SkeletonError
 from mlscaffold.render.binary import READ_BYTES, is_binary
 from mlscaffold.render.engine import BackstageEnvironment, run_template
+from mlscaffold.render.limits import deadline
 from mlscaffold.render.tree import EntryKind, RenderedTree, TreeEntry
 from mlscaffold.render.values import js_json_value
 from mlscaffold.render.walk import (
@@ -30,7 +32,10 @@ _TEMPLATE_MARKERS: Final = ("${{", "{%", "{#")
 # fs.outputFile(..., {mode}), so the kernel applies it (0777 -> 0755, 0664 -> 0644);
 # binaries and symlinks go through fs.copy, which keeps the exact source mode.
 BACKSTAGE_UMASK: Final = 0o022
-_DIR_MODE: Final = 0o777 & ~BACKSTAGE_UMASK  # fs.ensureDir never copies a dir's mode
+_DIR_MODE: Final = 0o777 & ~BACKSTAGE_UMASK
+MAX_SKELETON_FILE_BYTES: Final = (
+    64 * 1024 * 1024
+)  # fs.ensureDir never copies a dir's mode
 
 
 def _has_template(text: str) -> bool:
@@ -136,7 +141,11 @@ class CompiledSkeleton:
         if stat.S_ISLNK(info.st_mode):
             target = os.readlink(full)  # noqa: PTH115 - keep the raw target text
             return _Entry(location, "symlink", *head[1:], link_target=target)
-        data = full.read_bytes()
+        try:
+            # Regular files only: reading a FIFO or a device would never end.
+            data = read_input_bytes(full, limit=MAX_SKELETON_FILE_BYTES)
+        except SettingsError as exc:
+            raise SkeletonError(exc.message, source=Location(location)) from exc
         if is_binary(data[:READ_BYTES]):
             return _Entry(location, "file", *head[1:], data=data)
         # fs.readFile(path, 'utf-8'): invalid sequences become U+FFFD, a BOM stays.
@@ -168,12 +177,14 @@ class CompiledSkeleton:
         """
         context = {"values": js_json_value(values)}
         entries: dict[str, TreeEntry] = {}
-        for entry in self._entries:
-            target = self._target(entry, context)
-            if target is None or target in entries:
-                continue  # first entry to a path wins (fs.existsSync, replace: false)
-            self._add_parents(entries, target, entry.location)
-            entries[target] = self._build(entry, context, target)
+        with deadline() as budget:
+            for entry in self._entries:
+                budget.current = entry.location
+                target = self._target(entry, context)
+                if target is None or target in entries:
+                    continue  # first entry to a path wins (fs.existsSync)
+                self._add_parents(entries, target, entry.location)
+                entries[target] = self._build(entry, context, target)
         return RenderedTree(entries)
 
     def _target(self, entry: _Entry, context: Mapping[str, Any]) -> str | None:

@@ -9,6 +9,7 @@ from typing import Any, Final, Literal
 import jinja2
 
 from mlscaffold.errors import Location, MlscaffoldError, RenderError, SkeletonError
+from mlscaffold.render.limits import render_bounded
 
 __all__ = [
     "Newline",
@@ -107,6 +108,6 @@ def run_template(
 ) -> str:
     """Render a compiled template; run-time failures become ``RenderError``."""
     try:
-        return template.render(context)
+        return render_bounded(template, context)
     except Exception as exc:
         raise render_error(exc, source, name, rendered) from exc

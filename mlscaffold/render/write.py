@@ -1,52 +1,143 @@
-"""Write a RenderedTree to disk atomically: build beside the target, then rename."""
+"""Write a RenderedTree to disk atomically, replacing only what mlscaffold owns.
+
+The tree is built in a temporary sibling folder and swapped into place, so the
+target is at every instant either the old tree or the new one. Writers of one
+parent folder hold a lock on it, which serialises concurrent writers of one
+target and makes the leftovers of a killed run safe to clean up.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import errno
 import os
 import posixpath
+import re
 import secrets
 import shutil
+import stat
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from mlscaffold.errors import Location, OutputExistsError, RenderError
+from mlscaffold.errors import FileSystemError, Location, OutputExistsError, RenderError
 from mlscaffold.render.tree import RenderedTree, TreeEntry
 
-__all__ = ["write_tree"]
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX: no lock, no cleanup
+    fcntl = None  # type: ignore[assignment]
+
+__all__ = ["check_paths", "write_tree"]
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+_STRAYS_SHOWN = 3
 
 
-def _check_paths(tree: RenderedTree) -> None:
-    """Refuse any path that could land outside the output folder."""
+def _refuse(path: str, entry: TreeEntry, why: str) -> RenderError:
+    source = Location(entry.source) if entry.source else None
+    return RenderError(
+        f"refusing to write {path[:80]!r}: {why}",
+        rendered=Location(path[:200]),
+        source=source,
+    )
+
+
+def check_paths(tree: RenderedTree) -> None:
+    """Refuse any path that could land outside the output folder.
+
+    Raises:
+        RenderError: A path is absolute, climbs out, holds control characters or
+            lies under a symlink of the tree, or a symlink leads outside; the
+            skeleton file is named.
+    """
     links = {path for path in tree if tree[path].kind == "symlink"}
     for path in tree:
+        entry = tree[path]
         parts = path.split("/")
         if (
             not path
             or path.startswith("/")
             or "\\" in path
-            or "\x00" in path
             or any(part in ("", ".", "..") for part in parts)
         ):
-            raise RenderError(
-                f"refusing to write {path!r}: paths must be relative and stay inside "
-                "the output folder",
-                rendered=Location(path),
+            raise _refuse(
+                path, entry, "paths must be relative and stay inside the output folder"
             )
-        for depth in range(1, len(parts)):
-            if "/".join(parts[:depth]) in links:
-                raise RenderError(
-                    f"refusing to write {path!r}: it lies under a symlink, "
-                    "and symlinks are never followed",
-                    rendered=Location(path),
+        if _CONTROL.search(path):
+            raise _refuse(path, entry, "a file name must not hold control characters")
+        if entry.kind == "symlink":
+            target = entry.link_target or ""
+            resolved = posixpath.normpath(
+                posixpath.join(posixpath.dirname(path), target)
+            )
+            if target.startswith("/") or resolved == ".." or resolved.startswith("../"):
+                raise _refuse(
+                    path,
+                    entry,
+                    f"the symlink to {target[:80]!r} leads outside the output",
                 )
+        if links:
+            prefix = parts[0]
+            for part in parts[1:]:
+                if prefix in links:
+                    raise _refuse(
+                        path,
+                        entry,
+                        "it lies under a symlink, and symlinks are never followed",
+                    )
+                prefix += "/" + part
 
 
-def _is_empty_dir(path: Path) -> bool:
-    if path.is_symlink() or not path.is_dir():
-        return False
-    with os.scandir(path) as scan:
-        return next(scan, None) is None
+def _owned_paths(paths: Iterable[str]) -> set[str]:
+    owned: set[str] = set()
+    for path in paths:
+        while path and path not in owned:
+            owned.add(path)
+            path = posixpath.dirname(path)
+    return owned
+
+
+def _strays(out: Path, owned: set[str]) -> list[str]:
+    """A few paths in ``out`` that the tree would not write (links not entered)."""
+    found: list[str] = []
+    for folder, dirs, files in os.walk(out):
+        rel = Path(folder).relative_to(out).as_posix()
+        for name in sorted(dirs + files):
+            path = name if rel == "." else f"{rel}/{name}"
+            if path not in owned:
+                found.append(path)
+                if len(found) > _STRAYS_SHOWN:
+                    return found
+        dirs[:] = [d for d in dirs if (d if rel == "." else f"{rel}/{d}") in owned]
+    return found
+
+
+def _check_replaceable(
+    out: Path, tree: RenderedTree, marker: str | None, owned: Iterable[str]
+) -> None:
+    """Refuse to replace ``out`` unless mlscaffold wrote it and it holds no more."""
+    if marker is not None:
+        try:
+            marked = stat.S_ISREG(out.joinpath(*marker.split("/")).lstat().st_mode)
+        except OSError:
+            marked = False
+        if not marked:
+            raise OutputExistsError(
+                f"{out} was not written by mlscaffold (it has no {marker}); "
+                "refusing to replace it: choose an empty or new folder"
+            )
+    strays = _strays(out, _owned_paths(tree) | _owned_paths(owned))
+    if strays:
+        shown = ", ".join(strays[:_STRAYS_SHOWN])
+        more = " and more" if len(strays) > _STRAYS_SHOWN else ""
+        raise OutputExistsError(
+            f"{out} holds {shown}{more}, which mlscaffold would not write there; "
+            "refusing to replace it: move them away or choose another folder"
+        )
 
 
 def _write_entry(root: Path, path: str, entry: TreeEntry) -> None:
@@ -92,35 +183,147 @@ def _fresh_dir(parent: Path, name: str, tag: str) -> Path:
         return candidate
 
 
-def write_tree(tree: RenderedTree, out: Path, *, force: bool = False) -> None:
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one step (Linux ``renameat2``); False when unsupported."""
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (AttributeError, OSError):
+        return False
+    result = renameat2(
+        _AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE
+    )
+    if result == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP):
+        return False  # the file system cannot swap: fall back to two renames
+    raise OSError(code, os.strerror(code), str(b))
+
+
+def _swap(staging: Path, out: Path) -> Path:
+    """Put ``staging`` at ``out``; returns where the old ``out`` went."""
+    if _exchange(staging, out):
+        return staging
+    # Without an atomic swap there is an instant with no ``out``; a run killed
+    # there leaves ``.out.old-*``, which the next run puts back (_clean_leftovers).
+    aside = _fresh_dir(out.parent, out.name, "old")
+    aside.rmdir()
+    out.rename(aside)
+    try:
+        staging.rename(out)
+    except BaseException:
+        aside.rename(out)
+        raise
+    return aside
+
+
+@contextlib.contextmanager
+def _locked(parent: Path) -> Iterator[None]:
+    if fcntl is None:  # pragma: no cover - not POSIX
+        yield
+        return
+    fd = os.open(parent, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def _clean_leftovers(out: Path) -> None:
+    """Remove what a killed run left beside ``out``; put back an ``out`` moved aside.
+
+    Called under the parent's lock, so no live writer owns these folders.
+    """
+    if fcntl is None:  # pragma: no cover - without the lock a live writer may own them
+        return
+    prefix = f".{out.name}."
+    for path in sorted(out.parent.iterdir()):
+        name = path.name
+        if not name.startswith(prefix) or path.is_symlink() or not path.is_dir():
+            continue
+        tag = name[len(prefix) :]
+        if tag.startswith("old-") and not (out.exists() or out.is_symlink()):
+            path.rename(out)
+        elif tag.startswith(("old-", "tmp-")):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def write_tree(
+    tree: RenderedTree,
+    out: Path,
+    *,
+    force: bool = False,
+    marker: str | None = None,
+    owned: Iterable[str] = (),
+) -> None:
     """Write ``tree`` to ``out`` so that ``out`` is either complete or untouched.
 
-    The tree is built in a temporary sibling folder and renamed into place. With
-    ``force`` an existing ``out`` is first moved aside, and removed only after the
-    new folder is in place. Bytes and permission bits (of files and directories)
-    are written exactly as the tree says; symlinks are created with their target
-    unchanged and never followed.
+    A missing or empty ``out`` is written. A non-empty one is replaced only with
+    ``force``, only when ``marker`` (a file mlscaffold writes, such as
+    ``.mlscaffold/answers.yaml``) is in it, and only when it holds nothing the
+    tree would not write; a file, a symlink or a special file at ``out`` is never
+    replaced. Bytes and permission bits are written exactly as the tree says;
+    symlinks are created with their target unchanged, never followed, and never
+    leading outside ``out``.
 
     Args:
         tree: The rendered output.
         out: The output folder.
-        force: Replace an existing non-empty ``out``.
+        force: Replace an existing non-empty ``out`` that mlscaffold owns.
+        marker: The tree path whose presence shows that mlscaffold wrote ``out``.
+        owned: More paths ``out`` may hold and lose: what an earlier render of
+            the same project wrote (a file the new parameters no longer produce).
 
     Raises:
-        OutputExistsError: ``out`` exists, is not an empty folder, and ``force`` is off.
-        RenderError: A path in the tree would leave ``out``.
-        OSError: The file system failed; nothing is left behind.
+        OutputExistsError: ``out`` is in the way (the message says why).
+        RenderError: A path in the tree would leave ``out`` or is not a safe name.
+        FileSystemError: The file system failed; ``out`` is as it was.
     """
     out = Path(out)
-    _check_paths(tree)
-    exists = out.exists() or out.is_symlink()
-    replace = exists and not _is_empty_dir(out)
-    if replace and not force:
+    check_paths(tree)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with _locked(out.parent):
+            _clean_leftovers(out)
+            _write_locked(tree, out, force, marker, owned)
+    except OutputExistsError:
+        raise  # also an OSError (FileExistsError), and already one clear line
+    except OSError as exc:
+        raise FileSystemError.of(exc, f"cannot write {out}") from exc
+
+
+def _write_locked(
+    tree: RenderedTree,
+    out: Path,
+    force: bool,
+    marker: str | None,
+    owned: Iterable[str],
+) -> None:
+    try:
+        info = out.lstat()
+    except FileNotFoundError:
+        info = None
+    if info is not None and not stat.S_ISDIR(info.st_mode):
+        what = "a symlink" if stat.S_ISLNK(info.st_mode) else "not a folder"
         raise OutputExistsError(
-            f"output folder {out} already exists and is not empty; "
-            "use --force to replace it"
+            f"{out} is {what}; mlscaffold writes only into a new or empty folder "
+            "and never through a symlink"
         )
-    out.parent.mkdir(parents=True, exist_ok=True)
+    if info is not None and any(out.iterdir()):
+        if not force:
+            raise OutputExistsError(
+                f"output folder {out} already exists and is not empty; "
+                "use --force to replace it"
+            )
+        _check_replaceable(out, tree, marker, owned)
     staging = _fresh_dir(out.parent, out.name, "tmp")
     try:
         for path in tree:
@@ -130,23 +333,11 @@ def write_tree(tree: RenderedTree, out: Path, *, force: bool = False) -> None:
         for path in sorted(tree, key=lambda p: p.count("/"), reverse=True):
             if tree[path].kind == "dir":
                 staging.joinpath(*path.split("/")).chmod(_dir_mode(tree[path].mode))
-        if not replace:
-            if exists:
-                out.rmdir()  # an empty folder: rename cannot replace it on every OS
+        if info is None:
             staging.rename(out)
             return
-        aside = _fresh_dir(out.parent, out.name, "old")
-        aside.rmdir()
-        out.rename(aside)
-        try:
-            staging.rename(out)
-        except BaseException:
-            aside.rename(out)
-            raise
+        old = _swap(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    if aside.is_dir() and not aside.is_symlink():
-        shutil.rmtree(aside, ignore_errors=True)
-    else:
-        aside.unlink(missing_ok=True)
+    _remove(old)

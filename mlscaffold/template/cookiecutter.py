@@ -284,12 +284,13 @@ def export_cookiecutter(
 
     Args:
         dest: The template folder to create.
-        force: Replace a non-empty ``dest``.
+        force: Replace a non-empty ``dest`` that holds an earlier export only.
         skeleton: Skeleton folder; the shipped one by default.
         platform: Platform settings; the shipped ones by default.
 
     Raises:
-        OutputExistsError: ``dest`` is not empty and ``force`` is off.
+        OutputExistsError: ``dest`` is not empty and ``force`` is off, or it holds
+            anything an export would not write.
         SkeletonError: The skeleton cannot be converted.
     """
     from mlscaffold._data import skeleton_dir
@@ -299,4 +300,4 @@ def export_cookiecutter(
     tree = convert_skeleton(
         skeleton or skeleton_dir(TEMPLATE_NAME), example_values(platform)
     )
-    write_tree(tree, dest, force=force)
+    write_tree(tree, dest, force=force, marker="cookiecutter.json")

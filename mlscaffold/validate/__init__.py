@@ -106,7 +106,7 @@ def validate_tree(
         SchemaStoreError: The schemas cannot be loaded.
         ToolError: kubeconform is required but missing, or it failed.
     """
-    files = {path: entry for path, entry in tree.files() if _is_manifest_file(path)}
+    files = {path: entry for path, entry in tree.files() if _is_rendered_manifest(path)}
     report, docs = _parse(
         (path, partial(_entry_text, entry), entry.source or None)
         for path, entry in files.items()
@@ -125,14 +125,17 @@ def validate_paths(
     options: ValidateOptions,
     jobs: int = 1,
     progress: Callable[[int, int, str], None] | None = None,
+    stdin: bytes | None = None,
 ) -> Report:
-    """Validate YAML files and folders of manifests on disk.
+    """Validate YAML and JSON files and folders of manifests on disk.
 
-    Folders are searched recursively for ``*.yaml``/``*.yml`` (hidden folders and
-    ``catalog-info.yaml`` skipped); findings carry the paths as found.
+    Folders are searched at any depth for ``*.yaml``, ``*.yml`` and ``*.json``
+    (hidden entries skipped, symlinks leading outside not followed, with a note);
+    Backstage entities are told apart by their ``apiVersion``. Findings carry
+    the paths as found.
 
     Args:
-        paths: Files and folders.
+        paths: Files and folders; ``-`` stands for ``stdin``.
         options: What to check and with which schemas.
         jobs: Processes to use; 0 means every core. Files of several teams (each
             team below its own folder with one Namespace object) are then checked
@@ -140,19 +143,29 @@ def validate_paths(
             are not so separable are checked in this process.
         progress: With ``jobs`` other than 1, called as files are done (files
             done, files in all, the last file); see ``validate_parallel``.
+        stdin: The bytes of standard input, when ``-`` is among ``paths``.
 
     Raises:
         SchemaStoreError: The schemas cannot be loaded.
         ToolError: kubeconform is required but missing, or it failed.
     """
-    found = {path.as_posix(): path for path in _walk(paths)}
-    if jobs != 1:
-        from mlscaffold.validate.parallel import validate_parallel
+    from mlscaffold.validate.inputs import STDIN, find_manifests
 
-        report = validate_parallel(found, options, jobs=jobs, progress=progress)
-        if report is not None:
-            return report
-    return _validate_files(found, options)[0]
+    found, notes = find_manifests(paths)
+    with tempfile.TemporaryDirectory(prefix="mlscaffold-stdin-") as tmp:
+        if STDIN in found:
+            # On disk, so kubeconform and worker processes read it like any file.
+            found[STDIN] = Path(tmp, "stdin.yaml")
+            found[STDIN].write_bytes(stdin or b"")
+        report = None
+        if jobs != 1:
+            from mlscaffold.validate.parallel import validate_parallel
+
+            report = validate_parallel(found, options, jobs=jobs, progress=progress)
+        if report is None:
+            report = _validate_files(found, options)[0]
+    report.extend(notes)
+    return report
 
 
 def _validate_files(
@@ -350,7 +363,9 @@ def _parse(
 ) -> tuple[Report, list[Document]]:
     import yaml
 
+    from mlscaffold.errors import SettingsError
     from mlscaffold.validate.documents import parse_documents
+    from mlscaffold.validate.inputs import kubernetes_objects
 
     report = Report()
     docs: list[Document] = []
@@ -362,12 +377,22 @@ def _parse(
         except yaml.YAMLError as exc:
             findings.append(_yaml_finding(path, source, exc))
             continue
-        except (OSError, UnicodeDecodeError) as exc:
+        except SettingsError as exc:
+            findings.append(_finding(Location(path), source, "MLS111", exc.message))
+            continue
+        except UnicodeDecodeError as exc:
             findings.append(
-                _finding(Location(path), source, "MLS111", f"cannot read: {exc}")
+                _finding(
+                    Location(path),
+                    source,
+                    "MLS111",
+                    f"byte {exc.start} is not UTF-8 (manifests must be UTF-8)",
+                )
             )
             continue
-        docs.extend(doc for doc in parsed if doc.is_kubernetes)
+        objects, problems = kubernetes_objects(parsed)
+        docs.extend(objects)
+        findings.extend(problems)
     report.extend(findings)
     return report, docs
 
@@ -398,25 +423,16 @@ def _entry_text(entry: TreeEntry) -> str:
 
 
 def _file_text(path: Path) -> str:
-    return path.read_text(encoding="utf-8")
+    from mlscaffold._yaml import read_input_bytes
+    from mlscaffold.validate.inputs import MAX_MANIFEST_BYTES
+
+    # Regular files only: a FIFO named *.yaml would block the run forever.
+    return read_input_bytes(path, limit=MAX_MANIFEST_BYTES).decode("utf-8")
 
 
-def _is_manifest_file(path: str) -> bool:
+def _is_rendered_manifest(path: str) -> bool:
     name = path.rsplit("/", 1)[-1]
     return name.endswith(_YAML_SUFFIXES) and name not in _NOT_KUBERNETES_FILES
-
-
-def _walk(paths: Sequence[Path]) -> Iterator[Path]:
-    for given in paths:
-        if given.is_dir():
-            for path in sorted(given.rglob("*")):
-                hidden = any(
-                    part.startswith(".") for part in path.relative_to(given).parts
-                )
-                if not hidden and path.is_file() and _is_manifest_file(path.name):
-                    yield path
-        else:
-            yield given
 
 
 def _store(options: ValidateOptions) -> SchemaStore:

@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from mlscaffold._yaml import expansion_budget
 from mlscaffold.errors import Location
 
 try:  # PyYAML's C loader is about 15x faster than the pure-Python one.
@@ -15,6 +16,9 @@ try:  # PyYAML's C loader is about 15x faster than the pure-Python one.
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
+
+MAX_MANIFEST_DEPTH = 200
+"""Deepest nesting of a validated manifest (CRD-based objects reach about 30)."""
 
 # Backstage descriptors sit beside the manifests but are not Kubernetes objects.
 _NOT_KUBERNETES_GROUPS = ("backstage.io/",)
@@ -120,7 +124,8 @@ def parse_documents(text: str, path: str, source: str | None = None) -> list[Doc
             if node is not None:
                 positions: dict[str, tuple[int, int]] = {}
                 duplicates: list[str] = []
-                data = _build(node, "", positions, loader, duplicates)
+                budget = _Budget(expansion_budget(len(text)))
+                data = _build(node, "", positions, loader, duplicates, budget, 0)
                 if data is not None:
                     documents.append(
                         Document(
@@ -135,6 +140,26 @@ def parse_documents(text: str, path: str, source: str | None = None) -> list[Doc
     return documents
 
 
+class _Budget:
+    """Nodes a document may still expand to: aliases must not multiply it."""
+
+    __slots__ = ("left",)
+
+    def __init__(self, left: int) -> None:
+        self.left = left
+
+    def spend(self, node: yaml.Node, depth: int) -> None:
+        self.left -= 1
+        if self.left < 0:
+            raise _bounds_error(node, "YAML aliases expand to too large a document")
+        if depth > MAX_MANIFEST_DEPTH:
+            raise _bounds_error(node, f"nested deeper than {MAX_MANIFEST_DEPTH} levels")
+
+
+def _bounds_error(node: yaml.Node, problem: str) -> yaml.MarkedYAMLError:
+    return yaml.MarkedYAMLError(problem=problem, problem_mark=node.start_mark)
+
+
 _STR = "tag:yaml.org,2002:str"
 _MERGE = "tag:yaml.org,2002:merge"
 
@@ -145,10 +170,13 @@ def _build(
     positions: dict[str, tuple[int, int]],
     loader: _Loader,
     duplicates: list[str],
+    budget: _Budget,
+    depth: int,
 ) -> Any:
     # Builds the value and indexes positions in one walk: PyYAML's generic
     # constructor plus a second indexing walk cost twice as much, and parsing is
     # most of what validating a large fleet costs.
+    budget.spend(node, depth)
     mark = node.start_mark
     positions.setdefault(pointer, (mark.line + 1, mark.column + 1))
     if isinstance(node, yaml.ScalarNode):
@@ -157,7 +185,9 @@ def _build(
         return loader.construct_object(node)
     if isinstance(node, yaml.SequenceNode):
         return [
-            _build(item, f"{pointer}/{i}", positions, loader, duplicates)
+            _build(
+                item, f"{pointer}/{i}", positions, loader, duplicates, budget, depth + 1
+            )
             for i, item in enumerate(node.value)
         ]
     if not isinstance(node, yaml.MappingNode) or any(
@@ -165,7 +195,7 @@ def _build(
     ):
         # Merge keys and complex keys are rare: let PyYAML build those, then index.
         positions.pop(pointer)
-        _index_node(node, pointer, positions)
+        _index_node(node, pointer, positions, budget, depth)
         return loader.construct_object(node, deep=True)
     result: dict[Any, Any] = {}
     for key_node, value_node in node.value:
@@ -181,13 +211,20 @@ def _build(
         positions[child] = (key_mark.line + 1, key_mark.column + 1)
         if key in result:
             duplicates.append(child)
-        result[key] = _build(value_node, child, positions, loader, duplicates)
+        result[key] = _build(
+            value_node, child, positions, loader, duplicates, budget, depth + 1
+        )
     return result
 
 
 def _index_node(
-    node: yaml.Node, pointer: str, positions: dict[str, tuple[int, int]]
+    node: yaml.Node,
+    pointer: str,
+    positions: dict[str, tuple[int, int]],
+    budget: _Budget,
+    depth: int,
 ) -> None:
+    budget.spend(node, depth)
     positions.setdefault(
         pointer, (node.start_mark.line + 1, node.start_mark.column + 1)
     )
@@ -198,10 +235,10 @@ def _index_node(
                 key_node.start_mark.line + 1,
                 key_node.start_mark.column + 1,
             )
-            _index_node(value_node, child, positions)
+            _index_node(value_node, child, positions, budget, depth + 1)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            _index_node(item, f"{pointer}/{i}", positions)
+            _index_node(item, f"{pointer}/{i}", positions, budget, depth + 1)
 
 
 def _str_field(mapping: object, key: str) -> str:

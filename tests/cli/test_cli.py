@@ -91,9 +91,27 @@ def test_non_empty_output_needs_force(
     assert code == 2
     assert "--force" in stderr
     assert keep.read_text(encoding="utf-8") == "mine"
+    # --force replaces only what mlscaffold wrote: the team's notes are in the way.
+    code, _, stderr = run([*args, "--force"], capsys)
+    assert code == 2
+    assert "holds team-notes.md, which mlscaffold would not write there" in stderr
+    assert keep.read_text(encoding="utf-8") == "mine"
+    keep.unlink()
     code, _, _ = run([*args, "--force"], capsys)
     assert code == 0
-    assert not keep.exists()
+
+
+def test_force_replaces_what_an_earlier_render_of_the_project_wrote(
+    tmp_path: Path, shared_crds: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "recs"
+    args = ["render", *TEAM, "--crds", str(shared_crds), "-o", str(out)]
+    assert run([*args, "--set", "maturity=L3"], capsys)[0] == 0
+    assert (out / "deploy" / "cronworkflow.yaml").is_file()
+    # L2 writes no CronWorkflow; the L3 render's file is still mlscaffold's to drop.
+    code, _, err = run([*args, "--set", "maturity=L2", "--force"], capsys)
+    assert code == 0, err
+    assert not (out / "deploy" / "cronworkflow.yaml").exists()
 
 
 def test_invalid_tree_is_refused_unless_no_validate(

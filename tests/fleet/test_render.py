@@ -80,3 +80,24 @@ def test_parallel_render_gives_the_same_results(
 def test_without_validation_no_findings(teams_file: Path) -> None:
     results = render_fleet(load_teams([teams_file]), installed_sources(), validate=None)
     assert all(r.error is None and r.report.findings == [] for r in results)
+
+
+def test_force_replaces_team_folders_an_earlier_render_wrote_and_nothing_else(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "out"
+    l3 = Team("recs", {**team_parameters("recs"), "maturity": "L3"})
+    l2 = Team("recs", {**team_parameters("recs"), "maturity": "L2"})
+    sources = installed_sources()
+    [first] = render_fleet([l3], sources, validate=None, out_dir=out)
+    assert first.error is None
+    assert (out / "recs" / "deploy" / "cronworkflow.yaml").is_file()
+    [again] = render_fleet([l2], sources, validate=None, out_dir=out, force=True)
+    assert again.error is None, again.error
+    assert not (out / "recs" / "deploy" / "cronworkflow.yaml").exists()
+    (out / "recs" / "notes.md").write_text("the team's", encoding="utf-8")
+    [refused] = render_fleet([l3], sources, validate=None, out_dir=out, force=True)
+    assert refused.error is not None
+    assert refused.error.exit_code == 2
+    assert "notes.md" in refused.error.message
+    assert (out / "recs" / "notes.md").read_text(encoding="utf-8") == "the team's"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from mlscaffold.errors import ParamsError
+from mlscaffold.errors import SettingsError
 from mlscaffold.teams import load_answers, load_teams, read_teams
 
 ANSWERS = """\
@@ -62,7 +62,7 @@ def test_folder_of_answers_files_and_team_repositories(tmp_path: Path) -> None:
 def test_duplicate_team_is_refused_with_both_files(tmp_path: Path) -> None:
     (tmp_path / "a.yaml").write_text(ANSWERS.format(team="recs"))
     (tmp_path / "b.yaml").write_text(ANSWERS.format(team="recs"))
-    with pytest.raises(ParamsError, match=r"b\.yaml: team 'recs' is also defined in"):
+    with pytest.raises(SettingsError, match=r"b\.yaml: team 'recs' is also defined in"):
         load_teams([tmp_path])
 
 
@@ -82,12 +82,12 @@ def test_duplicate_team_is_refused_with_both_files(tmp_path: Path) -> None:
 def test_bad_files_are_refused(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "t.yaml"
     path.write_text(text)
-    with pytest.raises(ParamsError, match=message):
+    with pytest.raises(SettingsError, match=message):
         load_teams([path])
 
 
 def test_empty_folder_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(ParamsError, match="no answers or teams files"):
+    with pytest.raises(SettingsError, match="no answers or teams files"):
         load_teams([tmp_path])
 
 

@@ -54,6 +54,7 @@ def test_local_edit_and_upstream_change_in_other_files_both_land(
     platform_repo: Path, team_repo: Path
 ) -> None:
     edit(team_repo / RBAC, "\n", "\n# Our team's note.\n")
+    commit(team_repo, "the team's edit")
     release(
         platform_repo,
         "1.1.0",
@@ -87,6 +88,7 @@ def test_same_lines_changed_on_both_sides_conflict_and_keep_the_team_edit(
         '      max:\n        cpu: "16"',
         '      max:\n        cpu: "24"',
     )
+    commit(team_repo, "the team's edit")
     release(
         platform_repo,
         "1.1.0",
@@ -114,6 +116,7 @@ def test_edits_in_the_same_file_at_different_places_merge_cleanly(
     edit(
         team_repo / LIMITS, "# Defaults for containers", "# Our defaults for containers"
     )
+    commit(team_repo, "the team's edit")
     release(
         platform_repo,
         "1.1.0",
@@ -133,6 +136,7 @@ def test_files_added_and_removed_upstream(platform_repo: Path, team_repo: Path) 
     (skeleton / "deploy" / "networkpolicy.yaml").unlink()
     (skeleton / "deploy" / "localqueue.yaml").unlink()
     edit(team_repo / "deploy" / "localqueue.yaml", "\n", "\n# ours\n")
+    commit(team_repo, "the team's edit")
     release(platform_repo, "1.1.0")
     result = update_repo(team_repo, platform_repo)
     actions = {o.path: o.action for o in result.outcomes}
@@ -209,6 +213,7 @@ def test_a_failing_merge_changes_nothing(
     from mlscaffold.fleet import update
 
     edit(team_repo / LIMITS, "\n", "\n# Our team's note.\n")
+    commit(team_repo, "the team's edit")
     release(
         platform_repo,
         "1.1.0",
@@ -233,14 +238,16 @@ def test_a_failing_merge_changes_nothing(
 def test_a_repository_from_another_template_is_refused(
     platform_repo: Path, team_repo: Path
 ) -> None:
-    from mlscaffold.errors import ParamsError
+    from mlscaffold.errors import SettingsError
 
     edit(
         team_repo / ".mlscaffold" / "answers.yaml",
         'name: "ml-project"',
         'name: "web-app"',
     )
-    with pytest.raises(ParamsError, match="rendered from 'web-app', not 'ml-project'"):
+    with pytest.raises(
+        SettingsError, match="rendered from 'web-app', not 'ml-project'"
+    ):
         update_repo(team_repo, platform_repo, check=True)
 
 
@@ -262,3 +269,77 @@ def test_many_repositories_each_updated_with_progress_lines(
     assert f"Update available for {team_repo}" in out
     assert f"[1/2] {other} FAILED" in err
     assert f"[2/2] {team_repo} ok" in err
+
+
+def test_a_dirty_team_repository_is_refused_unless_allowed(
+    platform_repo: Path, team_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    release(platform_repo, "1.1.0", (README, "\n", "\nNew upstream line.\n"))
+    edit(team_repo / LIMITS, "\n", "\n# Uncommitted.\n")
+    base = ["update", str(team_repo), "--platform-repo", str(platform_repo)]
+    before = (team_repo / README).read_text()
+    code, _, err = run(base, capsys)
+    assert code == 2
+    assert "has uncommitted changes" in err
+    assert "--allow-dirty" in err
+    assert (team_repo / README).read_text() == before
+    code, _, _ = run([*base, "--allow-dirty"], capsys)
+    assert code == 0
+    assert "New upstream line." in (team_repo / README).read_text()
+
+
+def test_a_downgrade_is_refused_unless_allowed(
+    platform_repo: Path, team_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    release(platform_repo, "1.1.0", (README, "\n", "\nNew upstream line.\n"))
+    base = ["update", str(team_repo), "--platform-repo", str(platform_repo)]
+    assert run(base, capsys)[0] == 0
+    commit(team_repo, "template 1.1.0")
+    assert recorded_version(team_repo) == "1.1.0"
+    back = [*base, "--to", "ml-project-v1.0.0"]
+    code, _, err = run(back, capsys)
+    assert code == 2
+    assert "version 1.0.0, older than the 1.1.0" in err
+    assert recorded_version(team_repo) == "1.1.0"
+    assert run([*back, "--allow-downgrade"], capsys)[0] == 0
+    assert recorded_version(team_repo) == "1.0.0"
+
+
+def test_a_missing_tag_and_a_non_platform_repository_get_one_clear_line(
+    platform_repo: Path,
+    team_repo: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    answers = team_repo / ".mlscaffold" / "answers.yaml"
+    edit(answers, 'version: "1.0.0"', 'version: "9.9.9"')
+    commit(team_repo, "claims a version without a tag")
+    base = ["update", str(team_repo), "--check"]
+    code, _, err = run([*base, "--platform-repo", str(platform_repo)], capsys)
+    assert code == 4
+    [line] = err.splitlines()
+    assert "'ml-project-v9.9.9' names no commit" in line
+    assert "git fetch --tags" in line
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    code, _, err = run([*base, "--platform-repo", str(elsewhere)], capsys)
+    assert code == 4
+    [line] = err.splitlines()
+    assert "is not inside a Git repository" in line
+
+
+def test_an_update_writes_only_safe_file_names(
+    platform_repo: Path, team_repo: Path
+) -> None:
+    from mlscaffold.errors import RenderError
+
+    answers = team_repo / ".mlscaffold" / "answers.yaml"
+    edit(answers, 'description: ""', 'description: "a\\tb"')
+    commit(team_repo, "a description with a tab")
+    skeleton = platform_repo / "skeletons" / "ml-project"
+    (skeleton / "docs").mkdir()
+    (skeleton / "docs" / "${{ values.description }}").write_text("x\n")
+    release(platform_repo, "1.1.0")
+    with pytest.raises(RenderError, match="must not hold control characters"):
+        update_repo(team_repo, platform_repo)
+    assert not (team_repo / "docs").exists()

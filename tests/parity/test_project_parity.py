@@ -67,7 +67,10 @@ ADVERSARIAL_DESCRIPTIONS: Mapping[str, str] = {
     "block-tag": "{% if true %}x{% endif %} {# c #} {%",
     "hash": "# not a comment #and this",
     "dotdot": "../../etc/passwd and ./x",
-    "unicode": "\u00dcn\u00efc\u00f6d\u00e9 \u2713 \U0001f600 \u4e2d\u6587 \u202e",
+    "unicode": "\u00dcn\u00efc\u00f6d\u00e9 \u2713 \U0001f600 \u4e2d\u6587",
+    # Escaped in README.md (no comment, tag or link survives), intact in the catalog.
+    "markdown": "<!-- hide --> <img src=x onerror=alert(1)> "
+    "[x](javascript:alert(1)) &amp;",
     "backslashes": "C:\\path\\to\\x \\n \\\\ \\u0041 \\",
     "yaml-specials": "- item\n? key\n&anchor *alias !!str | > @ % ---",
     "yaml-scalars": "null",
@@ -134,6 +137,8 @@ REJECTED: Mapping[str, dict[str, Any]] = {
     "unknown-size": _params(size="xl"),
     "missing-model": {k: v for k, v in BASE.items() if k != "modelName"},
     "hours-not-integer": _params(gpuHoursPerMonth=1.5),
+    "description-bidi": _params(description="invoice \u202egnp.exe"),
+    "description-zero-width": _params(description="a\u200bb"),
 }
 
 

@@ -128,7 +128,35 @@ def valid_params(draw: st.DrawFn, adversarial: bool = True) -> dict[str, Any]:
         params["gpuHoursPerMonth"] = draw(st.integers(0, gpus * HOURS_PER_MONTH))
     query = params["repoUrl"].partition("?")[2]
     params["repoUrl"] = f"{draw(st.sampled_from(PLATFORM.allowed_hosts))}?{query}"
+    if "retrainSchedule" in params:  # the pattern checks characters, not ranges
+        params["retrainSchedule"] = draw(cron_expressions())
     return params
+
+
+def _cron_field(low: int, high: int, names: tuple[str, ...] = ()) -> Any:
+    number = st.integers(low, high).map(str)
+    return st.one_of(
+        st.just("*"),
+        number,
+        st.integers(1, high).map(lambda n: f"*/{n}"),
+        st.tuples(st.integers(low, high), st.integers(low, high)).map(
+            lambda r: f"{min(r)}-{max(r)}"
+        ),
+        st.lists(number, min_size=2, max_size=3).map(",".join),
+        *([st.sampled_from(names)] if names else []),
+    )
+
+
+def cron_expressions() -> st.SearchStrategy[str]:
+    """Schedules Argo Workflows accepts: five fields in range, or a macro."""
+    fields = st.tuples(
+        _cron_field(0, 59),
+        _cron_field(0, 23),
+        _cron_field(1, 28),
+        _cron_field(1, 12, ("JAN", "JUN", "DEC")),
+        _cron_field(0, 7, ("MON", "FRI", "SUN")),
+    ).map(" ".join)
+    return st.one_of(fields, st.sampled_from(["@daily", "@weekly", "@hourly"]))
 
 
 def _not_string() -> st.SearchStrategy[Any]:

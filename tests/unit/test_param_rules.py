@@ -39,7 +39,16 @@ def _stdlib_problems(params: dict[str, Any]) -> list[str]:
     )
 
 
-CASES = [c for c in DOC["cases"] if c["rule"] != "unknown" and "xfail" not in c]
+# Checked by render alone: cron ranges need cronsim and lone surrogates come only
+# from a command line, neither of which the standalone cookiecutter hook has.
+RENDER_ONLY = {"retrainSchedule.cron", "description.unicode"}
+CASES = [
+    c
+    for c in DOC["cases"]
+    if c["rule"] != "unknown"
+    and "xfail" not in c
+    and case_id(c).split(":")[0] not in RENDER_ONLY
+]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case_id(c) for c in CASES])

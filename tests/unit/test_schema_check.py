@@ -79,7 +79,6 @@ def test_valid_project_passes_every_schema(options: ValidateOptions) -> None:
         "inferenceservice",
         "application",
     } <= kinds_checked
-    assert "catalog-info" not in kinds_checked
 
 
 def test_unknown_field_message_suggests_and_lists(store: SchemaStore) -> None:
@@ -264,8 +263,11 @@ def test_version_the_crd_defines_but_does_not_serve(
 
 
 def test_every_schema_rule_has_a_test() -> None:
-    here = Path(__file__).read_text(encoding="utf-8")
-    here += Path(__file__).with_name("test_apiserver.py").read_text(encoding="utf-8")
+    # The input rules (MLS114, MLS115) are tested with the validate walk.
+    here = " ".join(
+        Path(__file__).with_name(name).read_text(encoding="utf-8")
+        for name in (Path(__file__).name, "test_apiserver.py", "test_validate_walk.py")
+    )
     corpus = " ".join(c.read_text(encoding="utf-8") for c in CASES)
     untested = [
         rule

@@ -15,6 +15,7 @@ from mlscaffold.report.model import Report
 from mlscaffold.validate import ValidateOptions, validate_paths
 from mlscaffold.validate.crossref.team import split_teams
 from mlscaffold.validate.documents import parse_documents
+from mlscaffold.validate.inputs import find_manifests
 from mlscaffold.validate.parallel import team_units, validate_parallel
 
 TEAMS = ("alpha", "beta", "gamma", "delta", "omega")
@@ -64,11 +65,7 @@ def options(shared_crds: Path) -> ValidateOptions:
 
 def manifests(root: Path) -> dict[str, Path]:
     """The files validate_paths finds below ``root``, in its order."""
-    return {
-        p.as_posix(): p
-        for p in sorted(root.rglob("*.yaml"))
-        if p.name != "catalog-info.yaml" and ".mlscaffold" not in p.parts
-    }
+    return find_manifests([root])[0]
 
 
 def everything(report: Report) -> tuple[object, ...]:
@@ -111,7 +108,12 @@ def test_units_are_the_teams_the_cross_resource_rules_see(fleet: Path) -> None:
         if doc.is_kubernetes
     ]
     anchors = [doc.path for doc in docs if doc.kind == "Namespace"]
-    units = [{paths[i] for i in unit} for unit in team_units(paths, anchors)]
+    # Files without objects (catalog-info.yaml) go with their folder's team.
+    with_objects = {doc.path for doc in docs}
+    units = [
+        {paths[i] for i in unit if paths[i] in with_objects}
+        for unit in team_units(paths, anchors)
+    ]
     teams = [{doc.path for doc in team} for team in split_teams(docs)]
     assert len(units) == len(TEAMS)
     assert sorted(map(sorted, units)) == sorted(map(sorted, teams))

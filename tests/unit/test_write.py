@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import errno
 import os
+import threading
 from pathlib import Path
 
 import pytest
 
-from mlscaffold.errors import OutputExistsError, RenderError
+from mlscaffold.errors import FileSystemError, OutputExistsError, RenderError
 from mlscaffold.render import write as write_module
 from mlscaffold.render.tree import RenderedTree, TreeEntry
 from mlscaffold.render.write import write_tree
@@ -56,14 +58,61 @@ def test_empty_output_folder_is_fine(tmp_path: Path) -> None:
     assert (out / "a.txt").exists()
 
 
-def test_force_replaces(tmp_path: Path) -> None:
+def owned(tmp_path: Path) -> Path:
+    """A folder an earlier write_tree wrote (its marker, a.txt, is there)."""
+    out = tmp_path / "out"
+    write_tree(sample(), out, marker="a.txt")
+    (out / "a.txt").write_text("old")
+    return out
+
+
+def test_force_replaces_what_mlscaffold_wrote(tmp_path: Path) -> None:
+    out = owned(tmp_path)
+    write_tree(sample(), out, force=True, marker="a.txt")
+    assert (out / "a.txt").read_bytes() == b"a\r\n\xef\xbb\xbfx"
+    assert leftovers(tmp_path, "out") == []
+
+
+@pytest.mark.parametrize("stray", [".git/HEAD", "notes.md", "deep/er/mine.txt"])
+def test_force_refuses_a_folder_holding_what_it_would_not_write(
+    tmp_path: Path, stray: str
+) -> None:
+    out = owned(tmp_path)
+    (out / stray).parent.mkdir(parents=True, exist_ok=True)
+    (out / stray).write_text("mine")
+    with pytest.raises(
+        OutputExistsError, match="which mlscaffold would not write there"
+    ):
+        write_tree(sample(), out, force=True, marker="a.txt")
+    assert (out / stray).read_text() == "mine"
+    assert (out / "a.txt").read_text() == "old"
+
+
+def test_force_refuses_a_folder_mlscaffold_did_not_write(tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
-    (out / "old.txt").write_text("old")
-    write_tree(sample(), out, force=True)
-    assert not (out / "old.txt").exists()
-    assert (out / "a.txt").exists()
-    assert leftovers(tmp_path, "out") == []
+    (out / "bin").mkdir()  # only paths the tree writes, but no marker
+    with pytest.raises(OutputExistsError, match="was not written by mlscaffold"):
+        write_tree(sample(), out, force=True, marker="a.txt")
+    assert [p.name for p in out.iterdir()] == ["bin"]
+
+
+@pytest.mark.parametrize("kind", ["file", "fifo", "symlink"])
+def test_never_replaces_a_file_special_file_or_symlink(
+    tmp_path: Path, kind: str
+) -> None:
+    out = tmp_path / "out"
+    if kind == "file":
+        out.write_text("mine")
+    elif kind == "fifo":
+        os.mkfifo(out)
+    else:
+        (tmp_path / "elsewhere").mkdir()
+        out.symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(OutputExistsError, match="never through a symlink"):
+        write_tree(sample(), out, force=True)
+    assert os.path.lexists(out)
+    assert not any((tmp_path / "elsewhere").glob("*"))
 
 
 def _fail_on_third_write(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -73,7 +122,7 @@ def _fail_on_third_write(monkeypatch: pytest.MonkeyPatch) -> None:
     def flaky(root: Path, path: str, entry: TreeEntry) -> None:
         calls["n"] += 1
         if calls["n"] == 3:
-            raise OSError("disk full")
+            raise OSError(errno.ENOSPC, "No space left on device", str(root / path))
         real(root, path, entry)
 
     monkeypatch.setattr(write_module, "_write_entry", flaky)
@@ -84,7 +133,7 @@ def test_failure_leaves_nothing(
 ) -> None:
     _fail_on_third_write(monkeypatch)
     out = tmp_path / "out"
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(FileSystemError, match=r"cannot write .*No space left"):
         write_tree(sample(), out)
     assert not out.exists()
     assert leftovers(tmp_path, "out") == []
@@ -93,22 +142,18 @@ def test_failure_leaves_nothing(
 def test_failure_with_force_keeps_old(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    out = tmp_path / "out"
-    out.mkdir()
-    (out / "old.txt").write_text("old")
+    out = owned(tmp_path)
     _fail_on_third_write(monkeypatch)
-    with pytest.raises(OSError, match="disk full"):
-        write_tree(sample(), out, force=True)
-    assert [p.name for p in out.iterdir()] == ["old.txt"]
+    with pytest.raises(FileSystemError, match="No space left"):
+        write_tree(sample(), out, force=True, marker="a.txt")
+    assert (out / "a.txt").read_text() == "old"
     assert leftovers(tmp_path, "out") == []
 
 
 def test_failed_final_rename_restores_old(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    out = tmp_path / "out"
-    out.mkdir()
-    (out / "old.txt").write_text("old")
+    out = owned(tmp_path)
     real_rename = Path.rename
 
     def rename(self: Path, target: Path) -> Path:
@@ -116,11 +161,92 @@ def test_failed_final_rename_restores_old(
             raise OSError("rename failed")
         return real_rename(self, target)
 
+    # Without an atomic exchange, the two-rename fallback must put the old back.
+    monkeypatch.setattr(write_module, "_exchange", lambda *_: False)
     monkeypatch.setattr(Path, "rename", rename)
-    with pytest.raises(OSError, match="rename failed"):
-        write_tree(sample(), out, force=True)
-    assert (out / "old.txt").read_text() == "old"
+    with pytest.raises(FileSystemError, match="rename failed"):
+        write_tree(sample(), out, force=True, marker="a.txt")
+    assert (out / "a.txt").read_text() == "old"
     assert leftovers(tmp_path, "out") == []
+
+
+def test_swap_is_atomic_where_the_file_system_can(tmp_path: Path) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    (a / "x").write_text("a")
+    if not write_module._exchange(a, b):
+        pytest.skip("this file system cannot exchange two paths")
+    assert (b / "x").read_text() == "a"
+    assert not (a / "x").exists()
+
+
+def test_leftovers_of_a_killed_run_are_cleaned(tmp_path: Path) -> None:
+    out = owned(tmp_path)
+    (tmp_path / ".out.tmp-dead").mkdir()
+    (tmp_path / ".out.old-dead").mkdir()
+    write_tree(sample(), out, force=True, marker="a.txt")
+    assert leftovers(tmp_path, "out") == []
+
+
+def test_a_target_moved_aside_by_a_killed_run_is_put_back(tmp_path: Path) -> None:
+    out = owned(tmp_path)
+    out.rename(tmp_path / ".out.old-dead")
+    with pytest.raises(OutputExistsError, match="--force"):
+        write_tree(sample(), out)
+    assert (out / "a.txt").read_text() == "old"
+    assert leftovers(tmp_path, "out") == []
+
+
+def test_concurrent_writers_one_wins_the_other_gets_one_line(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    outcomes: list[str] = []
+
+    def write() -> None:
+        try:
+            write_tree(sample(), out)
+            outcomes.append("written")
+        except OutputExistsError:
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=write) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["refused", "refused", "refused", "written"]
+    assert leftovers(tmp_path, "out") == []
+
+
+@pytest.mark.parametrize(
+    ("where", "reason"),
+    [("file/sub", "File exists|Not a directory"), ("x" * 300, "File name too long")],
+)
+def test_file_system_failures_name_the_path(
+    tmp_path: Path, where: str, reason: str
+) -> None:
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(FileSystemError, match=reason):
+        write_tree(sample(), tmp_path / where)
+
+
+def test_refuses_control_characters_naming_the_skeleton_file(tmp_path: Path) -> None:
+    tree = RenderedTree({
+        "a\x1b[2Jb.txt": TreeEntry(kind="file", data=b"x", source="${{ values.x }}.txt")
+    })  # fmt: skip
+    with pytest.raises(RenderError, match=r"control characters") as caught:
+        write_tree(tree, tmp_path / "out")
+    assert caught.value.source is not None
+    assert caught.value.source.path == "${{ values.x }}.txt"
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("target", ["/etc/passwd", "../../x", "../a/../../x", "../.."])
+def test_refuses_symlinks_leading_outside(tmp_path: Path, target: str) -> None:
+    tree = RenderedTree({"a/link": TreeEntry(kind="symlink", link_target=target)})
+    with pytest.raises(RenderError, match="leads outside the output"):
+        write_tree(tree, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
 
 
 @pytest.mark.parametrize("bad", ["/abs", "../up", "a/../../b", "a//b", "./a", ""])

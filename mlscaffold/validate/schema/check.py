@@ -29,6 +29,8 @@ SCHEMA_RULES = rule_table(
         ("MLS111", Severity.ERROR, "YAML does not parse"),
         ("MLS112", Severity.ERROR, "CRD version not served"),
         ("MLS113", Severity.WARNING, "CRD version deprecated"),
+        ("MLS114", Severity.ERROR, "object without apiVersion or kind"),
+        ("MLS115", Severity.INFO, "symlink leading outside the folder not followed"),
     ),
 )
 

@@ -13,9 +13,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from mlscaffold.errors import SchemaStoreError
+from mlscaffold._yaml import load_yaml_file
+from mlscaffold.errors import SchemaStoreError, SettingsError
 from mlscaffold.validate.schema.crd import (
     CrdVersion,
     atomic_write,
@@ -326,7 +325,7 @@ def read_catalog(catalog: Path) -> list[CrdSource]:
         SchemaStoreError: The file is missing or malformed.
     """
     try:
-        data = yaml.safe_load(catalog.read_text(encoding="utf-8"))
+        data = load_yaml_file(catalog)
         return [
             CrdSource(
                 name=item["name"],
@@ -337,8 +336,12 @@ def read_catalog(catalog: Path) -> list[CrdSource]:
             )
             for item in data["crds"]
         ]
-    except (OSError, yaml.YAMLError, KeyError, TypeError, AttributeError) as exc:
-        raise SchemaStoreError(f"cannot read CRD catalog {catalog}: {exc}") from exc
+    except SettingsError as exc:
+        raise SchemaStoreError(f"cannot read CRD catalog: {exc.message}") from exc
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise SchemaStoreError(
+            f"CRD catalog {catalog}: each of crds needs name, url and sha256 ({exc})"
+        ) from exc
 
 
 _OFFLINE_HINT = (

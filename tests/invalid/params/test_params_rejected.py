@@ -20,6 +20,8 @@ CROSS_FIELD_RULES = {
     "cross.gpu-size-needs-accelerator",
     "cross.gpu-hours-budget",
     "repoUrl.allowedHosts",
+    "retrainSchedule.cron",
+    "description.unicode",
     "unknown",
 }
 

@@ -1,0 +1,145 @@
+"""What ``validate`` reads: the files of a folder walk, and the objects in them.
+
+Argo CD's directory source applies ``.yaml``, ``.yml`` and ``.json`` files at any
+depth, so the walk reads all three, whatever their names; what a document is
+comes from its ``apiVersion``, not its file name.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from mlscaffold.errors import Location
+from mlscaffold.report.model import Finding, Severity
+from mlscaffold.validate.documents import Document
+
+__all__ = [
+    "MANIFEST_SUFFIXES",
+    "MAX_MANIFEST_BYTES",
+    "STDIN",
+    "find_manifests",
+    "kubernetes_objects",
+]
+
+MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+MAX_MANIFEST_BYTES = 64 * 1024 * 1024
+"""Largest manifest file read (64 MiB; a fleet's whole render is a few MB)."""
+STDIN = "-"
+"""The path that stands for standard input (``helm template ... | validate -``)."""
+
+# Backstage descriptors sit beside the manifests but are not Kubernetes objects.
+_BACKSTAGE_GROUP = "backstage.io/"
+_TOOL = "schema"
+
+
+def find_manifests(paths: Sequence[Path]) -> tuple[dict[str, Path], list[Finding]]:
+    """The manifest files named by ``paths``, and notes on what was not followed.
+
+    A file is taken as given. A folder is walked at any depth for ``.yaml``,
+    ``.yml`` and ``.json`` files, skipping hidden entries (``.git``); a symlink
+    that leads outside the folder is not followed and gets a note, one inside it
+    is read (a linked folder's files are met through their real path).
+
+    Returns:
+        Files as reported -> their path on disk, in walk order; and the notes.
+    """
+    found: dict[str, Path] = {}
+    notes: list[Finding] = []
+    for given in paths:
+        if given.as_posix() == STDIN or not given.is_dir():
+            found[given.as_posix()] = given
+            continue
+        walked, outside = _walk(given)
+        found.update((path.as_posix(), path) for path in sorted(walked))
+        notes.extend(_outside_note(path) for path in sorted(outside))
+    return found, notes
+
+
+def _walk(given: Path) -> tuple[list[Path], list[Path]]:
+    """Manifest files below ``given``, and the symlinks that lead out of it."""
+    root = given.resolve()
+    files_found: list[Path] = []
+    outside: list[Path] = []
+    for folder, dirs, files in os.walk(given):
+        # os.walk lists links to folders under dirs but never enters them.
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        base = Path(folder)
+        for name in [*dirs, *(f for f in files if not f.startswith("."))]:
+            path = base / name
+            manifest = name in files and name.endswith(MANIFEST_SUFFIXES)
+            if not path.is_symlink():
+                if manifest:
+                    files_found.append(path)
+            elif not path.resolve().is_relative_to(root):
+                outside.append(path)
+            elif manifest and path.is_file():
+                files_found.append(path)
+    return files_found, outside
+
+
+def _outside_note(path: Path) -> Finding:
+    return Finding(
+        rendered=Location(path.as_posix()),
+        rule="MLS115",
+        severity=Severity.INFO,
+        message="symlink leads outside the folder; not followed",
+        tool=_TOOL,
+    )
+
+
+def kubernetes_objects(
+    documents: Iterable[Document],
+) -> tuple[list[Document], list[Finding]]:
+    """The Kubernetes objects among ``documents``, and findings for half-objects.
+
+    Backstage entities (``apiVersion: backstage.io/...``) and documents with
+    neither ``apiVersion`` nor ``kind`` (values files, plain data) are left out.
+    A document with one of the two is an error: the API server refuses it, so it
+    would pass here and fail on apply. The items of a ``kind: List`` are objects
+    of their own and are checked as such.
+    """
+    objects: list[Document] = []
+    findings: list[Finding] = []
+    for doc in documents:
+        if not isinstance(doc.data, dict):
+            continue
+        has_version, has_kind = "apiVersion" in doc.data, "kind" in doc.data
+        if not has_version and not has_kind:
+            continue
+        if not (doc.api_version and doc.kind):
+            missing = "kind" if not doc.kind else "apiVersion"
+            findings.append(
+                Finding(
+                    rendered=doc.locate(""),
+                    rule="MLS114",
+                    severity=Severity.ERROR,
+                    message=f"the object has no {missing} (a string) and cannot be "
+                    "applied; give both apiVersion and kind",
+                    source=Location(doc.source) if doc.source else None,
+                    tool=_TOOL,
+                )
+            )
+        elif doc.api_version.startswith(_BACKSTAGE_GROUP):
+            continue
+        elif doc.kind == "List" and isinstance(doc.data.get("items"), list):
+            items, problems = kubernetes_objects(_items(doc))
+            objects.extend(items)
+            findings.extend(problems)
+        else:
+            objects.append(doc)
+    return objects, findings
+
+
+def _items(doc: Document) -> Iterable[Document]:
+    for i, item in enumerate(doc.data["items"]):
+        prefix = f"/items/{i}"
+        # Each item keeps its own positions, so findings point at its lines.
+        positions = {
+            pointer[len(prefix) :]: place
+            for pointer, place in doc.positions.items()
+            if pointer == prefix or pointer.startswith(prefix + "/")
+        }
+        yield replace(doc, data=item, positions=positions)
