@@ -73,6 +73,8 @@ def load_platform(path: Path | None = None) -> PlatformSettings:
         f"{source.name}: {key}: is required" for key in _REQUIRED if key not in raw
     ]
     problems += _template_syntax_problems(raw, source.name)
+    if not problems:
+        problems = [f"{source.name}: {p}" for p in _shape_problems(raw)]
     if problems:
         raise ParamsError(problems)
     sizes = {
@@ -94,6 +96,50 @@ def load_platform(path: Path | None = None) -> PlatformSettings:
         template_owner=str(raw["templateOwner"]),
         template_version=str(raw["templateVersion"]),
     )
+
+
+def _shape_problems(raw: Mapping[str, Any]) -> list[str]:
+    """Settings the skeleton indexes into: a gap would render as an empty field."""
+    from mlscaffold.params import parameter_schema  # params imports this module
+
+    problems: list[str] = []
+    sizes = raw["sizes"] if isinstance(raw["sizes"], dict) else {}
+    for name, spec in sizes.items():
+        train = spec.get("train") if isinstance(spec, dict) else None
+        if not isinstance(train, dict) or not {"cpu", "memory", "gpus"} <= set(train):
+            problems.append(f"sizes: {name}: train: needs cpu, memory and gpus")
+        elif not (
+            isinstance(train["gpus"], int)
+            and 0 <= train["gpus"] <= int(spec.get("gpus", 0))
+        ):
+            problems.append(
+                f"sizes: {name}: train: gpus: {train['gpus']} is outside the "
+                f"quota (allowed: 0 to {spec.get('gpus', 0)})"
+            )
+    serving = raw.get("serving")
+    resources = serving.get("resources") if isinstance(serving, dict) else None
+    resources = resources if isinstance(resources, dict) else {}
+    for fmt in parameter_schema()["properties"]["modelFormat"]["enum"]:
+        shape = resources.get(fmt)
+        if not isinstance(shape, dict) or not all(
+            isinstance(shape.get(k), dict) and {"cpu", "memory"} <= set(shape[k])
+            for k in ("requests", "limits")
+        ):
+            problems.append(
+                f"serving: resources: {fmt}: needs requests and limits, "
+                "each with cpu and memory (every model format of the form needs one)"
+            )
+    gpu = raw["capacity"].get("gpu") if isinstance(raw["capacity"], dict) else None
+    tolerations = gpu.get("tolerations") if isinstance(gpu, dict) else None
+    if not isinstance(tolerations, list) or not all(
+        isinstance(t, dict) and {"key", "operator", "effect"} <= set(t)
+        for t in tolerations
+    ):
+        problems.append(
+            "capacity: gpu: tolerations: needs a list of tolerations, each with "
+            "key, operator and effect (value too when operator is Equal)"
+        )
+    return problems
 
 
 def _template_syntax_problems(value: Any, where: str) -> list[str]:

@@ -16,6 +16,7 @@ from mlscaffold.validate.labels import (
     cost_label_hits,
     queue_hits,
 )
+from mlscaffold.validate.limits import limit_hits
 from mlscaffold.validate.namespaces import application_hits, namespace_hits
 from mlscaffold.validate.pipeline import parameter_hits
 from mlscaffold.validate.pods import PodLookup, effective_pods
@@ -55,6 +56,8 @@ _RULE_TABLE = (
     ("MLS419", Severity.ERROR, "Unknown DAG dependency"),
     ("MLS420", Severity.WARNING, "Argument not declared by the WorkflowTemplate"),
     ("MLS421", Severity.ERROR, "Invalid resource quantity"),
+    ("MLS422", Severity.ERROR, "Container resources outside the LimitRange"),
+    ("MLS423", Severity.ERROR, "Limits exceed the quota"),
 )
 #: Every cross-resource rule, by id (also registered in :mod:`mlscaffold.report.rules`).
 RULES: dict[str, RuleInfo] = {
@@ -68,6 +71,7 @@ _CHECKS: tuple[Callable[[Tree], Iterator[Hit]], ...] = (
     queue_hits,
     quota_hits,
     quantity_hits,
+    limit_hits,
     service_account_hits,
     parameter_hits,
     cost_label_hits,

@@ -31,16 +31,25 @@ def _limit_defaults(tree: Tree) -> dict[str, Fraction]:
     return defaults
 
 
-def _hard(doc: Document) -> dict[str, Fraction]:
-    """The quota's request limits, keyed by resource (``cpu``, ``nvidia.com/gpu``)."""
+def quota_hard(doc: Document, kind: str = "requests") -> dict[str, Fraction]:
+    """A quota's ``requests.*`` (or ``limits.*``) hard limits, keyed by resource.
+
+    For requests, the bare ``cpu`` and ``memory`` keys (which mean requests) count
+    too.
+    """
     hard: dict[str, Fraction] = {}
     for key, value in as_map(as_map(as_map(doc.data).get("spec")).get("hard")).items():
         key = str(key)
-        if key.startswith("requests."):
-            hard[key.removeprefix("requests.")] = parse_quantity(value)
-        elif key in ("cpu", "memory"):
+        if key.startswith(f"{kind}."):
+            hard[key.removeprefix(f"{kind}.")] = parse_quantity(value)
+        elif kind == "requests" and key in ("cpu", "memory"):
             hard.setdefault(key, parse_quantity(value))
     return hard
+
+
+def unscoped_quotas(tree: Tree) -> list[Document]:
+    """The tree's ResourceQuotas that count every pod (no scopes)."""
+    return [q for q in tree.of_kind("ResourceQuota") if not _scoped(q)]
 
 
 def _over(requests: Mapping[str, Fraction], hard: Mapping[str, Fraction]) -> str:
@@ -54,7 +63,7 @@ def _over(requests: Mapping[str, Fraction], hard: Mapping[str, Fraction]) -> str
 
 def quota_hits(tree: Tree) -> Iterator[Hit]:
     """MLS408-410: step and serving requests against each unscoped quota."""
-    quotas = [q for q in tree.of_kind("ResourceQuota") if not _scoped(q)]
+    quotas = unscoped_quotas(tree)
     if not quotas:
         return
     try:
@@ -69,7 +78,7 @@ def quota_hits(tree: Tree) -> Iterator[Hit]:
             for pod in tree.pods
             if pod.kind == "serving"
         ]
-        hards = [(quota.name, _hard(quota)) for quota in quotas]
+        hards = [(quota.name, quota_hard(quota)) for quota in quotas]
     except ValueError:  # quantity_hits reports bad container quantities
         return
     serving_total = _sum(r for _, r in serving)

@@ -234,3 +234,90 @@ def test_undeclared_parameters(ref: str) -> None:
     assert [f.rule for f in findings] == [
         "MLS414" if ref.startswith("workflow") else "MLS415"
     ]
+
+
+def _sized(
+    container: str, *, hard: str = "requests.cpu: '4', limits.cpu: '4'"
+) -> list[Document]:
+    limit_range = obj(
+        "LimitRange",
+        "l",
+        "spec: {limits: [{type: Container, default: {cpu: '1'}, max: {cpu: '4'}}]}\n",
+    )
+    deployment = obj(
+        "Deployment",
+        "d",
+        "spec: {template: {metadata: {"
+        + LABELS
+        + "}, spec: {containers: ["
+        + container
+        + "]}}}\n",
+        api="apps/v1",
+    )
+    return tree(
+        ("ns.yaml", NAMESPACE),
+        ("quota.yaml", obj("ResourceQuota", "q", f"spec: {{hard: {{{hard}}}}}\n")),
+        ("limits.yaml", limit_range),
+        ("deploy.yaml", deployment),
+    )
+
+
+@pytest.mark.parametrize(
+    ("container", "expected"),
+    [
+        # Requests and limits within the LimitRange and the quota.
+        ("{name: a, resources: {requests: {cpu: '1'}, limits: {cpu: '2'}}}", []),
+        # A request above its own limit.
+        (
+            "{name: a, resources: {requests: {cpu: '3'}, limits: {cpu: '2'}}}",
+            [("MLS422", "/resources/requests/cpu")],
+        ),
+        # A limit above the LimitRange's max.
+        (
+            "{name: a, resources: {limits: {cpu: '5'}}}",
+            [("MLS422", "/resources/limits/cpu"), ("MLS423", "")],
+        ),
+        # Each container fits, but the LimitRange's default limit for the one that
+        # sets none takes the pod's limits past the quota's limits.cpu.
+        (
+            "{name: a, resources: {limits: {cpu: '4'}}}, {name: b}",
+            [("MLS423", "")],
+        ),
+    ],
+)
+def test_requests_and_limits_against_limitrange_and_quota(
+    container: str, expected: list[tuple[str, str]]
+) -> None:
+    found = [
+        (f.rule, (f.rendered.pointer or "").removeprefix("/spec/template/spec"))
+        for f in check(_sized(container))
+        if f.rule in ("MLS422", "MLS423")
+    ]
+    assert (
+        sorted((rule, pointer.removeprefix("/containers/0")) for rule, pointer in found)
+        == expected
+    )
+
+
+def test_limitrange_max_above_the_quota_and_default_above_max() -> None:
+    docs = _sized("{name: a}", hard="requests.cpu: '2'")
+    findings = {
+        (f.rule, f.rendered.path, f.rendered.pointer)
+        for f in check(docs)
+        if f.rule in ("MLS422", "MLS423")
+    }
+    assert ("MLS423", "limits.yaml", "/spec/limits/0/max/cpu") in findings
+    docs = tree(
+        ("ns.yaml", NAMESPACE),
+        (
+            "limits.yaml",
+            obj(
+                "LimitRange",
+                "l",
+                "spec: {limits: [{type: Container, default: {cpu: '8'}, max: {cpu: '4'}}]}\n",
+            ),
+        ),
+    )
+    assert [(f.rule, f.rendered.pointer) for f in check(docs)] == [
+        ("MLS422", "/spec/limits/0/default/cpu")
+    ]
