@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +13,7 @@ import yaml
 from mlscaffold._data import schema_file
 from mlscaffold.errors import ParamsError
 
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 _REQUIRED = (
     "templateOwner",
     "templateVersion",
@@ -117,8 +119,7 @@ def _shape_problems(raw: Mapping[str, Any]) -> list[str]:
                 f"quota (allowed: 0 to {spec.get('gpus', 0)})"
             )
     serving = raw.get("serving")
-    resources = serving.get("resources") if isinstance(serving, dict) else None
-    resources = resources if isinstance(resources, dict) else {}
+    resources = _as_dict(_as_dict(serving).get("resources"))
     for fmt in parameter_schema()["properties"]["modelFormat"]["enum"]:
         shape = resources.get(fmt)
         if not isinstance(shape, dict) or not all(
@@ -129,6 +130,18 @@ def _shape_problems(raw: Mapping[str, Any]) -> list[str]:
                 f"serving: resources: {fmt}: needs requests and limits, "
                 "each with cpu and memory (every model format of the form needs one)"
             )
+    monitoring = raw.get("monitoring")
+    for where, names in (
+        ("serving: ingressNamespaces", _as_dict(serving).get("ingressNamespaces")),
+        ("monitoring: namespaces", _as_dict(monitoring).get("namespaces")),
+    ):
+        # An empty list would render a NetworkPolicy peer list that admits everyone.
+        if not (
+            isinstance(names, list)
+            and names
+            and all(isinstance(n, str) and _DNS_LABEL.fullmatch(n) for n in names)
+        ):
+            problems.append(f"{where}: needs a non-empty list of namespace names")
     gpu = raw["capacity"].get("gpu") if isinstance(raw["capacity"], dict) else None
     tolerations = gpu.get("tolerations") if isinstance(gpu, dict) else None
     if not isinstance(tolerations, list) or not all(
@@ -140,6 +153,11 @@ def _shape_problems(raw: Mapping[str, Any]) -> list[str]:
             "key, operator and effect (value too when operator is Equal)"
         )
     return problems
+
+
+def _as_dict(value: object) -> dict[str, Any]:
+    """``value`` when it is a mapping, else an empty one (for reading loose YAML)."""
+    return value if isinstance(value, dict) else {}
 
 
 def _template_syntax_problems(value: Any, where: str) -> list[str]:

@@ -154,7 +154,11 @@ def _rule_checks(
     process), and one memoized pod lookup lets both modules resolve each
     document's effective pods once.
     """
-    from mlscaffold.validate.context import argocd_namespace, shipped_platform
+    from mlscaffold.validate.context import (
+        argocd_namespace,
+        shipped_platform,
+        traffic_sources,
+    )
     from mlscaffold.validate.pods import memoized_pods
 
     platform = options.platform or shipped_platform()
@@ -171,7 +175,14 @@ def _rule_checks(
     )
     if crossref is not None:
         namespace = argocd_namespace(platform)
-        report.extend(crossref(docs, argocd_namespace=namespace, pods=pods))
+        report.extend(
+            crossref(
+                docs,
+                argocd_namespace=namespace,
+                pods=pods,
+                traffic=traffic_sources(platform),
+            )
+        )
 
 
 _RuleCheck = Callable[..., list[Finding]]

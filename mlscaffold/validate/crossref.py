@@ -8,7 +8,7 @@ from mlscaffold.report.model import Finding, Severity
 from mlscaffold.report.rules import RuleInfo, register_rules
 from mlscaffold.validate.accounts import service_account_hits
 from mlscaffold.validate.context import argocd_namespace as platform_argocd_namespace
-from mlscaffold.validate.context import shipped_platform
+from mlscaffold.validate.context import shipped_platform, traffic_sources
 from mlscaffold.validate.documents import Document
 from mlscaffold.validate.labels import (
     COST_LABELS,
@@ -18,9 +18,16 @@ from mlscaffold.validate.labels import (
 )
 from mlscaffold.validate.limits import limit_hits
 from mlscaffold.validate.namespaces import application_hits, namespace_hits
+from mlscaffold.validate.network import network_hits
 from mlscaffold.validate.pipeline import parameter_hits
 from mlscaffold.validate.pods import PodLookup, effective_pods
-from mlscaffold.validate.project import CLUSTER_SCOPED, Hit, Tree, split_projects
+from mlscaffold.validate.project import (
+    CLUSTER_SCOPED,
+    Hit,
+    TrafficSources,
+    Tree,
+    split_projects,
+)
 from mlscaffold.validate.quota import quantity_hits, quota_hits
 
 __all__ = [
@@ -58,6 +65,8 @@ _RULE_TABLE = (
     ("MLS421", Severity.ERROR, "Invalid resource quantity"),
     ("MLS422", Severity.ERROR, "Container resources outside the LimitRange"),
     ("MLS423", Severity.ERROR, "Limits exceed the quota"),
+    ("MLS424", Severity.ERROR, "NetworkPolicy blocks the serving path"),
+    ("MLS425", Severity.WARNING, "NetworkPolicy blocks metrics scraping"),
 )
 #: Every cross-resource rule, by id (also registered in :mod:`mlscaffold.report.rules`).
 RULES: dict[str, RuleInfo] = {
@@ -75,6 +84,7 @@ _CHECKS: tuple[Callable[[Tree], Iterator[Hit]], ...] = (
     service_account_hits,
     parameter_hits,
     cost_label_hits,
+    network_hits,
 )
 
 
@@ -83,6 +93,7 @@ def check_cross_resources(
     *,
     argocd_namespace: str | None = None,
     pods: PodLookup = effective_pods,
+    traffic: TrafficSources | None = None,
 ) -> list[Finding]:
     """Check the rules that relate objects of one team to each other.
 
@@ -96,6 +107,8 @@ def check_cross_resources(
             the shipped platform settings.
         pods: Effective pods of a document; the orchestrator passes a memoized
             lookup shared with the policy checks.
+        traffic: Namespaces the NetworkPolicies must admit (serving ingress,
+            monitoring); defaults to those of the shipped platform settings.
 
     Returns:
         Findings; a rule whose context is missing from the tree (no Namespace object,
@@ -103,12 +116,17 @@ def check_cross_resources(
     """
     if argocd_namespace is None:
         argocd_namespace = platform_argocd_namespace(shipped_platform())
+    if traffic is None:
+        traffic = traffic_sources(shipped_platform())
     objects = [d for d in docs if d.is_kubernetes]
     findings: dict[tuple[str, int, str, str], Finding] = {}
     for project in split_projects(objects):
         namespaces = [d.name for d in project if d.kind == "Namespace"]
         tree = Tree(
-            project, namespaces[0] if len(namespaces) == 1 else "", argocd_namespace
+            project,
+            namespaces[0] if len(namespaces) == 1 else "",
+            argocd_namespace,
+            traffic=traffic,
         )
         tree.pods = [pod for d in project for pod in pods(d)]
         for check in _CHECKS:

@@ -10,6 +10,7 @@ import pytest
 from mlscaffold.report.model import Finding
 from mlscaffold.validate.crossref import check_cross_resources
 from mlscaffold.validate.documents import Document, parse_documents
+from mlscaffold.validate.project import TrafficSources
 
 LABELS = "labels: {cost.mlscaffold.io/team: t, cost.mlscaffold.io/project: p}"
 NAMESPACE = f"""\
@@ -321,3 +322,90 @@ def test_limitrange_max_above_the_quota_and_default_above_max() -> None:
     assert [(f.rule, f.rendered.pointer) for f in check(docs)] == [
         ("MLS422", "/spec/limits/0/default/cpu")
     ]
+
+
+ISVC = obj(
+    "InferenceService",
+    "m",
+    "spec: {predictor: {labels: {app: m}, model: {modelFormat: {name: sklearn}}}}\n",
+    api="serving.kserve.io/v1beta1",
+)
+TRAFFIC = TrafficSources(serving=("knative-serving",), monitoring=("monitoring",))
+
+
+def _policy(spec: str) -> str:
+    return obj("NetworkPolicy", "p", f"spec: {spec}\n", api="networking.k8s.io/v1")
+
+
+def _net_rules(*specs: str) -> list[str]:
+    docs = tree(
+        ("ns.yaml", NAMESPACE),
+        ("isvc.yaml", ISVC),
+        *((f"np{i}.yaml", _policy(s)) for i, s in enumerate(specs)),
+    )
+    found = check_cross_resources(docs, argocd_namespace="argocd", traffic=TRAFFIC)
+    return sorted(f.rule for f in found if f.rule in ("MLS424", "MLS425"))
+
+
+ALLOW = "{kubernetes.io/metadata.name: %s}"
+
+
+@pytest.mark.parametrize(
+    ("specs", "expected"),
+    [
+        # No policy, or policies that do not isolate ingress: everything gets in.
+        ((), []),
+        (("{podSelector: {}, policyTypes: [Egress]}",), []),
+        # Default deny with nothing else: both paths blocked.
+        (("{podSelector: {}, policyTypes: [Ingress]}",), ["MLS424", "MLS425"]),
+        # policyTypes omitted still means Ingress.
+        (("{podSelector: {}}",), ["MLS424", "MLS425"]),
+        # Same-namespace pods and an ipBlock do not admit other namespaces.
+        (
+            (
+                "{podSelector: {}, ingress: [{from: [{podSelector: {}}, "
+                "{ipBlock: {cidr: 10.0.0.0/8}}]}]}",
+            ),
+            ["MLS424", "MLS425"],
+        ),
+        # A rule without `from` admits every source, on its ports.
+        (("{podSelector: {}, ingress: [{ports: [{port: 8080}]}]}",), []),
+        # Both namespaces by name; policies add up.
+        (
+            (
+                "{podSelector: {}, policyTypes: [Ingress]}",
+                "{podSelector: {matchLabels: {app: m}}, ingress: [{from: "
+                "[{namespaceSelector: {matchLabels: "
+                + ALLOW % "knative-serving"
+                + "}}]}]}",
+                "{podSelector: {}, ingress: [{from: [{namespaceSelector: "
+                "{matchExpressions: [{key: kubernetes.io/metadata.name, operator: In, "
+                "values: [monitoring, other]}]}}]}]}",
+            ),
+            [],
+        ),
+        # The serving rule selects pods by a label the predictor lacks: it is no help.
+        (
+            (
+                "{podSelector: {}, policyTypes: [Ingress]}",
+                "{podSelector: {matchLabels: {app: other}}, ingress: [{}]}",
+                "{podSelector: {}, ingress: [{from: [{namespaceSelector: "
+                "{matchLabels: " + ALLOW % "monitoring" + "}}]}]}",
+            ),
+            ["MLS424"],
+        ),
+        # KServe's own pod label selects the predictor; NotIn excludes monitoring.
+        (
+            (
+                "{podSelector: {matchLabels: {serving.kserve.io/inferenceservice: m}}, "
+                "ingress: [{from: [{namespaceSelector: {matchExpressions: [{key: "
+                "kubernetes.io/metadata.name, operator: NotIn, values: [monitoring]}]}}]}]}",
+            ),
+            ["MLS425"],
+        ),
+    ],
+)
+def test_network_policies_against_serving_and_scraping(
+    specs: tuple[str, ...], expected: list[str]
+) -> None:
+    assert _net_rules(*specs) == expected
