@@ -142,6 +142,7 @@ def _shape_problems(raw: Mapping[str, Any]) -> list[str]:
             and all(isinstance(n, str) and _DNS_LABEL.fullmatch(n) for n in names)
         ):
             problems.append(f"{where}: needs a non-empty list of namespace names")
+    problems += _identity_problems(_as_dict(raw.get("identity")))
     gpu = raw["capacity"].get("gpu") if isinstance(raw["capacity"], dict) else None
     tolerations = gpu.get("tolerations") if isinstance(gpu, dict) else None
     if not isinstance(tolerations, list) or not all(
@@ -153,6 +154,31 @@ def _shape_problems(raw: Mapping[str, Any]) -> list[str]:
             "key, operator and effect (value too when operator is Equal)"
         )
     return problems
+
+
+#: What each identity provider needs from the identity settings.
+IDENTITY_PROVIDERS: Mapping[str, tuple[str, ...]] = {
+    "aws-irsa": ("awsRoleArn",),
+    "aws-pod-identity": (),
+    "gke-workload-identity": ("gcpServiceAccount",),
+    "azure-workload-identity": ("azureClientId",),
+    "secrets": ("storageSecret", "mlflowSecret"),
+}
+
+
+def _identity_problems(identity: Mapping[str, Any]) -> list[str]:
+    provider = identity.get("provider")
+    if provider not in IDENTITY_PROVIDERS:
+        return [
+            f"identity: provider: {provider!r} is not known "
+            f"(allowed: {', '.join(IDENTITY_PROVIDERS)})"
+        ]
+    return [
+        f"identity: {key}: is required (a name pattern; {{team}} and {{workload}} "
+        "are replaced)"
+        for key in (*IDENTITY_PROVIDERS[str(provider)], "gitSecret")
+        if not isinstance(identity.get(key), str) or not identity[key]
+    ]
 
 
 def _as_dict(value: object) -> dict[str, Any]:
