@@ -130,6 +130,11 @@ def _shape_problems(raw: Mapping[str, Any]) -> list[str]:
                 f"serving: resources: {fmt}: needs requests and limits, "
                 "each with cpu and memory (every model format of the form needs one)"
             )
+    if not isinstance(_as_dict(serving).get("placeholderModelUri"), str):
+        problems.append(
+            "serving: placeholderModelUri: is required (the model a new team serves "
+            "before its first promotion; {format} is replaced)"
+        )
     monitoring = raw.get("monitoring")
     for where, names in (
         ("serving: ingressNamespaces", _as_dict(serving).get("ingressNamespaces")),

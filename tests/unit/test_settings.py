@@ -38,6 +38,10 @@ def test_shipped_settings_load() -> None:
             "serving: resources: triton: needs requests and limits",
         ),
         (
+            lambda raw: raw["serving"].pop("placeholderModelUri"),
+            "serving: placeholderModelUri: is required",
+        ),
+        (
             lambda raw: raw["serving"].update(ingressNamespaces=[]),
             "serving: ingressNamespaces: needs a non-empty list",
         ),
