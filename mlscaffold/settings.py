@@ -135,6 +135,12 @@ def _shape_problems(raw: Mapping[str, Any]) -> list[str]:
             "serving: placeholderModelUri: is required (the model a new team serves "
             "before its first promotion; {format} is replaced)"
         )
+    percent = _as_dict(serving).get("canaryTrafficPercent")
+    if not (isinstance(percent, int) and 0 < percent < 100):
+        problems.append(
+            "serving: canaryTrafficPercent: must be an integer from 1 to 99 "
+            "(the share of traffic a promoted always-on model gets first)"
+        )
     monitoring = raw.get("monitoring")
     for where, names in (
         ("serving: ingressNamespaces", _as_dict(serving).get("ingressNamespaces")),

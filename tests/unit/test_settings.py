@@ -42,6 +42,10 @@ def test_shipped_settings_load() -> None:
             "serving: placeholderModelUri: is required",
         ),
         (
+            lambda raw: raw["serving"].update(canaryTrafficPercent=100),
+            "serving: canaryTrafficPercent: must be an integer from 1 to 99",
+        ),
+        (
             lambda raw: raw["serving"].update(ingressNamespaces=[]),
             "serving: ingressNamespaces: needs a non-empty list",
         ),
