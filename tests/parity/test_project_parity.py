@@ -124,6 +124,13 @@ def _matrix() -> dict[str, dict[str, Any]]:
         costCenter="a", size="l", accelerator="nvidia.com/gpu", maturity="L3"
     )
     sets["long-names"] = _params(team="t" * 40, modelName="m" + "0" * 39)
+    # Formats that serve on a GPU where the size leaves one beside a training run.
+    sets["gpu-serving-m-triton-always-on"] = _params(
+        size="m", modelFormat="triton", servingMode="always-on"
+    )
+    sets["gpu-serving-l-huggingface-mig"] = _params(
+        size="l", accelerator="nvidia.com/mig-3g.40gb", modelFormat="huggingface"
+    )
     # A task created through the scaffolder API gets no form defaults: the template's
     # step values must fill them in exactly as mlscaffold does.
     required = {k: BASE[k] for k in ("team", "owner", "repoUrl", "modelName")}
