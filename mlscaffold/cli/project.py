@@ -142,7 +142,13 @@ def _print_summary(project: Any, out: Path) -> None:
         if p.servingMode == "scale-to-zero"
         else "always-on"
     )
-    pipeline = "train -> eval -> register -> promote"
+    train = size["train"]
+    train_gpus = (
+        f", {train['gpus']} x {p.accelerator}"
+        if p.accelerator != "none" and train["gpus"]
+        else ""
+    )
+    pipeline = "train -> eval -> register -> promote (pull request)"
     if p.maturity == "L3":
         pipeline += f", retrained on '{p.retrainSchedule}'"
     click.echo(f"Rendered {len(files)} files for team {p.team} into {out}")
@@ -155,6 +161,14 @@ def _print_summary(project: Any, out: Path) -> None:
         f"{project.values['platform']['kueue']['clusterQueue']}"
     )
     click.echo(f"  pipeline   {p.team}-pipeline: {pipeline}")
+    click.echo(
+        f"  training   one run: {train['cpu']} CPU, {train['memory']} memory"
+        f"{train_gpus}, on spot capacity"
+    )
+    click.echo(
+        f"  identity   {project.values['platform']['identity']['provider']}: "
+        f"service accounts {p.team}-pipeline, {p.team}-serving"
+    )
     click.echo(f"  serving    {p.modelName} ({p.modelFormat}), {serving}")
 
 
