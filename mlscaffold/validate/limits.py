@@ -22,6 +22,8 @@ from mlscaffold.validate.quota import quota_hard, unscoped_quotas
 __all__ = ["limit_hits"]
 
 _FIX_RANGE = "lower it or raise the LimitRange's max (within the quota)"
+#: Injected containers that run before the others (Argo's init, KServe's initializer).
+_INJECTED_INIT = frozenset({"init", "storage-initializer"})
 
 
 @dataclass(frozen=True)
@@ -158,18 +160,27 @@ def _container_hits(
 
 
 def _pod_limits(pod: PodView, ranges: list[_Range]) -> dict[str, Fraction]:
-    """Limits the quota charges for one pod: explicit ones, else the LimitRange's."""
+    """Limits the quota charges for the pods of one shape (all its minimum replicas).
+
+    Explicit limits, else the LimitRange's defaults, which also apply to the
+    containers controllers inject (Argo's executor, Knative's queue-proxy and KServe's
+    storage initializer set no limits by default).
+    """
     defaults: dict[str, Fraction] = {}
     for item in ranges:
         for key, value in item.fields["default"].items():
             defaults.setdefault(key, value)
+    shapes = [
+        (c.role == "init", {**defaults, **_resources(c.data, "limits")})
+        for c in pod.containers
+        if c.role != "ephemeral"
+    ]
+    shapes += [(name in _INJECTED_INIT, defaults) for name in pod.injected]
     total: dict[str, Fraction] = {}
     peak_init: dict[str, Fraction] = {}
-    for container in pod.containers:
-        if container.role == "ephemeral":
-            continue
-        for key, value in {**defaults, **_resources(container.data, "limits")}.items():
-            if container.role == "init":
+    for init, limits in shapes:
+        for key, value in limits.items():
+            if init:
                 peak_init[key] = max(peak_init.get(key, Fraction(0)), value)
             else:
                 total[key] = total.get(key, Fraction(0)) + value

@@ -409,3 +409,23 @@ def test_network_policies_against_serving_and_scraping(
     specs: tuple[str, ...], expected: list[str]
 ) -> None:
     assert _net_rules(*specs) == expected
+
+
+@pytest.mark.parametrize(("limit", "expected"), [("'3'", []), ("3500m", ["MLS423"])])
+def test_injected_containers_count_with_the_limitrange_default(
+    limit: str, expected: list[str]
+) -> None:
+    # Knative's queue-proxy sets no limits: the LimitRange's default (1 CPU) applies.
+    isvc = obj(
+        "InferenceService",
+        "m",
+        "spec: {predictor: {minReplicas: 1, model: {modelFormat: {name: sklearn}, "
+        f"resources: {{limits: {{cpu: {limit}}}}}}}}}}}\n",
+        api="serving.kserve.io/v1beta1",
+    )
+    docs = [
+        d
+        for d in _sized("{name: a}", hard="requests.cpu: '8', limits.cpu: '4'")
+        if d.kind != "Deployment"
+    ] + tree(("isvc.yaml", isvc))
+    assert [f.rule for f in check(docs) if f.rule.startswith("MLS42")] == expected
