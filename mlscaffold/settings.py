@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -12,6 +13,7 @@ from mlscaffold._data import schema_file
 from mlscaffold._yaml import clip, load_yaml_file
 from mlscaffold.errors import SettingsError
 
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 _REQUIRED = (
     "templateOwner",
     "templateVersion",
@@ -64,6 +66,9 @@ class PlatformSettings:
         argocd_namespace: Where Argo CD Applications must live.
         cluster_queue: The shared Kueue ClusterQueue every LocalQueue points at.
         spot: How training pods select and tolerate spot capacity.
+        serving_ingress_namespaces: Namespaces whose traffic must reach the
+            predictor (Knative's activator and gateway, or KServe's).
+        monitoring_namespaces: Namespaces that scrape the team's metrics.
     """
 
     data: Mapping[str, Any]
@@ -74,6 +79,8 @@ class PlatformSettings:
     argocd_namespace: str
     cluster_queue: str
     spot: SpotCapacity
+    serving_ingress_namespaces: tuple[str, ...] = ()
+    monitoring_namespaces: tuple[str, ...] = ()
 
 
 @cache
@@ -108,7 +115,7 @@ def load_platform(path: Path | None = None) -> PlatformSettings:
     ]
     problems += _template_syntax_problems(raw, source.name)
     if problems:
-        raise SettingsError("; ".join(problems))
+        raise SettingsError("\n".join(problems))
     try:
         sizes = {
             name: SizePreset(
@@ -129,6 +136,10 @@ def load_platform(path: Path | None = None) -> PlatformSettings:
             f"pods, pvcs and storage; allowedHosts: a list ({type(exc).__name__}: "
             f"{clip(str(exc))})"
         ) from exc
+    # What the skeleton indexes into, once the presets themselves are sound.
+    shape = [f"{source.name}: {p}" for p in _shape_problems(raw)]
+    if shape:
+        raise SettingsError("\n".join(shape))
     return PlatformSettings(
         data=raw,
         sizes=sizes,
@@ -137,8 +148,15 @@ def load_platform(path: Path | None = None) -> PlatformSettings:
         template_version=str(raw["templateVersion"]),
         argocd_namespace=str(_mapping(raw["argocd"]).get("namespace", "argocd")),
         cluster_queue=str(_mapping(raw["kueue"]).get("clusterQueue", "")),
+        serving_ingress_namespaces=_names(raw, "serving", "ingressNamespaces"),
+        monitoring_namespaces=_names(raw, "monitoring", "namespaces"),
         spot=_spot(_mapping(_mapping(raw["capacity"]).get("spot"))),
     )
+
+
+def _names(raw: Mapping[str, Any], section: str, key: str) -> tuple[str, ...]:
+    value = _mapping(raw.get(section)).get(key)
+    return tuple(str(n) for n in value) if isinstance(value, list) else ()
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:
@@ -154,6 +172,90 @@ def _spot(spot: Mapping[str, Any]) -> SpotCapacity:
             str(k): str(v) for k, v in _mapping(spot.get("toleration")).items()
         },
     )
+
+
+def _shape_problems(raw: Mapping[str, Any]) -> list[str]:
+    """Settings the skeleton indexes into: a gap would render as an empty field."""
+    from mlscaffold.params import parameter_schema  # params imports this module
+
+    problems = _train_problems(raw["sizes"] if isinstance(raw["sizes"], dict) else {})
+    serving = raw.get("serving")
+    resources = _as_dict(_as_dict(serving).get("resources"))
+    for fmt in parameter_schema()["properties"]["modelFormat"]["enum"]:
+        shape = resources.get(fmt)
+        if not isinstance(shape, dict) or not all(
+            isinstance(shape.get(k), dict) and {"cpu", "memory"} <= set(shape[k])
+            for k in ("requests", "limits")
+        ):
+            problems.append(
+                f"serving: resources: {fmt}: needs requests and limits, "
+                "each with cpu and memory (every model format of the form needs one)"
+            )
+    if not isinstance(_as_dict(serving).get("placeholderModelUri"), str):
+        problems.append(
+            "serving: placeholderModelUri: is required (the model a new team serves "
+            "before its first promotion; {format} is replaced)"
+        )
+    percent = _as_dict(serving).get("canaryTrafficPercent")
+    if not (isinstance(percent, int) and 0 < percent < 100):
+        problems.append(
+            "serving: canaryTrafficPercent: must be an integer from 1 to 99 "
+            "(the share of traffic a promoted always-on model gets first)"
+        )
+    monitoring = raw.get("monitoring")
+    for where, names in (
+        ("serving: ingressNamespaces", _as_dict(serving).get("ingressNamespaces")),
+        ("monitoring: namespaces", _as_dict(monitoring).get("namespaces")),
+    ):
+        # An empty list would render a NetworkPolicy peer list that admits everyone.
+        if not (
+            isinstance(names, list)
+            and names
+            and all(isinstance(n, str) and _DNS_LABEL.fullmatch(n) for n in names)
+        ):
+            problems.append(f"{where}: needs a non-empty list of namespace names")
+    problems += _identity_problems(_as_dict(raw.get("identity")))
+    gpu = raw["capacity"].get("gpu") if isinstance(raw["capacity"], dict) else None
+    tolerations = gpu.get("tolerations") if isinstance(gpu, dict) else None
+    if not isinstance(tolerations, list) or not all(
+        isinstance(t, dict) and {"key", "operator", "effect"} <= set(t)
+        for t in tolerations
+    ):
+        problems.append(
+            "capacity: gpu: tolerations: needs a list of tolerations, each with "
+            "key, operator and effect (value too when operator is Equal)"
+        )
+    return problems
+
+
+#: What each identity provider needs from the identity settings.
+IDENTITY_PROVIDERS: Mapping[str, tuple[str, ...]] = {
+    "aws-irsa": ("awsRoleArn",),
+    "aws-pod-identity": (),
+    "gke-workload-identity": ("gcpServiceAccount",),
+    "azure-workload-identity": ("azureClientId",),
+    "secrets": ("storageSecret", "mlflowSecret"),
+}
+
+
+def _identity_problems(identity: Mapping[str, Any]) -> list[str]:
+    provider = identity.get("provider")
+    if provider not in IDENTITY_PROVIDERS:
+        return [
+            f"identity: provider: {provider!r} is not known "
+            f"(allowed: {', '.join(IDENTITY_PROVIDERS)})"
+        ]
+    return [
+        f"identity: {key}: is required (a name pattern; {{team}} and {{workload}} "
+        "are replaced)"
+        for key in (*IDENTITY_PROVIDERS[str(provider)], "gitSecret")
+        if not isinstance(identity.get(key), str) or not identity[key]
+    ]
+
+
+def _as_dict(value: object) -> dict[str, Any]:
+    """``value`` when it is a mapping, else an empty one (for reading loose YAML)."""
+    return value if isinstance(value, dict) else {}
 
 
 def _template_syntax_problems(value: Any, where: str) -> list[str]:
@@ -174,3 +276,20 @@ def _template_syntax_problems(value: Any, where: str) -> list[str]:
     if isinstance(value, str) and any(tok in value for tok in ("${{", "{%", "{#")):
         return [f"{where}: must not contain template syntax ('${{{{', '{{%', '{{#')"]
     return []
+
+
+def _train_problems(sizes: Mapping[str, Any]) -> list[str]:
+    problems: list[str] = []
+    for name, spec in sizes.items():
+        train = spec.get("train") if isinstance(spec, dict) else None
+        if not isinstance(train, dict) or not {"cpu", "memory", "gpus"} <= set(train):
+            problems.append(f"sizes: {name}: train: needs cpu, memory and gpus")
+        elif not (
+            isinstance(train["gpus"], int)
+            and 0 <= train["gpus"] <= int(spec.get("gpus", 0))
+        ):
+            problems.append(
+                f"sizes: {name}: train: gpus: {train['gpus']} is outside the "
+                f"quota (allowed: 0 to {spec.get('gpus', 0)})"
+            )
+    return problems

@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 
 from mlscaffold._data import skeleton_dir
+from mlscaffold.errors import ParamsError
 from mlscaffold.params import parameter_pages, parameter_schema
 from mlscaffold.render.tree import RenderedTree, TreeEntry
 from mlscaffold.settings import PlatformSettings, shipped_platform
@@ -31,16 +32,17 @@ def build_template(platform: PlatformSettings | None = None) -> dict[str, Any]:
     """The ml-project Template entity as plain data.
 
     The ``fetch:template`` step passes each team parameter under its own name as a
-    lone ``${{ parameters.X }}`` (so Backstage keeps its JSON type), plus the platform
-    settings and the template's name and version as literal data.
+    lone expression (so Backstage keeps its JSON type) that falls back to the
+    schema's default (see :func:`parameter_expression`), plus the platform settings
+    and the template's name and version as literal data.
 
     Args:
         platform: Platform settings; the shipped ones by default.
     """
     platform = platform or shipped_platform()
     values: dict[str, Any] = {
-        name: f"${{{{ parameters.{name} }}}}"
-        for name in parameter_schema()["properties"]
+        name: parameter_expression(name, spec)
+        for name, spec in parameter_schema()["properties"].items()
     }
     values["platform"] = copy.deepcopy(dict(platform.data))
     values["template"] = {"name": TEMPLATE_NAME, "version": platform.template_version}
@@ -109,6 +111,46 @@ def build_template(platform: PlatformSettings | None = None) -> dict[str, Any]:
             },
         },
     }
+
+
+def parameter_expression(name: str, spec: Mapping[str, Any]) -> str:
+    """The step-input expression that passes parameter ``name`` to the skeleton.
+
+    Backstage's backend does not apply the form's defaults: a task created through
+    the scaffolder API with only the required parameters would leave the others
+    undefined. So a parameter with a schema default reads
+    ``${{ parameters.X | default(<default>) }}``: ``default`` replaces only an
+    undefined value, in nunjucks, nunjitsu and Jinja2 alike, so an explicit ``0`` or
+    ``''`` is kept, and the result is what :func:`~mlscaffold.params.validate_params`
+    computes.
+
+    Raises:
+        ParamsError: The default has no literal both engines read alike.
+    """
+    if "default" not in spec:
+        return f"${{{{ parameters.{name} }}}}"
+    return f"${{{{ parameters.{name} | default({_literal(name, spec['default'])}) }}}}"
+
+
+def _literal(name: str, value: Any) -> str:
+    # bool before int: True is an int in Python. Strings are single-quoted with
+    # backslash escapes, which both engines read; template delimiters inside the
+    # default would end the expression early, so they are refused.
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int) and abs(value) <= 2**53:
+        return str(value)
+    if isinstance(value, str) and not any(t in value for t in ("}}", "{%", "{#")):
+        escaped = value.replace("\\", "\\\\").replace("'", "\\'")
+        escaped = escaped.replace("\n", "\\n").replace("\r", "\\r")
+        return f"'{escaped}'"
+    raise ParamsError(
+        [
+            f"ml-project.parameters.yaml: {name}: default {value!r} cannot be "
+            "written as a template literal (allowed: a boolean, an integer up to "
+            "2**53 or a string without '}}', '{%', '{#')"
+        ]
+    )
 
 
 def template_yaml(template: Mapping[str, Any]) -> str:
@@ -228,5 +270,6 @@ __all__ = [
     "build_files",
     "build_template",
     "check_files",
+    "parameter_expression",
     "template_yaml",
 ]

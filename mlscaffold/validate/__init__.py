@@ -265,6 +265,7 @@ def _rule_checks(
     """
     from mlscaffold.settings import shipped_platform
     from mlscaffold.validate.crossref import check_cross_resources
+    from mlscaffold.validate.crossref.team import TrafficSources
     from mlscaffold.validate.pods import memoized_pods
     from mlscaffold.validate.policy import check_policy
     from mlscaffold.validate.schema.apiserver import check_apiserver
@@ -277,7 +278,13 @@ def _rule_checks(
     )
     report.extend(
         check_cross_resources(
-            docs, argocd_namespace=platform.argocd_namespace, pods=pods
+            docs,
+            argocd_namespace=platform.argocd_namespace,
+            pods=pods,
+            traffic=TrafficSources(
+                serving=platform.serving_ingress_namespaces,
+                monitoring=platform.monitoring_namespaces,
+            ),
         )
     )
     report.ran["apiserver"] = "create-time API server rules"

@@ -60,8 +60,8 @@ def test_local_edit_and_upstream_change_in_other_files_both_land(
         "1.1.0",
         (
             LIMITS,
-            'memory: "${{ values.platform.limits.max',
-            'memory: "${{ values.platform.limits.default',
+            'memory: "${{ values.platform.limits.default.memory',
+            'memory: "${{ values.platform.limits.defaultRequest.memory',
         ),
     )
     result = update_repo(team_repo, platform_repo, to_rev="ml-project-v1.1.0")
@@ -74,7 +74,7 @@ def test_local_edit_and_upstream_change_in_other_files_both_land(
     assert result.conflicts == []
     assert "# Our team's note." in (team_repo / RBAC).read_text()
     limits = yaml.safe_load((team_repo / LIMITS).read_text())
-    assert limits["spec"]["limits"][0]["max"]["memory"] == "2Gi"
+    assert limits["spec"]["limits"][0]["default"]["memory"] == "512Mi"
     assert recorded_version(team_repo) == "1.1.0"
     # Now up to date: the next check finds the 1.1.0 tag as its base.
     assert not update_repo(team_repo, platform_repo, to_rev="HEAD", check=True).pending
@@ -92,7 +92,7 @@ def test_same_lines_changed_on_both_sides_conflict_and_keep_the_team_edit(
     release(
         platform_repo,
         "1.1.0",
-        (LIMITS, 'cpu: "${{ values.platform.limits.max.cpu }}"', 'cpu: "32"'),
+        (LIMITS, 'cpu: "${{ values.platform.sizes[values.size].cpu }}"', 'cpu: "12"'),
     )
     code, out, err = run(
         ["update", str(team_repo), "--platform-repo", str(platform_repo)], capsys
@@ -105,7 +105,7 @@ def test_same_lines_changed_on_both_sides_conflict_and_keep_the_team_edit(
     assert '        cpu: "24"\n' in text  # the team's edit survives
     assert "||||||| base\n" in text
     assert '        cpu: "16"\n' in text
-    assert '        cpu: "32"\n' in text
+    assert '        cpu: "12"\n' in text
     assert ">>>>>>> upstream\n" in text
     assert recorded_version(team_repo) == "1.1.0"
 
@@ -120,13 +120,13 @@ def test_edits_in_the_same_file_at_different_places_merge_cleanly(
     release(
         platform_repo,
         "1.1.0",
-        (LIMITS, 'cpu: "${{ values.platform.limits.max.cpu }}"', 'cpu: "32"'),
+        (LIMITS, 'cpu: "${{ values.platform.sizes[values.size].cpu }}"', 'cpu: "12"'),
     )
     result = update_repo(team_repo, platform_repo)
     assert {o.path: o.action for o in result.outcomes}[LIMITS] == "merged"
     text = (team_repo / LIMITS).read_text()
     assert text.startswith("# Our defaults for containers")
-    assert '        cpu: "32"\n' in text
+    assert '        cpu: "12"\n' in text
     assert "<<<<<<<" not in text
 
 
@@ -219,8 +219,8 @@ def test_a_failing_merge_changes_nothing(
         "1.1.0",
         (
             LIMITS,
-            'memory: "${{ values.platform.limits.max',
-            'memory: "${{ values.platform.limits.default',
+            'memory: "${{ values.platform.limits.default.memory',
+            'memory: "${{ values.platform.limits.defaultRequest.memory',
         ),
     )
     before = {p: p.read_bytes() for p in team_repo.rglob("*") if p.is_file()}

@@ -86,7 +86,8 @@ def _params(**changes: Any) -> dict[str, Any]:
 
 
 def _matrix() -> dict[str, dict[str, Any]]:
-    """Named complete parameter sets (all fields given: the form submits defaults)."""
+    """Named parameter sets: complete ones (the form submits defaults), and API-style
+    ones that leave optional fields out."""
     sets: dict[str, dict[str, Any]] = {}
     gpu_accels = ["nvidia.com/gpu", "nvidia.com/mig-1g.10gb", "nvidia.com/mig-3g.40gb"]
     formats = [
@@ -126,6 +127,24 @@ def _matrix() -> dict[str, dict[str, Any]]:
         costCenter="a", size="l", accelerator="nvidia.com/gpu", maturity="L3"
     )
     sets["long-names"] = _params(team="t" * 40, modelName="m" + "0" * 39)
+    # Formats that serve on a GPU where the size leaves one beside a training run.
+    sets["gpu-serving-m-triton-always-on"] = _params(
+        size="m", modelFormat="triton", servingMode="always-on"
+    )
+    sets["gpu-serving-l-huggingface-mig"] = _params(
+        size="l", accelerator="nvidia.com/mig-3g.40gb", modelFormat="huggingface"
+    )
+    # A task created through the scaffolder API gets no form defaults: the template's
+    # step values must fill them in exactly as mlscaffold does.
+    required = {k: BASE[k] for k in ("team", "owner", "repoUrl", "modelName")}
+    sets["omitted-all-optional"] = dict(required)
+    sets["omitted-some-optional"] = {
+        **required,
+        "maturity": "L3",
+        "servingMode": "always-on",
+        "gpuHoursPerMonth": 0,  # falsy but given: must not fall back to 100
+        "description": "",
+    }
     return sets
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from mlscaffold.report.model import Finding
 from mlscaffold.validate.crossref import check_cross_resources
+from mlscaffold.validate.crossref.team import TrafficSources
 from mlscaffold.validate.documents import Document, parse_documents
 
 LABELS = "labels: {cost.mlscaffold.io/team: t, cost.mlscaffold.io/project: p}"
@@ -239,3 +240,197 @@ def test_undeclared_parameters(ref: str) -> None:
     assert [f.rule for f in findings] == [
         "MLS414" if ref.startswith("workflow") else "MLS415"
     ]
+
+
+def _sized(
+    container: str, *, hard: str = "requests.cpu: '4', limits.cpu: '4'"
+) -> list[Document]:
+    limit_range = obj(
+        "LimitRange",
+        "l",
+        "spec: {limits: [{type: Container, default: {cpu: '1'}, max: {cpu: '4'}}]}\n",
+    )
+    deployment = obj(
+        "Deployment",
+        "d",
+        "spec: {template: {metadata: {"
+        + LABELS
+        + "}, spec: {containers: ["
+        + container
+        + "]}}}\n",
+        api="apps/v1",
+    )
+    return tree(
+        ("ns.yaml", NAMESPACE),
+        ("quota.yaml", obj("ResourceQuota", "q", f"spec: {{hard: {{{hard}}}}}\n")),
+        ("limits.yaml", limit_range),
+        ("deploy.yaml", deployment),
+    )
+
+
+@pytest.mark.parametrize(
+    ("container", "expected"),
+    [
+        # Requests and limits within the LimitRange and the quota.
+        ("{name: a, resources: {requests: {cpu: '1'}, limits: {cpu: '2'}}}", []),
+        # A request above its own limit.
+        (
+            "{name: a, resources: {requests: {cpu: '3'}, limits: {cpu: '2'}}}",
+            [("MLS422", "/resources/requests/cpu")],
+        ),
+        # A limit above the LimitRange's max.
+        (
+            "{name: a, resources: {limits: {cpu: '5'}}}",
+            [("MLS422", "/resources/limits/cpu"), ("MLS423", "")],
+        ),
+        # Each container fits, but the LimitRange's default limit for the one that
+        # sets none takes the pod's limits past the quota's limits.cpu.
+        (
+            "{name: a, resources: {limits: {cpu: '4'}}}, {name: b}",
+            [("MLS423", "")],
+        ),
+    ],
+)
+def test_requests_and_limits_against_limitrange_and_quota(
+    container: str, expected: list[tuple[str, str]]
+) -> None:
+    found = [
+        (f.rule, (f.rendered.pointer or "").removeprefix("/spec/template/spec"))
+        for f in check(_sized(container))
+        if f.rule in ("MLS422", "MLS423")
+    ]
+    assert (
+        sorted((rule, pointer.removeprefix("/containers/0")) for rule, pointer in found)
+        == expected
+    )
+
+
+def test_limitrange_max_above_the_quota_and_default_above_max() -> None:
+    docs = _sized("{name: a}", hard="requests.cpu: '2'")
+    findings = {
+        (f.rule, f.rendered.path, f.rendered.pointer)
+        for f in check(docs)
+        if f.rule in ("MLS422", "MLS423")
+    }
+    assert ("MLS423", "limits.yaml", "/spec/limits/0/max/cpu") in findings
+    docs = tree(
+        ("ns.yaml", NAMESPACE),
+        (
+            "limits.yaml",
+            obj(
+                "LimitRange",
+                "l",
+                "spec: {limits: [{type: Container, default: {cpu: '8'}, max: {cpu: '4'}}]}\n",
+            ),
+        ),
+    )
+    assert [(f.rule, f.rendered.pointer) for f in check(docs)] == [
+        ("MLS422", "/spec/limits/0/default/cpu")
+    ]
+
+
+ISVC = obj(
+    "InferenceService",
+    "m",
+    "spec: {predictor: {labels: {app: m}, model: {modelFormat: {name: sklearn}}}}\n",
+    api="serving.kserve.io/v1beta1",
+)
+TRAFFIC = TrafficSources(serving=("knative-serving",), monitoring=("monitoring",))
+
+
+def _policy(spec: str) -> str:
+    return obj("NetworkPolicy", "p", f"spec: {spec}\n", api="networking.k8s.io/v1")
+
+
+def _net_rules(*specs: str) -> list[str]:
+    docs = tree(
+        ("ns.yaml", NAMESPACE),
+        ("isvc.yaml", ISVC),
+        *((f"np{i}.yaml", _policy(s)) for i, s in enumerate(specs)),
+    )
+    found = check_cross_resources(docs, argocd_namespace="argocd", traffic=TRAFFIC)
+    return sorted(f.rule for f in found if f.rule in ("MLS424", "MLS425"))
+
+
+ALLOW = "{kubernetes.io/metadata.name: %s}"
+
+
+@pytest.mark.parametrize(
+    ("specs", "expected"),
+    [
+        # No policy, or policies that do not isolate ingress: everything gets in.
+        ((), []),
+        (("{podSelector: {}, policyTypes: [Egress]}",), []),
+        # Default deny with nothing else: both paths blocked.
+        (("{podSelector: {}, policyTypes: [Ingress]}",), ["MLS424", "MLS425"]),
+        # policyTypes omitted still means Ingress.
+        (("{podSelector: {}}",), ["MLS424", "MLS425"]),
+        # Same-namespace pods and an ipBlock do not admit other namespaces.
+        (
+            (
+                "{podSelector: {}, ingress: [{from: [{podSelector: {}}, "
+                "{ipBlock: {cidr: 10.0.0.0/8}}]}]}",
+            ),
+            ["MLS424", "MLS425"],
+        ),
+        # A rule without `from` admits every source, on its ports.
+        (("{podSelector: {}, ingress: [{ports: [{port: 8080}]}]}",), []),
+        # Both namespaces by name; policies add up.
+        (
+            (
+                "{podSelector: {}, policyTypes: [Ingress]}",
+                "{podSelector: {matchLabels: {app: m}}, ingress: [{from: "
+                "[{namespaceSelector: {matchLabels: "
+                + ALLOW % "knative-serving"
+                + "}}]}]}",
+                "{podSelector: {}, ingress: [{from: [{namespaceSelector: "
+                "{matchExpressions: [{key: kubernetes.io/metadata.name, operator: In, "
+                "values: [monitoring, other]}]}}]}]}",
+            ),
+            [],
+        ),
+        # The serving rule selects pods by a label the predictor lacks: it is no help.
+        (
+            (
+                "{podSelector: {}, policyTypes: [Ingress]}",
+                "{podSelector: {matchLabels: {app: other}}, ingress: [{}]}",
+                "{podSelector: {}, ingress: [{from: [{namespaceSelector: "
+                "{matchLabels: " + ALLOW % "monitoring" + "}}]}]}",
+            ),
+            ["MLS424"],
+        ),
+        # KServe's own pod label selects the predictor; NotIn excludes monitoring.
+        (
+            (
+                "{podSelector: {matchLabels: {serving.kserve.io/inferenceservice: m}}, "
+                "ingress: [{from: [{namespaceSelector: {matchExpressions: [{key: "
+                "kubernetes.io/metadata.name, operator: NotIn, values: [monitoring]}]}}]}]}",
+            ),
+            ["MLS425"],
+        ),
+    ],
+)
+def test_network_policies_against_serving_and_scraping(
+    specs: tuple[str, ...], expected: list[str]
+) -> None:
+    assert _net_rules(*specs) == expected
+
+
+@pytest.mark.parametrize(("limit", "expected"), [("'3'", []), ("3500m", ["MLS423"])])
+def test_injected_containers_count_with_the_limitrange_default(
+    limit: str, expected: list[str]
+) -> None:
+    # Knative's queue-proxy sets no limits: the LimitRange's default (1 CPU) applies.
+    isvc = obj(
+        "InferenceService",
+        "m",
+        "spec: {predictor: {minReplicas: 1, model: {modelFormat: {name: sklearn}, "
+        f"resources: {{limits: {{cpu: {limit}}}}}}}}}}}\n",
+        api="serving.kserve.io/v1beta1",
+    )
+    docs = [
+        d
+        for d in _sized("{name: a}", hard="requests.cpu: '8', limits.cpu: '4'")
+        if d.kind != "Deployment"
+    ] + tree(("isvc.yaml", isvc))
+    assert [f.rule for f in check(docs) if f.rule.startswith("MLS42")] == expected

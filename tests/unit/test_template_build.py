@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import yaml
 
 from mlscaffold._data import skeleton_dir
-from mlscaffold.params import parameter_schema
+from mlscaffold.errors import ParamsError
+from mlscaffold.params import parameter_schema, validate_params
+from mlscaffold.render.engine import BackstageEnvironment
+from mlscaffold.render.values import render_step_input
 from mlscaffold.render.write import write_tree
 from mlscaffold.settings import load_platform
 from mlscaffold.template.build import (
@@ -15,21 +19,66 @@ from mlscaffold.template.build import (
     build_files,
     build_template,
     check_files,
+    parameter_expression,
     template_yaml,
 )
-from mlscaffold.template.steps import fetch_step
+from mlscaffold.template.steps import fetch_step, step_values
 
 
 def test_fetch_step_passes_every_parameter_as_a_lone_expression() -> None:
     values = fetch_step(build_template())["input"]["values"]
-    for name in parameter_schema()["properties"]:
+    for name, spec in parameter_schema()["properties"].items():
         # A lone expression keeps its JSON type through Backstage's workflow runner.
-        assert values[name] == f"${{{{ parameters.{name} }}}}"
+        assert values[name].startswith(f"${{{{ parameters.{name}")
+        assert values[name].endswith("}}")
+        assert ("| default(" in values[name]) == ("default" in spec)
     assert values["platform"] == dict(load_platform().data)
     assert values["template"] == {
         "name": "ml-project",
         "version": load_platform().template_version,
     }
+
+
+def test_step_values_fill_in_the_schema_defaults_like_validate_params() -> None:
+    # What a scaffolder API call with only the required fields gets from Backstage.
+    required = {
+        "team": "recs",
+        "owner": "group:default/ml",
+        "repoUrl": "github.com?owner=acme&repo=recs",
+        "modelName": "ranker",
+    }
+    template = build_template()
+    assert step_values(template, required) == step_values(
+        template, validate_params(required).as_dict()
+    )
+
+
+def test_given_falsy_values_are_not_replaced_by_defaults() -> None:
+    values = step_values(
+        build_template(),
+        {"gpuHoursPerMonth": 0, "description": "", "costCenter": ""},
+    )
+    assert values["gpuHoursPerMonth"] == 0
+    assert values["description"] == ""
+    assert values["size"] == "s"
+
+
+@pytest.mark.parametrize(
+    "default", ["it's", "back\\slash", "two\nlines", "", "${ x }", 0, 7, True]
+)
+def test_default_literals_evaluate_to_the_default(default: object) -> None:
+    expression = parameter_expression("x", {"type": "string", "default": default})
+    rendered = render_step_input(
+        {"x": expression}, {"parameters": {}}, BackstageEnvironment(), strict=True
+    )
+    assert rendered["x"] == default
+    assert type(rendered["x"]) is type(default)
+
+
+@pytest.mark.parametrize("default", ["a }} b", "{% if %}", 2**60, 1.5, None])
+def test_defaults_without_a_safe_literal_are_refused(default: object) -> None:
+    with pytest.raises(ParamsError, match="x: default"):
+        parameter_expression("x", {"default": default})
 
 
 def test_steps_and_skeleton_url() -> None:

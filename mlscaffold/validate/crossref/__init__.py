@@ -15,9 +15,17 @@ from mlscaffold.validate.crossref.labels import (
     cost_label_hits,
     queue_hits,
 )
+from mlscaffold.validate.crossref.limits import limit_hits
 from mlscaffold.validate.crossref.namespaces import application_hits, namespace_hits
+from mlscaffold.validate.crossref.network import network_hits
 from mlscaffold.validate.crossref.quota import quota_hits
-from mlscaffold.validate.crossref.team import CLUSTER_SCOPED, RuleHit, Tree, split_teams
+from mlscaffold.validate.crossref.team import (
+    CLUSTER_SCOPED,
+    RuleHit,
+    TrafficSources,
+    Tree,
+    split_teams,
+)
 from mlscaffold.validate.documents import Document
 from mlscaffold.validate.pods import PodLookup, effective_pods
 
@@ -53,6 +61,10 @@ _RULE_TABLE = (
     ("MLS418", Severity.WARNING, "Pod template without cost labels"),
     ("MLS419", Severity.ERROR, "Unknown DAG dependency"),
     ("MLS420", Severity.WARNING, "Argument not declared by the WorkflowTemplate"),
+    ("MLS422", Severity.ERROR, "Container resources outside the LimitRange"),
+    ("MLS423", Severity.ERROR, "Limits exceed the quota"),
+    ("MLS424", Severity.ERROR, "NetworkPolicy blocks the serving path"),
+    ("MLS425", Severity.WARNING, "NetworkPolicy blocks metrics scraping"),
 )
 # MLS421 (invalid resource quantity) is retired: the API-server rules report
 # quantities as MLS141, in every core kind; CRD schemas carry a pattern (MLS102).
@@ -63,9 +75,11 @@ _CHECKS: tuple[Callable[[Tree], Iterator[RuleHit]], ...] = (
     application_hits,
     queue_hits,
     quota_hits,
+    limit_hits,
     service_account_hits,
     parameter_hits,
     cost_label_hits,
+    network_hits,
 )
 
 
@@ -74,6 +88,7 @@ def check_cross_resources(
     *,
     argocd_namespace: str | None = None,
     pods: PodLookup = effective_pods,
+    traffic: TrafficSources | None = None,
 ) -> list[Finding]:
     """Check the rules that relate objects of one team to each other.
 
@@ -87,6 +102,8 @@ def check_cross_resources(
             the shipped platform settings.
         pods: Effective pods of a document; the orchestrator passes a memoized
             lookup shared with the policy checks.
+        traffic: Namespaces the NetworkPolicies must admit (serving ingress,
+            monitoring); defaults to those of the shipped platform settings.
 
     Returns:
         Findings; a rule whose context is missing from the tree (no Namespace object,
@@ -94,12 +111,21 @@ def check_cross_resources(
     """
     if argocd_namespace is None:
         argocd_namespace = shipped_platform().argocd_namespace
+    if traffic is None:
+        shipped = shipped_platform()
+        traffic = TrafficSources(
+            serving=shipped.serving_ingress_namespaces,
+            monitoring=shipped.monitoring_namespaces,
+        )
     objects = [d for d in docs if d.is_kubernetes]
     findings: dict[tuple[str, int, str, str], Finding] = {}
     for team in split_teams(objects):
         namespaces = [d.name for d in team if d.kind == "Namespace"]
         tree = Tree(
-            team, namespaces[0] if len(namespaces) == 1 else "", argocd_namespace
+            team,
+            namespaces[0] if len(namespaces) == 1 else "",
+            argocd_namespace,
+            traffic=traffic,
         )
         tree.pods = [pod for d in team for pod in pods(d)]
         for check in _CHECKS:

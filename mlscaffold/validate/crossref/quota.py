@@ -29,16 +29,25 @@ def _limit_defaults(tree: Tree) -> dict[str, Fraction]:
     return defaults
 
 
-def _hard(doc: Document) -> dict[str, Fraction]:
-    """The quota's request limits, keyed by resource (``cpu``, ``nvidia.com/gpu``)."""
+def quota_hard(doc: Document, kind: str = "requests") -> dict[str, Fraction]:
+    """A quota's ``requests.*`` (or ``limits.*``) hard limits, keyed by resource.
+
+    For requests, the bare ``cpu`` and ``memory`` keys (which mean requests) count
+    too.
+    """
     hard: dict[str, Fraction] = {}
     spec = as_map(as_map(doc.data).get("spec"))
     for key, value in quantities(spec.get("hard")).items():
-        if key.startswith("requests."):
-            hard[key.removeprefix("requests.")] = value
-        elif key in ("cpu", "memory"):
+        if key.startswith(f"{kind}."):
+            hard[key.removeprefix(f"{kind}.")] = value
+        elif kind == "requests" and key in ("cpu", "memory"):
             hard.setdefault(key, value)
     return hard
+
+
+def unscoped_quotas(tree: Tree) -> list[Document]:
+    """The tree's ResourceQuotas that count every pod (no scopes)."""
+    return [q for q in tree.of_kind("ResourceQuota") if not _scoped(q)]
 
 
 def _over(requests: Mapping[str, Fraction], hard: Mapping[str, Fraction]) -> str:
@@ -52,7 +61,7 @@ def _over(requests: Mapping[str, Fraction], hard: Mapping[str, Fraction]) -> str
 
 def quota_hits(tree: Tree) -> Iterator[RuleHit]:
     """MLS408-410: step and serving requests against each unscoped quota."""
-    quotas = [q for q in tree.of_kind("ResourceQuota") if not _scoped(q)]
+    quotas = unscoped_quotas(tree)
     if not quotas:
         return
     defaults = _limit_defaults(tree)
@@ -66,7 +75,7 @@ def quota_hits(tree: Tree) -> Iterator[RuleHit]:
         for pod in tree.pods
         if pod.kind == "serving"
     ]
-    hards = [(quota.name, _hard(quota)) for quota in quotas]
+    hards = [(quota.name, quota_hard(quota)) for quota in quotas]
     serving_total = _sum(r for _, r in serving)
     for name, hard in hards:
         yield from _quota_one(name, hard, steps, serving, serving_total)

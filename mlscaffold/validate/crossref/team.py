@@ -24,6 +24,20 @@ CLUSTER_SCOPED = frozenset(
 )  # fmt: skip
 
 
+@dataclass(frozen=True)
+class TrafficSources:
+    """Namespaces that must reach the team's pods (from platform settings).
+
+    Attributes:
+        serving: Namespaces carrying requests to predictors
+            (``serving.ingressNamespaces``).
+        monitoring: Namespaces scraping metrics (``monitoring.namespaces``).
+    """
+
+    serving: tuple[str, ...] = ()
+    monitoring: tuple[str, ...] = ()
+
+
 @dataclass
 class Tree:
     """What the rules need to know about one tree, gathered once.
@@ -33,12 +47,14 @@ class Tree:
         namespace: The team namespace: the name of the tree's only Namespace object.
         argocd_namespace: Where Argo CD Applications must live (platform settings).
         pods: Every effective pod, per document.
+        traffic: Namespaces whose traffic the NetworkPolicies must admit.
     """
 
     docs: list[Document]
     namespace: str
     argocd_namespace: str
     pods: list[PodView] = field(default_factory=list)
+    traffic: TrafficSources = field(default_factory=TrafficSources)
 
     def names(self, kind: str) -> set[str]:
         """Names of the tree's objects of ``kind``."""
