@@ -65,5 +65,6 @@ def test_gaps_are_refused_with_the_setting_named(
     with pytest.raises(SettingsError) as caught:
         load_platform(_write(tmp_path, change))
     assert any(
-        line.startswith(f"platform.yaml: {problem}") for line in caught.value.message.splitlines()
+        line.startswith(f"platform.yaml: {problem}")
+        for line in caught.value.message.splitlines()
     )
