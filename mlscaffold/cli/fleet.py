@@ -149,7 +149,7 @@ def fleet_render(
 
     \b
     Example:
-      mlscaffold fleet render teams.yaml --crds ../shared/crds -j 0 -o out/
+      mlscaffold fleet render teams.yaml -j 0 -o out/
     """
     from mlscaffold.cli.reporting import emit_report
     from mlscaffold.fleet.output import fleet_report, render_summary
@@ -226,7 +226,7 @@ def fleet_diff(
 
     \b
     Example:
-      mlscaffold fleet diff teams/ --base origin/main --crds ../shared/crds \\
+      mlscaffold fleet diff teams/ --base origin/main \\
         --output json --markdown-file comment.md -j 0
     """
     from mlscaffold.fleet.diff import diff_fleet

@@ -86,7 +86,7 @@ def preview(
 
     \b
     Example:
-      mlscaffold preview --skeleton skeletons/ml-project --crds ../shared/crds \\
+      mlscaffold preview --skeleton skeletons/ml-project \\
         --teams tests/golden/teams.yaml \\
         --snapshots tests/golden/__snapshots__/test_golden/test_team --open
     """

@@ -86,7 +86,7 @@ def render(
     Example:
       mlscaffold render --set team=recs --set owner=group:default/recs \\
         --set 'repoUrl=github.com?owner=acme&repo=recs-ml' --set modelName=ranker \\
-        --crds ../shared/crds -o out/recs
+        -o out/recs
     """
     from mlscaffold.api import render_project
     from mlscaffold.params import load_values_file, merge_values, parse_assignments
