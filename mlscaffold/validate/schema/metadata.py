@@ -34,42 +34,41 @@ _CRONJOB_NAME_MAX = 52
 _NameCheck = Callable[[str], "list[str]"]
 
 
+def _shaped(value: str, pattern: re.Pattern[str], limit: int, rule: str) -> list[str]:
+    """The length problem and the form problem of ``value`` (empty when valid)."""
+    return _longer(value, limit) + ([] if pattern.fullmatch(value) else [rule])
+
+
 def dns_label(value: str) -> list[str]:
     """Problems of ``value`` as a lowercase RFC 1123 label (empty when valid)."""
-    errors = (
-        []
-        if _DNS_LABEL.fullmatch(value)
-        else [
-            "must be a lowercase RFC 1123 label: lower case letters, digits or '-', "
-            "starting and ending with a letter or digit (e.g. 'my-name')"
-        ]
+    return _shaped(
+        value,
+        _DNS_LABEL,
+        _LABEL_MAX,
+        "must be a lowercase RFC 1123 label: lower case letters, digits or '-', "
+        "starting and ending with a letter or digit (e.g. 'my-name')",
     )
-    return _longer(value, _LABEL_MAX) + errors
 
 
 def _dns1035_label(value: str) -> list[str]:
-    errors = (
-        []
-        if _DNS1035_LABEL.fullmatch(value)
-        else [
-            "must be an RFC 1035 label: lower case letters, digits or '-', starting "
-            "with a letter and ending with a letter or digit (e.g. 'my-name')"
-        ]
+    return _shaped(
+        value,
+        _DNS1035_LABEL,
+        _LABEL_MAX,
+        "must be an RFC 1035 label: lower case letters, digits or '-', starting "
+        "with a letter and ending with a letter or digit (e.g. 'my-name')",
     )
-    return _longer(value, _LABEL_MAX) + errors
 
 
 def dns_subdomain(value: str) -> list[str]:
     """Problems of ``value`` as a lowercase RFC 1123 subdomain (empty when valid)."""
-    errors = (
-        []
-        if _DNS_SUBDOMAIN.fullmatch(value)
-        else [
-            "must be a lowercase RFC 1123 subdomain: lower case letters, digits, '-' "
-            "or '.', starting and ending with a letter or digit (e.g. 'example.com')"
-        ]
+    return _shaped(
+        value,
+        _DNS_SUBDOMAIN,
+        _SUBDOMAIN_MAX,
+        "must be a lowercase RFC 1123 subdomain: lower case letters, digits, '-' "
+        "or '.', starting and ending with a letter or digit (e.g. 'example.com')",
     )
-    return _longer(value, _SUBDOMAIN_MAX) + errors
 
 
 def _path_segment(value: str) -> list[str]:
