@@ -180,7 +180,7 @@ def _shape_problems(raw: Mapping[str, Any]) -> list[str]:
 
     problems = _train_problems(raw["sizes"] if isinstance(raw["sizes"], dict) else {})
     serving = raw.get("serving")
-    resources = _as_dict(_as_dict(serving).get("resources"))
+    resources = _mapping(_mapping(serving).get("resources"))
     for fmt in parameter_schema()["properties"]["modelFormat"]["enum"]:
         shape = resources.get(fmt)
         if not isinstance(shape, dict) or not all(
@@ -191,12 +191,12 @@ def _shape_problems(raw: Mapping[str, Any]) -> list[str]:
                 f"serving: resources: {fmt}: needs requests and limits, "
                 "each with cpu and memory (every model format of the form needs one)"
             )
-    if not isinstance(_as_dict(serving).get("placeholderModelUri"), str):
+    if not isinstance(_mapping(serving).get("placeholderModelUri"), str):
         problems.append(
             "serving: placeholderModelUri: is required (the model a new team serves "
             "before its first promotion; {format} is replaced)"
         )
-    percent = _as_dict(serving).get("canaryTrafficPercent")
+    percent = _mapping(serving).get("canaryTrafficPercent")
     if not (isinstance(percent, int) and 0 < percent < 100):
         problems.append(
             "serving: canaryTrafficPercent: must be an integer from 1 to 99 "
@@ -204,8 +204,8 @@ def _shape_problems(raw: Mapping[str, Any]) -> list[str]:
         )
     monitoring = raw.get("monitoring")
     for where, names in (
-        ("serving: ingressNamespaces", _as_dict(serving).get("ingressNamespaces")),
-        ("monitoring: namespaces", _as_dict(monitoring).get("namespaces")),
+        ("serving: ingressNamespaces", _mapping(serving).get("ingressNamespaces")),
+        ("monitoring: namespaces", _mapping(monitoring).get("namespaces")),
     ):
         # An empty list would render a NetworkPolicy peer list that admits everyone.
         if not (
@@ -214,7 +214,7 @@ def _shape_problems(raw: Mapping[str, Any]) -> list[str]:
             and all(isinstance(n, str) and _DNS_LABEL.fullmatch(n) for n in names)
         ):
             problems.append(f"{where}: needs a non-empty list of namespace names")
-    problems += _identity_problems(_as_dict(raw.get("identity")))
+    problems += _identity_problems(_mapping(raw.get("identity")))
     gpu = raw["capacity"].get("gpu") if isinstance(raw["capacity"], dict) else None
     tolerations = gpu.get("tolerations") if isinstance(gpu, dict) else None
     if not isinstance(tolerations, list) or not all(
@@ -251,11 +251,6 @@ def _identity_problems(identity: Mapping[str, Any]) -> list[str]:
         for key in (*IDENTITY_PROVIDERS[str(provider)], "gitSecret")
         if not isinstance(identity.get(key), str) or not identity[key]
     ]
-
-
-def _as_dict(value: object) -> dict[str, Any]:
-    """``value`` when it is a mapping, else an empty one (for reading loose YAML)."""
-    return value if isinstance(value, dict) else {}
 
 
 def _template_syntax_problems(value: Any, where: str) -> list[str]:

@@ -425,21 +425,7 @@ def test_spot_defaults_come_from_platform_settings() -> None:
 
 # --- Pod Security by Kubernetes version ----------------------------------------------------
 
-PLAIN_POD = """\
-apiVersion: v1
-kind: Pod
-metadata: {name: p}
-spec:
-  securityContext:
-    runAsNonRoot: true
-    seccompProfile: {type: RuntimeDefault}
-  containers:
-    - name: app
-      image: x
-      securityContext:
-        allowPrivilegeEscalation: false
-        capabilities: {drop: [ALL]}
-"""
+PLAIN_POD = RESTRICTED_POD  # a pod that meets restricted on every version
 
 
 def rules_at(text: str, version: str) -> set[str]:
