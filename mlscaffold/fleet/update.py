@@ -73,6 +73,10 @@ class UpdateResult:
         to_version: Template version of the new render.
         outcomes: One entry per file upstream changed, sorted by path.
         applied: False for a check (nothing was written).
+        platform_changes: Files of the platform change (``teams/<team>/...`` in
+            the platform's GitOps repository) that the new template renders
+            differently. They are not in the team repository, so nothing here
+            applies them: they go to the platform repository by pull request.
     """
 
     repo: str
@@ -82,6 +86,7 @@ class UpdateResult:
     to_version: str
     outcomes: tuple[FileOutcome, ...]
     applied: bool
+    platform_changes: tuple[str, ...] = ()
 
     @property
     def pending(self) -> bool:
@@ -180,11 +185,18 @@ def update_repo(
         head_renderer = renderer_for(head_sources)
         if not allow_downgrade:
             _refuse_downgrade(answers.template_version, head_renderer)
-        base = base_renderer.render(answers.parameters).tree
-        head = head_renderer.render(answers.parameters).tree
+        base_project = base_renderer.render(answers.parameters)
+        head_project = head_renderer.render(answers.parameters)
+        base, head = base_project.tree, head_project.tree
         # The same path rules as a fresh render: nothing read or written outside.
         check_paths(base)
         check_paths(head)
+        platform_changes = tuple(
+            change.path
+            for change in diff_trees(
+                base_project.platform_tree, head_project.platform_tree
+            )
+        )
         # Every file is merged in memory first, so a failing merge (or a refused
         # path) stops the update before anything in the repository has changed.
         writes: list[Callable[[], None]] = []
@@ -205,6 +217,7 @@ def update_repo(
             to_version=head_renderer.platform.template_version,
             outcomes=tuple(outcomes),
             applied=not check,
+            platform_changes=platform_changes,
         )
 
 

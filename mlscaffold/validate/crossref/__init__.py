@@ -43,7 +43,7 @@ TOOL = "crossref"
 _RULE_TABLE = (
     ("MLS401", Severity.ERROR, "Object outside the team namespace"),
     ("MLS402", Severity.WARNING, "Object without a namespace"),
-    ("MLS403", Severity.ERROR, "Application outside Argo CD's namespace"),
+    ("MLS403", Severity.ERROR, "Application or AppProject outside Argo CD's namespace"),
     ("MLS404", Severity.ERROR, "Application destination is not the team namespace"),
     ("MLS405", Severity.ERROR, "Application source path not in the tree"),
     ("MLS406", Severity.ERROR, "Queue label names an unknown LocalQueue"),
