@@ -330,3 +330,31 @@ def test_an_update_writes_only_safe_file_names(
     with pytest.raises(RenderError, match="must not hold control characters"):
         update_repo(team_repo, platform_repo)
     assert not (team_repo / "docs").exists()
+
+
+def test_files_moved_to_the_platform_change_are_kept_until_the_platform_owns_them(
+    platform_repo: Path, tmp_path: Path
+) -> None:
+    # A template from before the split: the namespace was in the team repository.
+    skeletons = platform_repo / "skeletons"
+    moved = skeletons / "ml-project-platform" / "teams" / "${{ values.team }}"
+    (moved / "namespace.yaml").rename(skeletons / "ml-project" / "deploy" / "ns.yaml")
+    release(platform_repo, "0.9.0")
+    old = renderer_for(worktree_sources(platform_repo)).render(team_parameters("recs"))
+    repo = tmp_path / "old-recs-ml"
+    write_tree(old.tree, repo)
+    (skeletons / "ml-project" / "deploy" / "ns.yaml").rename(moved / "ns.yaml")
+    settings = platform_repo / "schemas" / "platform.yaml"
+    edit(settings, "templateVersion: '0.9.0'", "templateVersion: '1.1.0'")
+    commit(platform_repo, "template 1.1.0: the namespace moves to the platform")
+    git(platform_repo, "tag", "ml-project-v1.1.0")
+
+    result = update_repo(repo, platform_repo)
+
+    outcome = {o.path: o for o in result.outcomes}["deploy/ns.yaml"]
+    # Deleting it now would let Argo CD prune the namespace before the platform
+    # pull request is merged: it stays, and the team is told why.
+    assert outcome.action == "conflict"
+    assert "moved to the platform change (teams/recs/ns.yaml)" in outcome.detail
+    assert (repo / "deploy" / "ns.yaml").is_file()
+    assert "teams/recs/ns.yaml" in result.platform_changes
