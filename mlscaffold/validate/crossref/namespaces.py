@@ -82,7 +82,7 @@ def application_hits(tree: Tree) -> Iterator[RuleHit]:
         for pointer, source in sources:
             path = str(as_map(source).get("path", "")).strip("/") or "."
             if "chart" not in as_map(source) and not any(
-                _holds(folder, path) for folder in folders
+                holds(folder, path) for folder in folders
             ):
                 yield (
                     "MLS405",
@@ -96,7 +96,8 @@ def application_hits(tree: Tree) -> Iterator[RuleHit]:
                 )
 
 
-def _holds(folder: str, path: str) -> bool:
+def holds(folder: str, path: str) -> bool:
+    """True when ``folder`` (of a tree) is, or lies below, repository path ``path``."""
     # Argo CD paths are relative to the repository root, while the tree may be a
     # folder given on the command line (``out/recs/deploy``): match on whole segments.
     padded = f"/{folder}/"
