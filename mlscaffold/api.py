@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -14,7 +14,9 @@ from mlscaffold.params import Params, validate_params
 from mlscaffold.render.engine import BackstageEnvironment
 from mlscaffold.render.skeleton import CompiledSkeleton
 from mlscaffold.render.tree import RenderedTree, TreeEntry
+from mlscaffold.render.write import Target, write_trees
 from mlscaffold.settings import PlatformSettings, shipped_platform
+from mlscaffold.teams import ANSWERS_FILE
 from mlscaffold.template.build import (
     PLATFORM_STEP_ID,
     TEMPLATE_NAME,
@@ -23,7 +25,13 @@ from mlscaffold.template.build import (
 )
 from mlscaffold.template.steps import find_fetch_step, step_values
 
-__all__ = ["PLATFORM_DIR", "ProjectRenderer", "RenderedProject", "render_project"]
+__all__ = [
+    "PLATFORM_DIR",
+    "ProjectRenderer",
+    "RenderedProject",
+    "render_project",
+    "write_project",
+]
 
 #: Where the platform change sits when both trees are seen as one (validation,
 #: snapshots, fleet output), as in Backstage's workspace.
@@ -206,6 +214,46 @@ def render_project(
     while len(_RENDERERS) > _MAX_RENDERERS:
         del _RENDERERS[next(iter(_RENDERERS))]
     return renderer.render(parameters)
+
+
+def write_project(
+    project: RenderedProject,
+    out: Path,
+    platform_out: Path,
+    *,
+    force: bool = False,
+    owned: Iterable[str] = (),
+) -> Path | None:
+    """Write both trees, as Backstage's two fetch steps do, all or none.
+
+    The team repository goes to ``out``; the platform change to its own folder in
+    ``platform_out`` (``teams/<team>/``, so ``platform_out`` may be a checkout of
+    the platform's GitOps repository or collect several teams' changes).
+
+    Args:
+        project: The rendered project.
+        out: The team repository's folder.
+        platform_out: Where the platform change's paths start.
+        force: Replace folders an earlier render wrote (and nothing else).
+        owned: Paths an earlier render wrote into ``out``
+            (see :func:`~mlscaffold.render.write.write_tree`).
+
+    Returns:
+        The platform change's folder, or None when the project has none.
+
+    Raises:
+        OutputExistsError: A target is in the way; nothing was written.
+        RenderError: A path would leave its folder or is not a safe name.
+        FileSystemError: The file system failed.
+    """
+    targets = [Target(project.tree, out, marker=ANSWERS_FILE, owned=owned)]
+    change = None
+    if project.platform_tree:
+        folder = project.platform_tree.common_folder()
+        change = platform_out / folder
+        targets.append(Target(project.platform_tree.subtree(folder), change))
+    write_trees(targets, force=force)
+    return change
 
 
 _MAX_RENDERERS = 8

@@ -101,11 +101,10 @@ def render(
         --set 'repoUrl=github.com?owner=acme&repo=recs-ml' --set modelName=ranker \\
         -o out/recs
     """
-    from mlscaffold.api import render_project
+    from mlscaffold.api import render_project, write_project
     from mlscaffold.params import load_values_file, merge_values, parse_assignments
-    from mlscaffold.render.write import Target, write_trees
     from mlscaffold.settings import load_platform
-    from mlscaffold.teams import ANSWERS_FILE, rendered_before
+    from mlscaffold.teams import rendered_before
 
     if out is None and not dry_run:
         raise click.UsageError("give an output folder with -o DIR, or --dry-run")
@@ -156,14 +155,8 @@ def render(
         if force
         else ()
     )
-    change = project.platform_tree.common_folder()
-    targets = [Target(project.tree, out, marker=ANSWERS_FILE, owned=earlier)]
-    if project.platform_tree:
-        targets.append(
-            Target(project.platform_tree.subtree(change), platform_root / change)
-        )
-    write_trees(targets, force=force)
-    summary = _summary(project, out, platform_root / change, report)
+    change = write_project(project, out, platform_root, force=force, owned=earlier)
+    summary = _summary(project, out, change, report)
     if validation["output_format"] == "json":
         click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
     else:
@@ -191,7 +184,10 @@ def _platform_root(out: Path, platform_out: Path | None) -> Path:
 
 
 def _summary(
-    project: RenderedProject, out: Path, platform_out: Path, report: Report | None
+    project: RenderedProject,
+    out: Path,
+    platform_out: Path | None,
+    report: Report | None,
 ) -> dict[str, Any]:
     """What was rendered, as data (``--output json``) and for the text summary."""
     from mlscaffold.summary import summarize
@@ -207,7 +203,7 @@ def _summary(
         "out": out.as_posix(),
         "files": [path for path, _ in project.tree.files()],
         "platform": {
-            "out": platform_out.as_posix(),
+            "out": platform_out.as_posix() if platform_out else None,
             "files": [path for path, _ in project.platform_tree.files()],
             "pullRequest": project.platform.gitops_repo_url,
         },

@@ -390,7 +390,7 @@ def test_the_readme_command_needs_no_crds_no_network_and_no_cache(
     )
     # Every custom resource was checked against the shipped schemas, per release.
     for origin in (
-        "shipped Argo CD v3.5.1 (Application)",
+        "shipped Argo CD v3.5.1 (AppProject, Application)",
         "shipped Argo Workflows v4.1.2 (WorkflowTemplate)",
         "shipped KServe v0.20.0 (InferenceService)",
         "shipped Kueue v0.19.2 (LocalQueue)",
