@@ -23,7 +23,7 @@ from mlscaffold.template.build import (
     build_template,
     platform_skeleton_for,
 )
-from mlscaffold.template.steps import find_fetch_step, step_values
+from mlscaffold.template.steps import fetch_step, find_fetch_step, step_values
 
 __all__ = [
     "PLATFORM_DIR",
@@ -126,6 +126,16 @@ class ProjectRenderer:
                 f"{self._platform_base}/{path}": text
                 for path, text in self._platform.source_texts().items()
             }
+        # The platform step's values are computed apart only when its values block
+        # differs from the team step's (the built template gives both the same).
+        step = find_fetch_step(self.template, PLATFORM_STEP_ID)
+        self._platform_step: str | None = (
+            PLATFORM_STEP_ID
+            if step is not None
+            and step["input"].get("values")
+            != fetch_step(self.template)["input"].get("values")
+            else None
+        )
 
     def render(self, parameters: Mapping[str, Any]) -> RenderedProject:
         """Validate parameters and render the skeleton exactly as Backstage would.
@@ -140,10 +150,9 @@ class ProjectRenderer:
         tree = self._skeleton.render(values)
         if self._platform is None:
             return RenderedProject(params, values, tree, self.platform, self._sources)
-        # A template with one fetch step hands both skeletons the same values.
         platform_values = (
-            step_values(self.template, params.as_dict(), self._env, PLATFORM_STEP_ID)
-            if find_fetch_step(self.template, PLATFORM_STEP_ID) is not None
+            step_values(self.template, params.as_dict(), self._env, self._platform_step)
+            if self._platform_step is not None
             else values
         )
         return RenderedProject(

@@ -171,11 +171,16 @@ class CompiledSkeleton:
     def render(self, values: Mapping[str, Any]) -> RenderedTree:
         """Render every entry for ``values`` (the fetch:template ``values`` input).
 
+        Args:
+            values: JSON data, as Backstage's runner hands the step its input
+                (:func:`~mlscaffold.template.steps.step_values` returns it so; pass
+                other data through :func:`~mlscaffold.render.values.js_json_value`).
+
         Raises:
             SkeletonError: A template that is used does not compile.
             RenderError: Rendering failed, or a rendered path leaves the output root.
         """
-        context = {"values": js_json_value(values)}
+        context = {"values": values}
         entries: dict[str, TreeEntry] = {}
         with deadline() as budget:
             for entry in self._entries:
@@ -269,4 +274,5 @@ def render_skeleton(
         lstrip_blocks=lstrip_blocks,
         env=env,
     )
-    return compiled.render(values)
+    # Raw values: the JSON round trip Backstage's runner gives a step's input.
+    return compiled.render(js_json_value(values))

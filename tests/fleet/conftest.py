@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -32,10 +33,21 @@ def platform_repo(tmp_path: Path) -> Path:
     for name in ("ml-project", "ml-project-platform"):
         shutil.copytree(data_dir("skeletons") / name, repo / "skeletons" / name)
     shutil.copytree(data_dir("schemas"), repo / "schemas")
+    # Whatever version the shipped settings are at, this repository starts at
+    # 1.0.0, so the tests can release 1.1.0 on top of it.
+    settings = repo / "schemas" / "platform.yaml"
+    settings.write_text(
+        re.sub(
+            r"^templateVersion: .*$",
+            "templateVersion: '1.0.0'",
+            settings.read_text(encoding="utf-8"),
+            flags=re.M,
+        ),
+        encoding="utf-8",
+    )
     git(repo, "init", "-q", "-b", "main")
     commit(repo, "template 1.0.0")
-    version = yaml.safe_load((repo / "schemas" / "platform.yaml").read_text())
-    git(repo, "tag", f"ml-project-v{version['templateVersion']}")
+    git(repo, "tag", "ml-project-v1.0.0")
     return repo
 
 

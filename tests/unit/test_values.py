@@ -3,6 +3,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mlscaffold.errors import RenderError, SkeletonError
 from mlscaffold.render.engine import BackstageEnvironment
@@ -138,3 +140,48 @@ def test_js_json_value() -> None:
         "a": [1, 2],
         "3": None,
     }
+
+
+_JSON_LEAVES = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=8)
+)
+_RAW = st.recursive(
+    _JSON_LEAVES,
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.tuples(inner, inner)
+        | st.dictionaries(st.text(max_size=4), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(raw=_RAW, literal=_RAW)
+def test_rendered_step_input_is_already_json_data(raw: Any, literal: Any) -> None:
+    # CompiledSkeleton.render trusts step_values to hand it JSON data and does not
+    # round-trip the values again; so whatever the parameters and literal settings
+    # hold, the rendered input must be a fixed point of the JSON round trip.
+    values = {
+        "lone": "${{ parameters.raw }}",
+        "text": "x ${{ parameters.raw }}",
+        "literal": literal,
+    }
+    out = render_step_input(
+        values, {"parameters": {"raw": raw}}, BackstageEnvironment()
+    )
+    assert js_json_value(out) == out
+    assert _types(js_json_value(out)) == _types(out)
+
+
+def _types(value: Any) -> Any:
+    """The value's shape with every leaf's type, so 2 and 2.0 differ."""
+    if isinstance(value, dict):
+        return {k: _types(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_types(v) for v in value]
+    return type(value).__name__
