@@ -24,6 +24,7 @@ from mlscaffold.report.formats import to_json_data
 from mlscaffold.report.model import Report
 from mlscaffold.settings import PlatformSettings, load_platform
 from mlscaffold.summary import summarize
+from mlscaffold.teams import ANSWERS_FILE
 from mlscaffold.validate import ValidateOptions, validate_tree
 
 __all__ = ["Output", "PreviewConfig", "PreviewSession", "project_outputs"]
@@ -227,7 +228,8 @@ class PreviewSession:
             for output in outputs:
                 # One tree goes to the target itself, as `render -o` writes it.
                 out = target if len(outputs) == 1 else target / output.name
-                write_tree(output.tree, out, force=force)
+                # Replaces only a folder a render wrote, as `render -o` does.
+                write_tree(output.tree, out, force=force, marker=ANSWERS_FILE)
         return str(target)
 
     def _check(
