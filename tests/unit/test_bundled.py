@@ -111,13 +111,19 @@ def test_shipped_schemas_report_misspelled_fields(tmp_path: Path, field: str) ->
     ][:1] == [("MLS101", 4 if not sub else 5)]
 
 
+def _build_command(shared_crds: Path, tmp_path: Path, out: Path) -> list[str]:
+    """``schemas build`` of a folder holding only the LocalQueue CRD into ``out``."""
+    crds = tmp_path / "crds"
+    (crds / "kueue").mkdir(parents=True)
+    shutil.copy(shared_crds / LOCALQUEUE, crds / LOCALQUEUE)
+    return ["schemas", "build", "--crds", str(crds), "--out", str(out)]
+
+
 def test_schemas_build_command_writes_and_checks(
     shared_crds: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    crds, out = tmp_path / "crds", tmp_path / "out"
-    (crds / "kueue").mkdir(parents=True)
-    shutil.copy(shared_crds / LOCALQUEUE, crds / LOCALQUEUE)
-    build = ["schemas", "build", "--crds", str(crds), "--out", str(out)]
+    out = tmp_path / "out"
+    build = _build_command(shared_crds, tmp_path, out)
     code, stdout, _ = run_cli(build, capsys)
     assert (code, stdout.split(" CRD versions")[0]) == (0, "wrote 2")
     assert run_cli([*build, "--check"], capsys)[0] == 0
@@ -131,10 +137,8 @@ def test_schemas_build_command_writes_and_checks(
 def test_schemas_build_replaces_only_its_own_earlier_build(
     shared_crds: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    crds, out = tmp_path / "crds", tmp_path / "out"
-    (crds / "kueue").mkdir(parents=True)
-    shutil.copy(shared_crds / LOCALQUEUE, crds / LOCALQUEUE)
-    build = ["schemas", "build", "--crds", str(crds), "--out", str(out)]
+    out = tmp_path / "out"
+    build = _build_command(shared_crds, tmp_path, out)
     # A folder it did not write (no index.json) keeps its .json.gz files.
     out.mkdir()
     (out / "backup.json.gz").write_bytes(b"precious")
