@@ -98,7 +98,7 @@ def main() -> None:
         os.environ.pop("MLSCAFFOLD_CRDS", None)
         options = ValidateOptions(kubeconform="off")
 
-        one = render_project(team(1)).tree
+        one = render_project(team(1)).combined_tree()
         first = timed(lambda: validate_tree(one, options=options), 1)[0]
         write_tree(one, root / "one")
         cli = [
@@ -114,7 +114,7 @@ def main() -> None:
 
         corpus = root / "corpus"
         for i in range(args.projects):
-            write_tree(render_project(team(i)).tree, corpus / f"team{i:04d}")
+            write_tree(render_project(team(i)).combined_tree(), corpus / f"team{i:04d}")
         docs = len(manifest_files(corpus))
         reports: dict[int, Any] = {}
 

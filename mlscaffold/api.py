@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -12,25 +13,49 @@ from mlscaffold._files import files_state
 from mlscaffold.params import Params, validate_params
 from mlscaffold.render.engine import BackstageEnvironment
 from mlscaffold.render.skeleton import CompiledSkeleton
-from mlscaffold.render.tree import RenderedTree
+from mlscaffold.render.tree import RenderedTree, TreeEntry
+from mlscaffold.render.write import Target, write_trees
 from mlscaffold.settings import PlatformSettings, shipped_platform
-from mlscaffold.template.build import TEMPLATE_NAME, build_template
-from mlscaffold.template.steps import step_values
+from mlscaffold.teams import ANSWERS_FILE
+from mlscaffold.template.build import (
+    PLATFORM_STEP_ID,
+    TEMPLATE_NAME,
+    build_template,
+    platform_skeleton_for,
+)
+from mlscaffold.template.steps import find_fetch_step, step_values
 
-__all__ = ["ProjectRenderer", "RenderedProject", "render_project"]
+__all__ = [
+    "PLATFORM_DIR",
+    "ProjectRenderer",
+    "RenderedProject",
+    "render_project",
+    "write_project",
+]
+
+#: Where the platform change sits when both trees are seen as one (validation,
+#: snapshots, fleet output), as in Backstage's workspace.
+PLATFORM_DIR = "platform"
 
 
 @dataclass(frozen=True)
 class RenderedProject:
-    """A team's project, rendered in memory.
+    """A team's project, rendered in memory: its repository and the platform change.
 
     Attributes:
         params: The validated parameters.
         values: What the skeleton saw as ``values`` (the fetch step's rendered input).
-        tree: The rendered files.
+        tree: The team repository's files.
         platform: The platform settings it was rendered with.
         skeleton_sources: The text of each templated skeleton file, by skeleton
-            path, so findings can point at skeleton lines.
+            path, so findings can point at skeleton lines (the platform change's
+            files by their path from the team skeleton, ``../<name>-platform/...``).
+        platform_tree: The change to the platform's GitOps repository, with paths
+            from that repository's root (``teams/<team>/...``): namespace, quota,
+            limits, RBAC, network policies, queue, service accounts, Argo CD
+            Application and AppProject. Empty when the skeleton has no platform
+            part. Its entries' ``source`` is relative to the team skeleton, so
+            findings on :meth:`combined_tree` map back to both skeletons.
     """
 
     params: Params
@@ -38,6 +63,22 @@ class RenderedProject:
     tree: RenderedTree
     platform: PlatformSettings
     skeleton_sources: Mapping[str, str]
+    platform_tree: RenderedTree = field(default_factory=RenderedTree)
+
+    def combined_tree(self) -> RenderedTree:
+        """Both trees as one team sees them: the platform change under ``platform/``.
+
+        This is what validation and snapshots look at, so the cross-resource rules
+        relate the team's workloads to the quota, queue and accounts the platform
+        change creates.
+        """
+        if not self.platform_tree:
+            return self.tree
+        entries = dict(self.tree.entries)
+        entries[PLATFORM_DIR] = TreeEntry("dir", mode=0o755)
+        for path, entry in self.platform_tree.entries.items():
+            entries[f"{PLATFORM_DIR}/{path}"] = entry
+        return RenderedTree(entries)
 
 
 class ProjectRenderer:
@@ -47,10 +88,13 @@ class ProjectRenderer:
         platform: Platform settings; the shipped ones by default.
         template: A Template entity to take the fetch step from; built from
             ``platform`` by default.
-        skeleton: The skeleton folder; the shipped one by default.
+        skeleton: The team repository's skeleton folder; the shipped one by
+            default.
+        platform_skeleton: The platform change's skeleton folder; by default
+            :func:`platform_skeleton_for` ``skeleton``.
 
     Raises:
-        SkeletonError: The skeleton does not load.
+        SkeletonError: A skeleton does not load.
     """
 
     def __init__(
@@ -59,15 +103,29 @@ class ProjectRenderer:
         platform: PlatformSettings | None = None,
         template: Mapping[str, Any] | None = None,
         skeleton: Path | None = None,
+        platform_skeleton: Path | None = None,
     ) -> None:
-        """Load settings, build the template and compile the skeleton."""
+        """Load settings, build the template and compile the skeletons."""
         self.platform = platform or shipped_platform()
         self.template = (
             template if template is not None else build_template(self.platform)
         )
         self._env = BackstageEnvironment()
-        self._skeleton = CompiledSkeleton(skeleton or skeleton_dir(TEMPLATE_NAME))
+        root = skeleton or skeleton_dir(TEMPLATE_NAME)
+        self._skeleton = CompiledSkeleton(root)
         self._sources = self._skeleton.source_texts()
+        beside = platform_skeleton or platform_skeleton_for(root)
+        self._platform: CompiledSkeleton | None = None
+        self._platform_base = ""
+        if beside is not None:
+            self._platform = CompiledSkeleton(beside)
+            # Skeleton paths relative to the team skeleton, so findings on the
+            # combined tree map back to both skeletons from one root.
+            self._platform_base = Path(os.path.relpath(beside, root)).as_posix()
+            self._sources |= {
+                f"{self._platform_base}/{path}": text
+                for path, text in self._platform.source_texts().items()
+            }
 
     def render(self, parameters: Mapping[str, Any]) -> RenderedProject:
         """Validate parameters and render the skeleton exactly as Backstage would.
@@ -79,8 +137,32 @@ class ProjectRenderer:
         """
         params = validate_params(parameters, self.platform)
         values = step_values(self.template, params.as_dict(), self._env)
+        tree = self._skeleton.render(values)
+        if self._platform is None:
+            return RenderedProject(params, values, tree, self.platform, self._sources)
+        # A template with one fetch step hands both skeletons the same values.
+        platform_values = (
+            step_values(self.template, params.as_dict(), self._env, PLATFORM_STEP_ID)
+            if find_fetch_step(self.template, PLATFORM_STEP_ID) is not None
+            else values
+        )
         return RenderedProject(
-            params, values, self._skeleton.render(values), self.platform, self._sources
+            params,
+            values,
+            tree,
+            self.platform,
+            self._sources,
+            self._sourced(self._platform.render(platform_values)),
+        )
+
+    def _sourced(self, tree: RenderedTree) -> RenderedTree:
+        return RenderedTree(
+            {
+                path: replace(entry, source=f"{self._platform_base}/{entry.source}")
+                if entry.source
+                else entry
+                for path, entry in tree.entries.items()
+            }
         )
 
 
@@ -117,7 +199,13 @@ def render_project(
     # Settings objects are not hashable; the renderer keeps the one it was built
     # with alive, so its id() cannot be reused while the entry is cached.
     settings_key = files_state(schema_file("")) if platform is None else id(platform)
-    key = (root, files_state(root), settings_key)
+    beside = platform_skeleton_for(root)
+    key = (
+        root,
+        files_state(root),
+        files_state(beside) if beside is not None else None,
+        settings_key,
+    )
     if key in _RENDERERS:
         renderer = _RENDERERS.pop(key)
     else:
@@ -126,6 +214,46 @@ def render_project(
     while len(_RENDERERS) > _MAX_RENDERERS:
         del _RENDERERS[next(iter(_RENDERERS))]
     return renderer.render(parameters)
+
+
+def write_project(
+    project: RenderedProject,
+    out: Path,
+    platform_out: Path,
+    *,
+    force: bool = False,
+    owned: Iterable[str] = (),
+) -> Path | None:
+    """Write both trees, as Backstage's two fetch steps do, all or none.
+
+    The team repository goes to ``out``; the platform change to its own folder in
+    ``platform_out`` (``teams/<team>/``, so ``platform_out`` may be a checkout of
+    the platform's GitOps repository or collect several teams' changes).
+
+    Args:
+        project: The rendered project.
+        out: The team repository's folder.
+        platform_out: Where the platform change's paths start.
+        force: Replace folders an earlier render wrote (and nothing else).
+        owned: Paths an earlier render wrote into ``out``
+            (see :func:`~mlscaffold.render.write.write_tree`).
+
+    Returns:
+        The platform change's folder, or None when the project has none.
+
+    Raises:
+        OutputExistsError: A target is in the way; nothing was written.
+        RenderError: A path would leave its folder or is not a safe name.
+        FileSystemError: The file system failed.
+    """
+    targets = [Target(project.tree, out, marker=ANSWERS_FILE, owned=owned)]
+    change = None
+    if project.platform_tree:
+        folder = project.platform_tree.common_folder()
+        change = platform_out / folder
+        targets.append(Target(project.platform_tree.subtree(folder), change))
+    write_trees(targets, force=force)
+    return change
 
 
 _MAX_RENDERERS = 8

@@ -14,6 +14,7 @@ from mlscaffold._yaml import clip, load_yaml_file
 from mlscaffold.errors import SettingsError
 
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+_REPO_URL = re.compile(r"[a-z0-9.-]+\?owner=[\w.-]+&repo=[\w.-]+")
 _REQUIRED = (
     "templateOwner",
     "templateVersion",
@@ -22,6 +23,7 @@ _REQUIRED = (
     "kueue",
     "capacity",
     "argocd",
+    "gitops",
     "allowedHosts",
 )
 
@@ -64,6 +66,8 @@ class PlatformSettings:
         template_owner: Backstage owner of the ml-project Template.
         template_version: Version recorded in every team's answers file.
         argocd_namespace: Where Argo CD Applications must live.
+        gitops_repo_url: The platform's GitOps repository (``host?owner=O&repo=R``)
+            the platform change is opened against as a pull request.
         cluster_queue: The shared Kueue ClusterQueue every LocalQueue points at.
         spot: How training pods select and tolerate spot capacity.
         serving_ingress_namespaces: Namespaces whose traffic must reach the
@@ -77,6 +81,7 @@ class PlatformSettings:
     template_owner: str
     template_version: str
     argocd_namespace: str
+    gitops_repo_url: str
     cluster_queue: str
     spot: SpotCapacity
     serving_ingress_namespaces: tuple[str, ...] = ()
@@ -147,6 +152,7 @@ def load_platform(path: Path | None = None) -> PlatformSettings:
         template_owner=str(raw["templateOwner"]),
         template_version=str(raw["templateVersion"]),
         argocd_namespace=str(_mapping(raw["argocd"]).get("namespace", "argocd")),
+        gitops_repo_url=str(raw["gitops"]["repoUrl"]),
         cluster_queue=str(_mapping(raw["kueue"]).get("clusterQueue", "")),
         serving_ingress_namespaces=_names(raw, "serving", "ingressNamespaces"),
         monitoring_namespaces=_names(raw, "monitoring", "namespaces"),
@@ -191,6 +197,11 @@ def _shape_problems(raw: Mapping[str, Any]) -> list[str]:
                 f"serving: resources: {fmt}: needs requests and limits, "
                 "each with cpu and memory (every model format of the form needs one)"
             )
+        elif shape.get("gpus") not in (0, 1) or isinstance(shape.get("gpus"), bool):
+            problems.append(
+                f"serving: resources: {fmt}: gpus: must be 0 or 1 "
+                "(GPUs per predictor replica)"
+            )
     if not isinstance(_mapping(serving).get("placeholderModelUri"), str):
         problems.append(
             "serving: placeholderModelUri: is required (the model a new team serves "
@@ -215,6 +226,12 @@ def _shape_problems(raw: Mapping[str, Any]) -> list[str]:
         ):
             problems.append(f"{where}: needs a non-empty list of namespace names")
     problems += _identity_problems(_mapping(raw.get("identity")))
+    repo_url = _mapping(raw.get("gitops")).get("repoUrl")
+    if not (isinstance(repo_url, str) and _REPO_URL.fullmatch(repo_url)):
+        problems.append(
+            "gitops: repoUrl: is required (host?owner=ORG&repo=NAME, the platform's "
+            "GitOps repository)"
+        )
     gpu = raw["capacity"].get("gpu") if isinstance(raw["capacity"], dict) else None
     tolerations = gpu.get("tolerations") if isinstance(gpu, dict) else None
     if not isinstance(tolerations, list) or not all(

@@ -53,7 +53,7 @@ def _fail_on_findings(project: RenderedProject, settings: MlscaffoldSettings) ->
         kubeconform=settings.kubeconform,
     )
     report = validate_tree(
-        project.tree, options=options, skeleton=project.skeleton_sources
+        project.combined_tree(), options=options, skeleton=project.skeleton_sources
     )
     if report.ok:
         return

@@ -54,7 +54,7 @@ def test_snapshot_dir(test_location: PyTestLocation) -> Path:
 
     ``<test dir>/__snapshots__/<module>/<Class.test_function>/<param id>``: a
     parametrized test gets one folder per parameter id (a team of teams.yaml),
-    so a pull request shows ``.../test_team/recs/deploy/resourcequota.yaml``.
+    so a pull request shows ``.../test_team/recs/deploy/inferenceservice.yaml``.
 
     Args:
         test_location: syrupy's view of the running test.
@@ -169,7 +169,8 @@ def compare_tree(
 
     Args:
         node: The running test item.
-        tree_like: A RenderedTree, or an object with ``.tree`` (and a team name).
+        tree_like: A RenderedTree, or a project or team (its ``combined_tree()``:
+            the team repository and the platform change under ``platform/``).
         ci: Strict mode: a missing snapshot is a failure, never written.
         replacements: Machine paths to replace by placeholders in text.
     """
@@ -221,7 +222,9 @@ def compare_tree(
 
 
 def _unpack(tree_like: object, node: pytest.Item) -> tuple[RenderedTree, str]:
-    tree = getattr(tree_like, "tree", tree_like)
+    # A project (or a team holding one) is snapshotted with its platform change.
+    combined = getattr(tree_like, "combined_tree", None)
+    tree = combined() if callable(combined) else getattr(tree_like, "tree", tree_like)
     if not isinstance(tree, RenderedTree):
         raise TypeError(
             f"expected a rendered tree, project or team, got {type(tree_like).__name__}"

@@ -27,5 +27,8 @@ class RenderedTeam:
 
     @property
     def tree(self) -> RenderedTree:
-        """The rendered files."""
-        return self.project.tree
+        """The rendered files: the team repository, the platform change under platform/.
+
+        (``project.tree`` and ``project.platform_tree`` hold them apart.)
+        """
+        return self.project.combined_tree()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -132,27 +133,34 @@ def lint(
 
     Also checks the template: values used but never passed, parameters never used,
     step references to missing or later steps, and step ids Backstage misreads.
-    The skeleton and settings are the platform repository's (see --skeleton).
+    The skeleton and settings are the platform repository's (see --skeleton); the
+    platform change's skeleton beside it (<skeleton>-platform) is linted too.
     """
     from mlscaffold._yaml import load_yaml_file
     from mlscaffold.lint import lint_skeleton
     from mlscaffold.report.model import Report
     from mlscaffold.settings import load_platform
-    from mlscaffold.template.build import build_template
+    from mlscaffold.template.build import build_template, platform_skeleton_for
 
     template = (
         load_yaml_file(template_file)
         if template_file
         else build_template(load_platform(config.platform_file))
     )
+    beside = platform_skeleton_for(config.skeleton)
+    roots = [config.skeleton] if beside is None else [config.skeleton, beside]
     report = Report(
         checked=sorted(
-            p.relative_to(config.skeleton).as_posix()
-            for p in config.skeleton.rglob("*")
+            # The platform skeleton's files as the source maps name them: from the
+            # team skeleton (../ml-project-platform/...).
+            Path(os.path.relpath(p, config.skeleton)).as_posix()
+            for root in roots
+            for p in root.rglob("*")
             if p.is_file()
         )
     )
-    report.extend(lint_skeleton(config.skeleton, template))
+    for root in roots:
+        report.extend(lint_skeleton(root, template))
     emit_report(report, output_format, min_severity=min_severity)
     return EXIT_FINDINGS if fails(report, fail_on) else EXIT_OK
 

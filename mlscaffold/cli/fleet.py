@@ -115,7 +115,10 @@ def _sources(
     "-o",
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Write each valid team to OUT/<team>; without it nothing is written.",
+    help=(
+        "Write each valid team to OUT/<team> (its repository, with the platform "
+        "change under platform/); without it nothing is written."
+    ),
 )
 @click.option(
     "--force",

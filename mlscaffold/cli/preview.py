@@ -99,6 +99,7 @@ def preview(
         PreviewSession,
         SourceWatcher,
     )
+    from mlscaffold.template.build import platform_skeleton_for
 
     # The sources of a platform repository are watched; the packaged ones never change.
     skeleton = (
@@ -128,7 +129,8 @@ def preview(
         server = PreviewServer(session, port=port)
     except OSError as exc:
         raise click.UsageError(f"--port {port}: cannot listen on it: {exc}") from exc
-    watched = [path for path in (skeleton, platform_file) if path is not None]
+    beside = platform_skeleton_for(skeleton) if skeleton is not None else None
+    watched = [p for p in (skeleton, beside, platform_file) if p is not None]
     watcher = SourceWatcher(watched, session.bump) if watched else None
     if watcher is not None:
         watcher.start()

@@ -45,7 +45,13 @@ _SET_HELP = (
     "-o",
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Folder to write the project into (created atomically).",
+    help="Folder to write the team repository into (created atomically).",
+)
+@click.option(
+    "--platform-out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Checkout of the platform's GitOps repository (or any folder) to write "
+    "the platform change into, at teams/<team>/ [default: platform/ beside -o].",
 )
 @click.option(
     "--force",
@@ -67,17 +73,24 @@ def render(
     assignments: tuple[str, ...],
     values_files: tuple[Path, ...],
     out: Path | None,
+    platform_out: Path | None,
     force: bool,
     dry_run: bool,
     config: PlatformConfig,
     no_validate: bool,
     **validation: Any,
 ) -> int:
-    """Render a team's ml-project exactly as Backstage's fetch:template would.
+    """Render a team's ml-project exactly as Backstage's fetch:template steps would.
 
-    Parameters are validated first (nothing is written when they are invalid). The
-    rendered manifests are then validated against Kubernetes and CRD schemas, Pod
-    Security restricted and cross-resource rules; an invalid tree is not written
+    Two outputs, as the template's two fetch:template steps write them: the team
+    repository (-o) and the platform change (--platform-out, at teams/<team>/:
+    namespace, quota, limits, RBAC, network policies, queue, service accounts and
+    the team's Argo CD Application and AppProject), which Backstage opens as a pull
+    request against the platform's GitOps repository.
+
+    Parameters are validated first (nothing is written when they are invalid). Both
+    trees are then validated as one team against Kubernetes and CRD schemas, Pod
+    Security restricted and cross-resource rules; an invalid project is not written
     unless --no-validate is given. --dry-run prints a YAML stream for
     `kubectl apply --dry-run=client -f -` (other files listed in comments);
     --output json prints the summary of what was written as JSON.
@@ -88,14 +101,14 @@ def render(
         --set 'repoUrl=github.com?owner=acme&repo=recs-ml' --set modelName=ranker \\
         -o out/recs
     """
-    from mlscaffold.api import render_project
+    from mlscaffold.api import render_project, write_project
     from mlscaffold.params import load_values_file, merge_values, parse_assignments
-    from mlscaffold.render.write import write_tree
     from mlscaffold.settings import load_platform
-    from mlscaffold.teams import ANSWERS_FILE, rendered_before
+    from mlscaffold.teams import rendered_before
 
     if out is None and not dry_run:
         raise click.UsageError("give an output folder with -o DIR, or --dry-run")
+    platform_root = _platform_root(out, platform_out) if out is not None else None
     parameters = merge_values(
         [*map(load_values_file, values_files), parse_assignments(assignments)]
     )
@@ -107,7 +120,7 @@ def render(
         from mlscaffold.validate import validate_tree
 
         report = validate_tree(
-            project.tree,
+            project.combined_tree(),
             options=build_validate_options(config=config, **validation),
             skeleton=project.skeleton_sources,
         )
@@ -128,9 +141,10 @@ def render(
     if dry_run:
         from mlscaffold.render.stream import tree_as_yaml_stream
 
-        click.echo(tree_as_yaml_stream(project.tree), nl=False)
+        click.echo(tree_as_yaml_stream(project.combined_tree()), nl=False)
         return EXIT_OK
     assert out is not None  # checked above  # noqa: S101
+    assert platform_root is not None  # noqa: S101
     earlier = (
         rendered_before(
             out,
@@ -141,8 +155,8 @@ def render(
         if force
         else ()
     )
-    write_tree(project.tree, out, force=force, marker=ANSWERS_FILE, owned=earlier)
-    summary = _summary(project, out, report)
+    change = write_project(project, out, platform_root, force=force, owned=earlier)
+    summary = _summary(project, out, change, report)
     if validation["output_format"] == "json":
         click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
     else:
@@ -150,8 +164,30 @@ def render(
     return EXIT_OK
 
 
+def _platform_root(out: Path, platform_out: Path | None) -> Path:
+    """Where the platform change goes, kept apart from the team repository."""
+    if platform_out is None:
+        if Path.cwd().resolve().is_relative_to(out.resolve()):
+            raise click.UsageError(
+                "-o is the current folder or above it, so the default platform "
+                "folder (beside it) would be outside; give --platform-out DIR"
+            )
+        platform_out = out.parent / "platform"
+    team, platform = out.resolve(), platform_out.resolve()
+    if team.is_relative_to(platform) or platform.is_relative_to(team):
+        raise click.UsageError(
+            f"--platform-out {platform_out} and -o {out} must not contain each "
+            "other: the team repository and the platform change go to different "
+            "repositories"
+        )
+    return platform_out
+
+
 def _summary(
-    project: RenderedProject, out: Path, report: Report | None
+    project: RenderedProject,
+    out: Path,
+    platform_out: Path | None,
+    report: Report | None,
 ) -> dict[str, Any]:
     """What was rendered, as data (``--output json``) and for the text summary."""
     from mlscaffold.summary import summarize
@@ -166,6 +202,11 @@ def _summary(
         "team": s.team,
         "out": out.as_posix(),
         "files": [path for path, _ in project.tree.files()],
+        "platform": {
+            "out": platform_out.as_posix() if platform_out else None,
+            "files": [path for path, _ in project.platform_tree.files()],
+            "pullRequest": project.platform.gitops_repo_url,
+        },
         "namespace": s.namespace,
         "quota": {
             "size": s.size,
@@ -202,6 +243,12 @@ def _print_summary(summary: dict[str, Any]) -> None:
         f"Rendered {len(summary['files'])} files for team {summary['team']} "
         f"into {summary['out']}"
     )
+    change = summary["platform"]
+    if change["files"]:
+        click.echo(
+            f"  platform   {len(change['files'])} files into {change['out']}: "
+            f"the pull request for {change['pullRequest']}"
+        )
     click.echo(f"  namespace  {summary['namespace']} (Pod Security restricted)")
     click.echo(
         f"  quota      size {quota['size']}: {quota['cpu']} CPU, "
@@ -252,7 +299,8 @@ def template() -> None:
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Folder Backstage registers: template.yaml and skeleton/ (default: the "
+    help="Folder Backstage registers: template.yaml, skeleton/ and platform/ "
+    "(default: the "
     "platform repository's template-dir, else backstage/ml-project).",
 )
 @click.option(
@@ -290,7 +338,7 @@ def template_build(out: Path | None, check: bool, config: PlatformConfig) -> int
         force=True,
         marker="template.yaml",
     )
-    click.echo(f"Wrote {out}/template.yaml and {out}/skeleton/")
+    click.echo(f"Wrote {out}/template.yaml, {out}/skeleton/ and {out}/platform/")
     return EXIT_OK
 
 

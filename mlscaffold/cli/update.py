@@ -119,6 +119,7 @@ def _update_one(
     versions = (
         f"{result.from_version} ({result.base}) -> {result.to_version} ({result.head})"
     )
+    _echo_platform_changes(result.platform_changes, repo_dir)
     if not result.pending:
         click.echo(f"{repo_dir} is up to date with the template: {versions}")
         return EXIT_OK
@@ -134,3 +135,18 @@ def _update_one(
                    "(conflict markers or .rej files).", err=True)  # fmt: skip
         return EXIT_FINDINGS
     return EXIT_OK
+
+
+def _echo_platform_changes(paths: tuple[str, ...], repo_dir: Path) -> None:
+    """The platform change's files the new template renders differently."""
+    if not paths:
+        return
+    click.echo(
+        f"The platform change differs too ({len(paths)} file(s) of the platform's "
+        "GitOps repository); update does not touch that repository: open a pull "
+        "request there with `mlscaffold render --values "
+        f"{repo_dir}/.mlscaffold/answers.yaml --platform-out <its checkout> -o <tmp>`:",
+        err=True,
+    )
+    for path in paths:
+        click.echo(f"  platform   {path}", err=True)

@@ -221,11 +221,11 @@ class _DiffWork:
     ) -> TeamDiff:
         base_error = None
         try:
-            old = base.render(team.parameters).tree
+            old = base.render(team.parameters).combined_tree()
         except MlscaffoldError as exc:
             old, base_error = RenderedTree({}), TeamError.of(exc)
         try:
-            new = head.render(team.parameters).tree
+            new = head.render(team.parameters).combined_tree()
             changes = diff_trees(old, new, prefix=f"{team.name}/")
             new_findings: list[Finding] = []
             # Identical trees give identical findings: only changed teams are validated.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import posixpath
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
@@ -183,7 +184,13 @@ def diff_report(diff: FleetDiff, skeleton: str) -> Report:
             rendered = _place(team.team, finding.rendered)
             source = finding.source
             where = (
-                Location(f"{skeleton}/{source.path}", source.line, source.column)
+                Location(
+                    # The platform skeleton's files are named from the team
+                    # skeleton (../ml-project-platform/...).
+                    posixpath.normpath(f"{skeleton}/{source.path}"),
+                    source.line,
+                    source.column,
+                )
                 if source is not None
                 else Location(f"{team.team}/{finding.rendered.path}")
             )

@@ -131,7 +131,9 @@ class _RenderWork:
         from mlscaffold.render.write import write_tree
 
         try:
-            tree = renderer.render(team.parameters).tree
+            # The team repository with the platform change under platform/: one
+            # folder per team, validated as one team.
+            tree = renderer.render(team.parameters).combined_tree()
             report = (
                 validate_tree(tree, options=for_sources(self.validate, renderer))
                 if self.validate
@@ -182,7 +184,8 @@ def render_fleet(
         sources: The skeleton and settings to render with.
         validate: Validation options, or None to skip validation.
         fail_on: Lowest severity that keeps a tree from being written.
-        out_dir: Write each team to ``out_dir/<team>``; None writes nothing.
+        out_dir: Write each team to ``out_dir/<team>`` (its repository, with the
+            platform change under ``platform/``); None writes nothing.
         force: Replace non-empty team folders.
         jobs: Processes to use; 0 means every core.
         progress: Called in this process after each team.

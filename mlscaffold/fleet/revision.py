@@ -198,7 +198,8 @@ def revision_sources(
 ) -> Iterator[PlatformSources]:
     """Check the sources out of ``repo`` at ``rev`` into a temporary folder.
 
-    Only the layout's skeleton and settings are extracted (``git archive``),
+    Only the layout's skeleton, the platform change's skeleton beside it (when
+    the revision has one) and the settings are extracted (``git archive``),
     with ``tar.umask=022`` so file modes match a usual checkout; the folder is
     removed on exit.
 
@@ -206,6 +207,12 @@ def revision_sources(
         ToolError: Unknown revision, or the revision has no such paths.
     """
     commit = resolve_revision(repo, rev)
+    paths = [layout.skeleton, layout.platform_file]
+    beside = f"{layout.skeleton.rstrip('/')}-platform"
+    # Templates before 2.0 had no platform change; git archive fails on a path
+    # the revision does not have.
+    if _has_path(repo, commit, beside):
+        paths.append(beside)
     with tempfile.TemporaryDirectory(prefix="mlscaffold-rev-") as tmp:
         archive = git(
             repo,
@@ -216,8 +223,7 @@ def revision_sources(
                 "--format=tar",
                 commit,
                 "--",
-                layout.skeleton,
-                layout.platform_file,
+                *paths,
             ],
         )
         with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
@@ -230,6 +236,11 @@ def revision_sources(
                 f"{layout.skeleton}/ or {layout.platform_file}"
             )
         yield sources
+
+
+def _has_path(repo: Path, commit: str, path: str) -> bool:
+    listed = git(repo, ["ls-tree", "--name-only", commit, "--", path])
+    return bool(listed.strip())
 
 
 def _sources_in(

@@ -73,6 +73,10 @@ class UpdateResult:
         to_version: Template version of the new render.
         outcomes: One entry per file upstream changed, sorted by path.
         applied: False for a check (nothing was written).
+        platform_changes: Files of the platform change (``teams/<team>/...`` in
+            the platform's GitOps repository) that the new template renders
+            differently. They are not in the team repository, so nothing here
+            applies them: they go to the platform repository by pull request.
     """
 
     repo: str
@@ -82,6 +86,7 @@ class UpdateResult:
     to_version: str
     outcomes: tuple[FileOutcome, ...]
     applied: bool
+    platform_changes: tuple[str, ...] = ()
 
     @property
     def pending(self) -> bool:
@@ -180,20 +185,29 @@ def update_repo(
         head_renderer = renderer_for(head_sources)
         if not allow_downgrade:
             _refuse_downgrade(answers.template_version, head_renderer)
-        base = base_renderer.render(answers.parameters).tree
-        head = head_renderer.render(answers.parameters).tree
+        base_project = base_renderer.render(answers.parameters)
+        head_project = head_renderer.render(answers.parameters)
+        base, head = base_project.tree, head_project.tree
         # The same path rules as a fresh render: nothing read or written outside.
         check_paths(base)
         check_paths(head)
+        platform_changes = tuple(
+            change.path
+            for change in diff_trees(
+                base_project.platform_tree, head_project.platform_tree
+            )
+        )
         # Every file is merged in memory first, so a failing merge (or a refused
         # path) stops the update before anything in the repository has changed.
         writes: list[Callable[[], None]] = []
-        outcomes = [
-            outcome
-            for change in diff_trees(base, head)
-            if (outcome := _merge_one(repo, change.path, base.get(change.path),
-                                      head.get(change.path), writes))
-        ]  # fmt: skip
+        moved = _moved_to_platform(base, head, head_project.platform_tree)
+        outcomes: list[FileOutcome] = []
+        for change in diff_trees(base, head):
+            outcome = moved.get(change.path) or _merge_one(
+                repo, change.path, base.get(change.path), head.get(change.path), writes
+            )
+            if outcome is not None:
+                outcomes.append(outcome)
         if not check:
             for write in writes:
                 write()
@@ -205,6 +219,7 @@ def update_repo(
             to_version=head_renderer.platform.template_version,
             outcomes=tuple(outcomes),
             applied=not check,
+            platform_changes=platform_changes,
         )
 
 
@@ -234,6 +249,30 @@ def _refuse_downgrade(recorded: str, head: ProjectRenderer) -> None:
             f"the {recorded} that {ANSWERS_FILE} records; use --allow-downgrade "
             "to go back"
         )
+
+
+def _moved_to_platform(
+    base: RenderedTree, head: RenderedTree, platform: RenderedTree
+) -> dict[str, FileOutcome]:
+    """Team files the new template renders into the platform change instead.
+
+    Deleting one from the team repository now would let Argo CD prune its objects
+    (the namespace among them) before the platform's pull request is merged; so it
+    is kept and reported, for the team to delete once the platform owns it.
+    """
+    names = {path.rsplit("/", 1)[-1]: path for path, _ in platform.files()}
+    moved: dict[str, FileOutcome] = {}
+    for path, _ in base.files():
+        target = names.get(path.rsplit("/", 1)[-1])
+        if path not in head and target is not None:
+            moved[path] = FileOutcome(
+                path,
+                "conflict",
+                f"moved to the platform change ({target}); delete it here only after "
+                "the platform's pull request is merged and synced, or Argo CD prunes "
+                "its objects",
+            )
+    return moved
 
 
 def _ours(repo: Path, path: str) -> bytes | None:

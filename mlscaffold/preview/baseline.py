@@ -61,15 +61,18 @@ class Baselines:
         return found
 
     def changes(
-        self, baseline: str, project: RenderedProject, tree: RenderedTree
+        self, baseline: str, project: RenderedProject
     ) -> tuple[dict[str, FileChange], str | None]:
-        """Changed files of ``tree`` against ``baseline``, by path; or why none.
+        """Changed files of the project against ``baseline``, by path; or why none.
+
+        Both trees are compared as one (:meth:`RenderedProject.combined_tree`), the
+        form the pytest plugin's snapshots hold.
 
         Args:
             baseline: A baseline id.
             project: The current render (its parameters fill ``defaults``).
-            tree: The output tree to compare.
         """
+        tree = project.combined_tree()
         team = baseline.removeprefix("team:") if baseline.startswith("team:") else ""
         folder = self._snapshot_dir(team) if team else None
         if folder is not None:
@@ -78,7 +81,7 @@ class Baselines:
             return {}, "the skeleton did not load at start, so nothing to compare"
         try:
             parameters = self._parameters(baseline, team, project)
-            base = self._renderer.render(parameters).tree
+            base = self._renderer.render(parameters).combined_tree()
         except (MlscaffoldError, KeyError) as exc:
             return {}, f"baseline {baseline!r} does not render: {exc}"
         return {change.path: change for change in diff_trees(base, tree)}, None

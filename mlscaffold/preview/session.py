@@ -13,18 +13,22 @@ from typing import Any
 import yaml
 
 from mlscaffold._data import skeleton_dir
-from mlscaffold.api import ProjectRenderer, RenderedProject, render_project
+from mlscaffold.api import (
+    PLATFORM_DIR,
+    ProjectRenderer,
+    RenderedProject,
+    render_project,
+    write_project,
+)
 from mlscaffold.errors import MlscaffoldError, ParamsError, ValidationFailed
 from mlscaffold.fleet.diff import FileChange
 from mlscaffold.preview.baseline import Baselines
 from mlscaffold.render.binary import READ_BYTES, is_binary
 from mlscaffold.render.tree import RenderedTree
-from mlscaffold.render.write import write_tree
 from mlscaffold.report.formats import to_json_data
 from mlscaffold.report.model import Report
 from mlscaffold.settings import PlatformSettings, load_platform
 from mlscaffold.summary import summarize
-from mlscaffold.teams import ANSWERS_FILE
 from mlscaffold.validate import ValidateOptions, validate_tree
 
 __all__ = ["Output", "PreviewConfig", "PreviewSession", "project_outputs"]
@@ -39,24 +43,45 @@ class Output:
     """One tree a render produces, as Backstage's steps would publish it.
 
     Attributes:
-        name: Stable id (``repository``).
+        name: Stable id (``repository`` or ``platform``).
         title: What the page calls it.
         tree: The rendered files.
+        prefix: Where its files sit in the project's combined tree (what
+            baselines and snapshots compare): ``""`` or ``platform/``.
     """
 
     name: str
     title: str
     tree: RenderedTree
+    prefix: str = ""
 
 
 def project_outputs(project: RenderedProject) -> list[Output]:
-    """The trees of a rendered project, in the order the page lists them.
+    """The trees of a rendered project, in the order the page lists them."""
+    outputs = [Output("repository", "Team repository", project.tree)]
+    if project.platform_tree:
+        outputs.append(
+            Output(
+                "platform",
+                "Platform change (pull request)",
+                project.platform_tree,
+                f"{PLATFORM_DIR}/",
+            )
+        )
+    return outputs
 
-    The template renders one tree today (the team repository); the page and the
-    JSON already carry a list so a second tree (a platform-repository change)
-    only needs adding here.
-    """
-    return [Output("repository", "Team repository", project.tree)]
+
+def _changes_of(
+    output: Output, outputs: Sequence[Output], changes: Mapping[str, FileChange]
+) -> dict[str, FileChange]:
+    """The changes of the combined tree that fall in ``output``, by its own paths."""
+    others = [o.prefix for o in outputs if o.prefix and o is not output]
+    return {
+        path.removeprefix(output.prefix): change
+        for path, change in changes.items()
+        if path.startswith(output.prefix)
+        and not any(path.startswith(p) for p in others)
+    }
 
 
 @dataclass(frozen=True)
@@ -184,11 +209,13 @@ class PreviewSession:
             result["error"] = str(exc)
             return result
         data = to_json_data(report)
-        outputs = []
-        for output in project_outputs(project):
-            changes, problem = self.baselines.changes(baseline, project, output.tree)
-            result["baseline"]["error"] = problem
-            outputs.append(_output_json(output, changes))
+        changes, problem = self.baselines.changes(baseline, project)
+        result["baseline"]["error"] = problem
+        trees = project_outputs(project)
+        outputs = [
+            _output_json(output, _changes_of(output, trees, changes))
+            for output in trees
+        ]
         result.update(
             ok=True,
             outputs=outputs,
@@ -223,14 +250,12 @@ class PreviewSession:
             raise ValidationFailed(
                 report, "the rendered project is invalid; nothing was written"
             )
-        outputs = project_outputs(project)
         with self._lock:
-            for output in outputs:
-                # One tree goes to the target itself, as `render -o` writes it.
-                out = target if len(outputs) == 1 else target / output.name
-                # Replaces only a folder a render wrote, as `render -o` does.
-                write_tree(output.tree, out, force=force, marker=ANSWERS_FILE)
-        return str(target)
+            # As `render -o TARGET` writes them: the platform change beside.
+            change = write_project(
+                project, target, target.parent / PLATFORM_DIR, force=force
+            )
+        return str(target) if change is None else f"{target} and {change}"
 
     def _check(
         self, parameters: Mapping[str, Any], platform: PlatformSettings
@@ -242,7 +267,7 @@ class PreviewSession:
                 parameters, platform=platform, skeleton=self.skeleton
             )
             report = validate_tree(
-                project.tree,
+                project.combined_tree(),
                 options=replace(self.config.options, platform=platform),
                 skeleton=project.skeleton_sources,
             )

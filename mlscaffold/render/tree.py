@@ -64,3 +64,36 @@ class RenderedTree(Mapping[str, TreeEntry]):
             entry = self.entries[path]
             if entry.kind == "file":
                 yield path, entry
+
+    def common_folder(self) -> str:
+        """The deepest folder below which every file, link and empty folder lies.
+
+        ``""`` when that is the root.
+        """
+        parts: list[str] | None = None
+        for path in self.entries:
+            if self.entries[path].kind == "dir":
+                if any(p.startswith(path + "/") for p in self.entries):
+                    continue  # a folder on the way to others holds nothing itself
+                folder = path.split("/")
+            else:
+                folder = path.split("/")[:-1]
+            if parts is None:
+                parts = folder
+            else:
+                while parts != folder[: len(parts)]:
+                    parts.pop()
+        return "/".join(parts or [])
+
+    def subtree(self, folder: str) -> RenderedTree:
+        """The entries below ``folder``, with paths relative to it."""
+        if not folder:
+            return self
+        prefix = folder + "/"
+        return RenderedTree(
+            {
+                path.removeprefix(prefix): entry
+                for path, entry in self.entries.items()
+                if path.startswith(prefix)
+            }
+        )

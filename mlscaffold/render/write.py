@@ -17,7 +17,8 @@ import re
 import secrets
 import shutil
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from mlscaffold.errors import FileSystemError, Location, OutputExistsError, RenderError
@@ -28,7 +29,7 @@ try:
 except ImportError:  # pragma: no cover - not POSIX: no lock, no cleanup
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["check_paths", "write_tree"]
+__all__ = ["Target", "check_paths", "write_tree", "write_trees"]
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -300,6 +301,94 @@ def write_tree(
         raise FileSystemError.of(exc, f"cannot write {out}") from exc
 
 
+def _check_target(
+    tree: RenderedTree,
+    out: Path,
+    force: bool,
+    marker: str | None,
+    owned: Iterable[str],
+) -> os.stat_result | None:
+    """Refuse an ``out`` the tree may not replace; its status, None if missing."""
+    try:
+        info = out.lstat()
+    except FileNotFoundError:
+        return None
+    if not stat.S_ISDIR(info.st_mode):
+        what = "a symlink" if stat.S_ISLNK(info.st_mode) else "not a folder"
+        raise OutputExistsError(
+            f"{out} is {what}; mlscaffold writes only into a new or empty folder "
+            "and never through a symlink"
+        )
+    if any(out.iterdir()):
+        if not force:
+            raise OutputExistsError(
+                f"output folder {out} already exists and is not empty; "
+                "use --force to replace it"
+            )
+        _check_replaceable(out, tree, marker, owned)
+    return info
+
+
+@dataclass(frozen=True)
+class Target:
+    """One tree and where it goes, with :func:`write_tree`'s ownership rules.
+
+    Attributes:
+        tree: The rendered output.
+        out: Its folder.
+        marker: The tree path that shows mlscaffold wrote ``out`` (None: any
+            folder that holds nothing the tree would not write may be replaced).
+        owned: More paths ``out`` may hold and lose.
+    """
+
+    tree: RenderedTree
+    out: Path
+    marker: str | None = None
+    owned: Iterable[str] = ()
+
+
+def write_trees(targets: Sequence[Target], *, force: bool = False) -> None:
+    """Write several trees (a team repository and a platform change) all or none.
+
+    Every target is checked before anything is written, so a target in the way
+    leaves all of them untouched; when writing a later one fails, the folders
+    written before it that did not exist are removed again (a replaced folder
+    keeps its new tree).
+
+    Raises:
+        OutputExistsError: A target is in the way (the message says why).
+        RenderError: A path in a tree would leave its folder or is not a safe name.
+        FileSystemError: The file system failed.
+    """
+    for target in targets:
+        check_paths(target.tree)
+        try:
+            _check_target(
+                target.tree, Path(target.out), force, target.marker, target.owned
+            )
+        except OutputExistsError:
+            raise
+        except OSError as exc:
+            raise FileSystemError.of(exc, f"cannot write {target.out}") from exc
+    created: list[Path] = []
+    try:
+        for target in targets:
+            fresh = not os.path.lexists(target.out)
+            write_tree(
+                target.tree,
+                target.out,
+                force=force,
+                marker=target.marker,
+                owned=target.owned,
+            )
+            if fresh:
+                created.append(Path(target.out))
+    except BaseException:
+        for out in created:
+            shutil.rmtree(out, ignore_errors=True)
+        raise
+
+
 def _write_locked(
     tree: RenderedTree,
     out: Path,
@@ -307,23 +396,7 @@ def _write_locked(
     marker: str | None,
     owned: Iterable[str],
 ) -> None:
-    try:
-        info = out.lstat()
-    except FileNotFoundError:
-        info = None
-    if info is not None and not stat.S_ISDIR(info.st_mode):
-        what = "a symlink" if stat.S_ISLNK(info.st_mode) else "not a folder"
-        raise OutputExistsError(
-            f"{out} is {what}; mlscaffold writes only into a new or empty folder "
-            "and never through a symlink"
-        )
-    if info is not None and any(out.iterdir()):
-        if not force:
-            raise OutputExistsError(
-                f"output folder {out} already exists and is not empty; "
-                "use --force to replace it"
-            )
-        _check_replaceable(out, tree, marker, owned)
+    info = _check_target(tree, out, force, marker, owned)
     staging = _fresh_dir(out.parent, out.name, "tmp")
     try:
         for path in tree:

@@ -95,6 +95,8 @@ def preview(
     work = tmp_path_factory.mktemp("preview")
     skeleton = work / "ml-project"
     shutil.copytree(skeleton_dir(), skeleton)
+    # The platform change's skeleton beside it, where preview looks for it.
+    shutil.copytree(skeleton_dir("ml-project-platform"), work / "ml-project-platform")
     home = tmp_path_factory.mktemp("home")
     env = {**os.environ, "HOME": str(home), "PYTHONUNBUFFERED": "1"}
     command = [sys.executable, "-m", "mlscaffold", "preview"]

@@ -50,7 +50,7 @@ def test_size_and_maturity_change_the_quota_and_the_files(
     )
     expect(page.locator("#summary-gpu")).to_contain_text("2920 GPU-hours")
     # The quota file is marked as changed by this edit and differs from the defaults.
-    quota_file = page.locator("li.file[data-path='deploy/resourcequota.yaml']")
+    quota_file = page.locator("li.file[data-path='teams/recs/resourcequota.yaml']")
     expect(quota_file).to_have_class(CHANGED, timeout=WAIT_MS)
     expect(quota_file.locator(".mark.modified")).to_have_text("M")
 
@@ -107,10 +107,11 @@ def test_a_skeleton_edit_on_disk_shows_without_touching_the_form(
     page: Page, preview: Preview, screenshots: Path
 ) -> None:
     fill_team(page)
-    page.locator("li.file[data-path='deploy/resourcequota.yaml']").click()
+    page.locator("li.file[data-path='teams/recs/resourcequota.yaml']").click()
     view = page.locator("#file-view")
     expect(view).to_contain_text("kind: ResourceQuota")
-    source = preview.skeleton / "deploy" / "resourcequota.yaml"
+    source = preview.skeleton.parent / "ml-project-platform" / "teams"
+    source = source / "${{ values.team }}" / "resourcequota.yaml"
     marker = "# Reviewed by the platform team (edited on disk)"
     source.write_text(
         source.read_text().replace(
@@ -121,7 +122,7 @@ def test_a_skeleton_edit_on_disk_shows_without_touching_the_form(
     # The page followed the watcher's revision, not a form change; the file differs
     # from the baseline, which was rendered with the skeleton as it was at start.
     expect(page.locator("#status")).to_contain_text(re.compile(r"disk revision [1-9]"))
-    quota = page.locator("li.file[data-path='deploy/resourcequota.yaml']")
+    quota = page.locator("li.file[data-path='teams/recs/resourcequota.yaml']")
     expect(quota.locator(".mark.modified")).to_have_text("M")
     page.screenshot(path=screenshots / "06-skeleton-edited-on-disk.png")
 
@@ -153,16 +154,25 @@ def test_write_to_writes_once_and_then_only_when_told_to_replace(
     fill_team(page, "ads")
     result = page.locator("#write-result")
     page.click("#write")
-    expect(result).to_have_text(f"Written to {preview.write_target}", timeout=WAIT_MS)
-    namespace = preview.write_target / "deploy" / "namespace.yaml"
-    assert 'name: "ads-ml"' in namespace.read_text()
+    # Both trees, as `render -o` writes them: the platform change beside.
+    teams = preview.write_target.parent / "platform" / "teams"
+    expect(result).to_have_text(
+        f"Written to {preview.write_target} and {teams / 'ads'}", timeout=WAIT_MS
+    )
+    serving = preview.write_target / "deploy" / "inferenceservice.yaml"
+    assert 'namespace: "ads-ml"' in serving.read_text()
+    assert 'name: "ads-ml"' in (teams / "ads" / "namespace.yaml").read_text()
     page.click("#step-0")
     page.fill("#team", "ads2")
     page.click("#write")
     expect(result).to_contain_text("Not written: output folder", timeout=WAIT_MS)
     expect(result).to_contain_text("already exists and is not empty")
-    assert 'name: "ads-ml"' in namespace.read_text()
+    assert 'namespace: "ads-ml"' in serving.read_text()
+    assert not (teams / "ads2").exists()  # all or nothing
     page.check("#write-force")
     page.click("#write")
-    expect(result).to_have_text(f"Written to {preview.write_target}", timeout=WAIT_MS)
-    assert 'name: "ads2-ml"' in namespace.read_text()
+    expect(result).to_have_text(
+        f"Written to {preview.write_target} and {teams / 'ads2'}", timeout=WAIT_MS
+    )
+    assert 'namespace: "ads2-ml"' in serving.read_text()
+    assert 'name: "ads2-ml"' in (teams / "ads2" / "namespace.yaml").read_text()

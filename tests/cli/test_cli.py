@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -119,7 +120,10 @@ def test_invalid_tree_is_refused_unless_no_validate(
 ) -> None:
     skeleton = tmp_path / "skeleton"
     subprocess.run(["cp", "-r", str(skeleton_dir()), str(skeleton)], check=True)
-    quota = skeleton / "deploy" / "resourcequota.yaml"
+    # The platform change's skeleton beside it, as <skeleton>-platform.
+    platform_skeleton = tmp_path / "skeleton-platform"
+    shutil.copytree(skeleton_dir("ml-project-platform"), platform_skeleton)
+    quota = platform_skeleton / "teams" / "${{ values.team }}" / "resourcequota.yaml"
     quota.write_text(
         quota.read_text(encoding="utf-8").replace("spec:", "spce:"), encoding="utf-8"
     )
@@ -136,15 +140,19 @@ def test_invalid_tree_is_refused_unless_no_validate(
     ]
     code, _, stderr = run(args, capsys)
     assert code == 1
-    assert "deploy/resourcequota.yaml:" in stderr
+    assert "platform/teams/recs/resourcequota.yaml:" in stderr
+    # The finding points at the skeleton it came from, beside the team's.
+    assert "skeleton: ../skeleton-platform/teams/${{ values.team }}/resourcequota" in (
+        stderr
+    )
     assert "MLS101 unknown field 'spce'" in stderr
     assert "nothing was written" in stderr
     assert not out.exists()
+    assert not (tmp_path / "platform").exists()
     code, _, _ = run([*args, "--no-validate"], capsys)
     assert code == 0
-    assert "spce:" in (out / "deploy" / "resourcequota.yaml").read_text(
-        encoding="utf-8"
-    )
+    change = tmp_path / "platform" / "teams" / "recs"
+    assert "spce:" in (change / "resourcequota.yaml").read_text(encoding="utf-8")
 
 
 def test_skeleton_syntax_error_exits_3_with_the_skeleton_line(
@@ -167,7 +175,8 @@ def test_dry_run_prints_files_and_writes_nothing(
         ["render", *TEAM, "--crds", str(shared_crds), "--dry-run"], capsys
     )
     assert code == 0
-    assert "---\n# Source: deploy/localqueue.yaml\n" in stdout
+    assert "---\n# Source: deploy/inferenceservice.yaml\n" in stdout
+    assert "---\n# Source: platform/teams/recs/localqueue.yaml\n" in stdout
     assert 'name: "recs-queue"' in stdout
     assert list(tmp_path.iterdir()) == []
 
@@ -188,6 +197,8 @@ def test_values_file_accepts_an_answers_file(
         str(shared_crds),
         "-o",
         str(again),
+        "--platform-out",
+        str(tmp_path / "platform-again"),
     ]
     code, _, _ = run(args, capsys)
     assert code == 0
@@ -211,12 +222,13 @@ def test_validate_clean_tree_exits_0(
 def test_validate_points_at_file_line_and_rule(
     rendered: Path, shared_crds: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    queue = rendered / "deploy" / "localqueue.yaml"
+    change = rendered.parent / "platform" / "teams" / "recs"
+    queue = change / "localqueue.yaml"
     text = queue.read_text(encoding="utf-8").replace("clusterQueue:", "clusterQeue:")
     queue.write_text(text, encoding="utf-8")
     line = next(i for i, row in enumerate(text.splitlines(), 1) if "clusterQeue" in row)
     code, stdout, _ = run(
-        ["validate", str(rendered), "--crds", str(shared_crds)], capsys
+        ["validate", str(rendered), str(change), "--crds", str(shared_crds)], capsys
     )
     assert code == 1
     assert f"{queue.as_posix()}:{line}:" in stdout
@@ -341,9 +353,10 @@ def test_platform_settings_are_used_for_validation_too(
     args = ["render", *TEAM, "--platform", str(platform), "--crds", str(shared_crds)]
     code, _, stderr = run([*args, "-o", str(out)], capsys)
     assert code == 0, stderr
-    app = yaml.safe_load((out / "argocd" / "application.yaml").read_text())
+    change = tmp_path / "platform" / "teams" / "recs"
+    app = yaml.safe_load((change / "application.yaml").read_text())
     assert app["metadata"]["namespace"] == "gitops"
-    validate = ["validate", str(out), "--crds", str(shared_crds)]
+    validate = ["validate", str(out), str(change), "--crds", str(shared_crds)]
     assert run([*validate, "--platform", str(platform)], capsys)[0] == 0
     code, stdout, _ = run(validate, capsys)  # judged by the shipped settings instead
     assert code == 1
@@ -377,7 +390,7 @@ def test_the_readme_command_needs_no_crds_no_network_and_no_cache(
     )
     # Every custom resource was checked against the shipped schemas, per release.
     for origin in (
-        "shipped Argo CD v3.5.1 (Application)",
+        "shipped Argo CD v3.5.1 (AppProject, Application)",
         "shipped Argo Workflows v4.1.2 (WorkflowTemplate)",
         "shipped KServe v0.20.0 (InferenceService)",
         "shipped Kueue v0.19.2 (LocalQueue)",
@@ -414,3 +427,60 @@ def test_dry_run_does_not_print_binary_bytes(
     assert code == 0
     assert "# Source: logo.png (binary, 80 bytes)\n" in stdout
     assert "# Source: a.txt (not a Kubernetes manifest)\n# | team recs\n" in stdout
+
+
+def test_render_writes_the_platform_change_beside_the_repository(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "recs"
+    args = ["render", *TEAM, "-o", str(out)]
+    code, stdout, _ = run(args, capsys)
+    assert code == 0
+    change = tmp_path / "platform" / "teams" / "recs"
+    assert f"platform   8 files into {change}" in stdout
+    assert (change / "namespace.yaml").is_file()
+    assert (change / "appproject.yaml").is_file()
+    # The team repository holds only what the team owns.
+    assert not (out / "deploy" / "namespace.yaml").exists()
+    assert not (out / "platform").exists()
+    # Another team's change lands beside it; this team's is not replaced silently,
+    # and then nothing is written at all.
+    other = tmp_path / "fraud"
+    code, _, _ = run(
+        ["render", *TEAM[:-2], "--set", "modelName=ranker", "--set", "team=fraud",
+         "-o", str(other)],
+        capsys,
+    )  # fmt: skip
+    assert code == 0
+    assert sorted(p.name for p in (tmp_path / "platform" / "teams").iterdir()) == [
+        "fraud",
+        "recs",
+    ]
+    again = tmp_path / "recs-again"
+    code, _, stderr = run(["render", *TEAM, "-o", str(again)], capsys)
+    assert code == 2, stderr
+    assert f"output folder {change} already exists" in stderr
+    assert not again.exists()
+
+
+@pytest.mark.parametrize(
+    ("out", "platform", "message"),
+    [
+        (".", None, "give --platform-out DIR"),
+        ("o", "o/platform", "must not contain each other"),
+    ],
+)
+def test_platform_out_must_stay_apart_from_the_repository(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    out: str,
+    platform: str | None,
+    message: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    extra = ["--platform-out", platform] if platform else []
+    code, _, stderr = run(["render", *TEAM, "-o", out, *extra], capsys)
+    assert code == 2
+    assert message in stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == []

@@ -73,7 +73,7 @@ def test_dry_run_is_a_yaml_stream_of_objects_with_source_comments(
         for line in out.splitlines()
         if line.startswith("# Source: ")
     ]
-    assert "deploy/namespace.yaml" in sources
+    assert "platform/teams/recs/namespace.yaml" in sources
     assert "catalog-info.yaml (not a Kubernetes manifest)" in sources
     assert "README.md (not a Kubernetes manifest)" in sources
     assert ".mlscaffold/answers.yaml (not a Kubernetes manifest)" in sources
@@ -144,7 +144,8 @@ def test_params_schema_and_render_summary_as_json(
     assert code == 0, err
     summary = json.loads(out)
     assert summary["namespace"] == "recs-ml"
-    assert "deploy/namespace.yaml" in summary["files"]
+    assert "deploy/inferenceservice.yaml" in summary["files"]
+    assert "teams/recs/namespace.yaml" in summary["platform"]["files"]
     assert summary["queue"] == {"local": "recs-queue", "cluster": "ml-shared"}
     assert summary["validation"]["errors"] == 0
 
@@ -161,8 +162,12 @@ def test_validate_jobs_shows_progress_lines_when_asked(
             "--set",
             "owner=group:default/x",
             "--no-validate",
+            # Each team's two trees side by side in one folder, so the teams
+            # are separate units for -j.
             "-o",
-            str(tmp_path / team),
+            str(tmp_path / team / "repo"),
+            "--platform-out",
+            str(tmp_path / team / "platform"),
         ]
         assert run(args, capsys)[0] == 0  # fmt: skip
     base = ["validate", str(tmp_path), "--crds", str(shared_crds), "--kubeconform",

@@ -56,14 +56,21 @@ def _pre_commit(repo: Path, home: Path) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture
 def sample_repo(tmp_path: Path, shared_crds: Path) -> Path:
-    """A platform repository that is also one team's repository, committed."""
+    """A platform repository that is also one team's repository, committed.
+
+    It holds both of the team's trees: the repository's files at its top and the
+    platform change at teams/recs/, as in the platform's GitOps repository.
+    """
     repo = tmp_path / "platform"
     mlscaffold = [sys.executable, "-m", "mlscaffold"]
     subprocess.run(
-        [*mlscaffold, "render", *_TEAM, "--no-validate", "-o", str(repo)],
+        [*mlscaffold, "render", *_TEAM, "--no-validate", "-o", str(repo),
+         "--platform-out", str(repo.parent / "change")],
         check=True, capture_output=True,
     )  # fmt: skip
-    shutil.copytree(skeleton_dir(), repo / "skeletons" / "ml-project")
+    shutil.copytree(repo.parent / "change" / "teams", repo / "teams")
+    for name in ("ml-project", "ml-project-platform"):
+        shutil.copytree(skeleton_dir(name), repo / "skeletons" / name)
     shutil.copytree(data_dir("schemas"), repo / "schemas")
     (repo / "mlscaffold.yaml").write_text(
         yaml.safe_dump({"crds": [str(shared_crds)]}), encoding="utf-8"
@@ -103,7 +110,7 @@ def test_hooks_pass_on_a_clean_repository_and_catch_each_problem(
     (sample_repo / "skeletons" / "ml-project" / "x.yaml").write_text(
         "name: ${{ values.team.upper() }}\n", encoding="utf-8"
     )
-    rbac = sample_repo / "deploy" / "rbac.yaml"
+    rbac = sample_repo / "teams" / "recs" / "rbac.yaml"
     rbac.write_text(
         rbac.read_text() + "---\napiVersion: v1\nkind: Pod\nmetadata:\n"
         "  name: p\n  namespace: recs-ml\nspec:\n  containers:\n"
@@ -117,7 +124,7 @@ def test_hooks_pass_on_a_clean_repository_and_catch_each_problem(
     assert out.count("Failed") == 3, out
     assert "template.yaml: differs from a fresh build" in out
     assert re.search(r"x\.yaml:1:\d+: \w+ MLS503 ", out), out
-    assert re.search(r"deploy/rbac\.yaml:\d+:\d+: error MLS2\d\d ", out), out
+    assert re.search(r"teams/recs/rbac\.yaml:\d+:\d+: error MLS2\d\d ", out), out
 
 
 def test_the_hooks_file_is_a_valid_pre_commit_manifest() -> None:

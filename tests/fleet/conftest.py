@@ -29,9 +29,8 @@ def platform_repo(tmp_path: Path) -> Path:
     """A platform repository: the shipped skeleton and schemas, tagged v1.0.0."""
     repo = tmp_path / "platform"
     (repo / "skeletons").mkdir(parents=True)
-    shutil.copytree(
-        data_dir("skeletons") / "ml-project", repo / "skeletons" / "ml-project"
-    )
+    for name in ("ml-project", "ml-project-platform"):
+        shutil.copytree(data_dir("skeletons") / name, repo / "skeletons" / name)
     shutil.copytree(data_dir("schemas"), repo / "schemas")
     git(repo, "init", "-q", "-b", "main")
     commit(repo, "template 1.0.0")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from urllib.parse import unquote
 
 import jsonschema
 import pytest
@@ -16,7 +17,7 @@ from tests.helpers import run_cli as run
 from tests.unit.test_formats import _sarif_schema
 
 ACTION = Path(__file__).resolve().parents[2] / "action.yml"
-LIMITS = "skeletons/ml-project/deploy/limitrange.yaml"
+LIMITS = "skeletons/ml-project-platform/teams/${{ values.team }}/limitrange.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -93,5 +94,6 @@ def test_the_markdown_and_sarif_it_posts(
     for result in results:
         place = result["locations"][0]["physicalLocation"]
         # Code scanning annotates files of the repository: the skeleton file.
-        assert place["artifactLocation"]["uri"] == LIMITS
-        assert (platform_repo / place["artifactLocation"]["uri"]).is_file()
+        # A URI: the template markup in the folder name is percent-encoded.
+        assert unquote(place["artifactLocation"]["uri"]) == LIMITS
+        assert (platform_repo / LIMITS).is_file()

@@ -48,7 +48,7 @@ def test_fleet_render_json_report_prefixes_paths_with_the_team(
         capsys,
     )  # fmt: skip
     data = json.loads(stdout)
-    assert "recs/deploy/namespace.yaml" in data["checked"]
+    assert "recs/platform/teams/recs/namespace.yaml" in data["checked"]
     assert len(data["checked"]) == len({p for p in data["checked"]})
     warnings = [f for f in data["findings"] if f["severity"] == "warning"]
     assert code == (1 if warnings else 0)
@@ -79,7 +79,9 @@ def test_fleet_render_at_a_revision_ignores_work_tree_edits(
     tmp_path: Path, platform_repo: Path, teams_file: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:  # fmt: skip
-    limits = platform_repo / "skeletons" / "ml-project" / "deploy" / "limitrange.yaml"
+    limits = (
+        platform_repo / "skeletons" / "ml-project" / "deploy" / "inferenceservice.yaml"
+    )
     limits.write_text("# uncommitted\n" + limits.read_text())
     for rev, expected in ((["--rev", "HEAD"], False), ([], True)):
         out = tmp_path / f"out{len(rev)}"
@@ -89,5 +91,5 @@ def test_fleet_render_at_a_revision_ignores_work_tree_edits(
             capsys,
         )  # fmt: skip
         assert code == 0, err
-        text = (out / "recs" / "deploy" / "limitrange.yaml").read_text()
+        text = (out / "recs" / "deploy" / "inferenceservice.yaml").read_text()
         assert text.startswith("# uncommitted") is expected

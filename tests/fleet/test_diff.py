@@ -20,7 +20,7 @@ CRON = (
     "skeletons/ml-project/${{ 'deploy' if values.maturity == 'L3' else '' }}"
     "/cronworkflow.yaml"
 )
-LIMITS = "skeletons/ml-project/deploy/limitrange.yaml"
+LIMITS = "skeletons/ml-project-platform/teams/${{ values.team }}/limitrange.yaml"
 
 
 def test_diff_names_exactly_the_changed_teams_and_files(
@@ -93,10 +93,11 @@ def test_new_finding_fails_the_cli_and_is_named(
     assert data["summary"]["teamsAffected"] == 3
     assert data["summary"]["filesChanged"] == 3
     for team in data["teams"]:
-        assert [f["path"] for f in team["files"]] == ["deploy/limitrange.yaml"]
+        limits = f"platform/teams/{team['team']}/limitrange.yaml"
+        assert [f["path"] for f in team["files"]] == [limits]
         errors = [f for f in team["newFindings"] if f["severity"] == "error"]
         assert errors
-        assert {f["path"] for f in errors} == {"deploy/limitrange.yaml"}
+        assert {f["path"] for f in errors} == {limits}
         assert any("limitz" in f["message"] for f in errors)
     comment = md.read_text()
     assert comment.startswith(
@@ -216,7 +217,10 @@ def test_each_side_is_validated_with_its_own_platform_settings(
             load_teams([teams_file]), base, worktree_sources(platform_repo),
             validate=ValidateOptions(crd_dirs=(shared_crds,), kubeconform="off"),
         )  # fmt: skip
-    assert all("argocd/application.yaml" in c for c in changes_by_team(diff).values())
+    assert all(
+        f"platform/teams/{team}/application.yaml" in changes
+        for team, changes in changes_by_team(diff).items()
+    )
     assert len(changes_by_team(diff)) == 3
     assert diff.new_findings() == []
 

@@ -51,7 +51,9 @@ def test_fleet_render_writes_valid_teams_and_keeps_going_after_a_bad_one(
         assert result.error is None
         assert result.files >= 12
         assert not [f for f in result.report.findings if f.severity >= 30]
-        assert (tmp_path / "out" / result.team / "deploy" / "namespace.yaml").is_file()
+        team = tmp_path / "out" / result.team
+        assert (team / "platform" / "teams" / result.team / "namespace.yaml").is_file()
+        assert (team / "deploy" / "inferenceservice.yaml").is_file()
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
         "fraud",
         "recs",

@@ -15,9 +15,10 @@ from mlscaffold.render.write import write_tree
 from tests.fleet.fleet_helpers import commit, edit, git, team_parameters
 from tests.helpers import run_cli as run
 
-LIMITS = "deploy/limitrange.yaml"
+SERVING = "deploy/inferenceservice.yaml"
 README = "README.md"
-RBAC = "deploy/rbac.yaml"
+PIPELINE = "deploy/workflowtemplate.yaml"
+REPLICAS = "    maxReplicas: 3\n"
 
 
 @pytest.fixture
@@ -53,28 +54,20 @@ def recorded_version(repo: Path) -> str:
 def test_local_edit_and_upstream_change_in_other_files_both_land(
     platform_repo: Path, team_repo: Path
 ) -> None:
-    edit(team_repo / RBAC, "\n", "\n# Our team's note.\n")
+    edit(team_repo / PIPELINE, "\n", "\n# Our team's note.\n")
     commit(team_repo, "the team's edit")
-    release(
-        platform_repo,
-        "1.1.0",
-        (
-            LIMITS,
-            'memory: "${{ values.platform.limits.default.memory',
-            'memory: "${{ values.platform.limits.defaultRequest.memory',
-        ),
-    )
+    release(platform_repo, "1.1.0", (SERVING, REPLICAS, "    maxReplicas: 5\n"))
     result = update_repo(team_repo, platform_repo, to_rev="ml-project-v1.1.0")
     # README.md names the template version, so it changes with every release.
     assert {o.path: o.action for o in result.outcomes} == {
         ".mlscaffold/answers.yaml": "updated",
         README: "updated",
-        LIMITS: "updated",
+        SERVING: "updated",
     }
     assert result.conflicts == []
-    assert "# Our team's note." in (team_repo / RBAC).read_text()
-    limits = yaml.safe_load((team_repo / LIMITS).read_text())
-    assert limits["spec"]["limits"][0]["default"]["memory"] == "512Mi"
+    assert "# Our team's note." in (team_repo / PIPELINE).read_text()
+    served = yaml.safe_load((team_repo / SERVING).read_text())
+    assert served["spec"]["predictor"]["maxReplicas"] == 5
     assert recorded_version(team_repo) == "1.1.0"
     # Now up to date: the next check finds the 1.1.0 tag as its base.
     assert not update_repo(team_repo, platform_repo, to_rev="HEAD", check=True).pending
@@ -83,29 +76,21 @@ def test_local_edit_and_upstream_change_in_other_files_both_land(
 def test_same_lines_changed_on_both_sides_conflict_and_keep_the_team_edit(
     platform_repo: Path, team_repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    edit(
-        team_repo / LIMITS,
-        '      max:\n        cpu: "16"',
-        '      max:\n        cpu: "24"',
-    )
+    edit(team_repo / SERVING, REPLICAS, "    maxReplicas: 4\n")
     commit(team_repo, "the team's edit")
-    release(
-        platform_repo,
-        "1.1.0",
-        (LIMITS, 'cpu: "${{ values.platform.sizes[values.size].cpu }}"', 'cpu: "12"'),
-    )
+    release(platform_repo, "1.1.0", (SERVING, REPLICAS, "    maxReplicas: 5\n"))
     code, out, err = run(
         ["update", str(team_repo), "--platform-repo", str(platform_repo)], capsys
     )
     assert code == 1
-    assert f"  conflict   {LIMITS}: 1 conflict(s) marked in the file" in out
+    assert f"  conflict   {SERVING}: 1 conflict(s) marked in the file" in out
     assert "need the team's resolution" in err
-    text = (team_repo / LIMITS).read_text()
-    assert f"<<<<<<< team {LIMITS}\n" in text
-    assert '        cpu: "24"\n' in text  # the team's edit survives
+    text = (team_repo / SERVING).read_text()
+    assert f"<<<<<<< team {SERVING}\n" in text
+    assert "    maxReplicas: 4\n" in text  # the team's edit survives
     assert "||||||| base\n" in text
-    assert '        cpu: "16"\n' in text
-    assert '        cpu: "12"\n' in text
+    assert REPLICAS in text
+    assert "    maxReplicas: 5\n" in text
     assert ">>>>>>> upstream\n" in text
     assert recorded_version(team_repo) == "1.1.0"
 
@@ -113,42 +98,52 @@ def test_same_lines_changed_on_both_sides_conflict_and_keep_the_team_edit(
 def test_edits_in_the_same_file_at_different_places_merge_cleanly(
     platform_repo: Path, team_repo: Path
 ) -> None:
-    edit(
-        team_repo / LIMITS, "# Defaults for containers", "# Our defaults for containers"
-    )
+    edit(team_repo / SERVING, "# The served model.", "# Our served model.")
     commit(team_repo, "the team's edit")
-    release(
-        platform_repo,
-        "1.1.0",
-        (LIMITS, 'cpu: "${{ values.platform.sizes[values.size].cpu }}"', 'cpu: "12"'),
-    )
+    release(platform_repo, "1.1.0", (SERVING, REPLICAS, "    maxReplicas: 5\n"))
     result = update_repo(team_repo, platform_repo)
-    assert {o.path: o.action for o in result.outcomes}[LIMITS] == "merged"
-    text = (team_repo / LIMITS).read_text()
-    assert text.startswith("# Our defaults for containers")
-    assert '        cpu: "12"\n' in text
+    assert {o.path: o.action for o in result.outcomes}[SERVING] == "merged"
+    text = (team_repo / SERVING).read_text()
+    assert text.startswith("# Our served model.")
+    assert "    maxReplicas: 5\n" in text
     assert "<<<<<<<" not in text
+
+
+def test_platform_change_differences_are_reported_not_applied(
+    platform_repo: Path, team_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    quota = platform_repo / "skeletons" / "ml-project-platform" / "teams"
+    quota = quota / "${{ values.team }}" / "resourcequota.yaml"
+    edit(quota, "spec:\n", "spec:\n  # reviewed\n")
+    release(platform_repo, "1.1.0")
+    code, _, err = run(
+        ["update", str(team_repo), "--platform-repo", str(platform_repo)], capsys
+    )
+    assert code == 0
+    assert "  platform   teams/recs/resourcequota.yaml" in err
+    assert "open a pull request there" in err
+    assert not (team_repo / "teams").exists()
 
 
 def test_files_added_and_removed_upstream(platform_repo: Path, team_repo: Path) -> None:
     skeleton = platform_repo / "skeletons" / "ml-project"
     (skeleton / "deploy" / "podmonitor.yaml").write_text("# new\n")
-    (skeleton / "deploy" / "networkpolicy.yaml").unlink()
-    (skeleton / "deploy" / "localqueue.yaml").unlink()
-    edit(team_repo / "deploy" / "localqueue.yaml", "\n", "\n# ours\n")
+    (skeleton / "catalog-info.yaml").unlink()
+    (skeleton / SERVING).unlink()
+    edit(team_repo / SERVING, "\n", "\n# ours\n")
     commit(team_repo, "the team's edit")
     release(platform_repo, "1.1.0")
     result = update_repo(team_repo, platform_repo)
     actions = {o.path: o.action for o in result.outcomes}
     assert actions["deploy/podmonitor.yaml"] == "added"
-    assert actions["deploy/networkpolicy.yaml"] == "removed"
-    assert actions["deploy/localqueue.yaml"] == "conflict"
+    assert actions["catalog-info.yaml"] == "removed"
+    assert actions[SERVING] == "conflict"
     assert (team_repo / "deploy" / "podmonitor.yaml").read_text() == "# new\n"
-    assert not (team_repo / "deploy" / "networkpolicy.yaml").exists()
+    assert not (team_repo / "catalog-info.yaml").exists()
     # Changed by the team, deleted upstream: kept, with the upstream deletion beside it.
-    assert "# ours" in (team_repo / "deploy" / "localqueue.yaml").read_text()
-    rej = (team_repo / "deploy" / "localqueue.yaml.rej").read_text()
-    assert rej.startswith("--- a/deploy/localqueue.yaml\n+++ /dev/null\n")
+    assert "# ours" in (team_repo / SERVING).read_text()
+    rej = (team_repo / f"{SERVING}.rej").read_text()
+    assert rej.startswith(f"--- a/{SERVING}\n+++ /dev/null\n")
 
 
 def test_check_exit_codes(
@@ -212,17 +207,9 @@ def test_a_failing_merge_changes_nothing(
     from mlscaffold.errors import ToolError
     from mlscaffold.fleet import update
 
-    edit(team_repo / LIMITS, "\n", "\n# Our team's note.\n")
+    edit(team_repo / SERVING, "\n", "\n# Our team's note.\n")
     commit(team_repo, "the team's edit")
-    release(
-        platform_repo,
-        "1.1.0",
-        (
-            LIMITS,
-            'memory: "${{ values.platform.limits.default.memory',
-            'memory: "${{ values.platform.limits.defaultRequest.memory',
-        ),
-    )
+    release(platform_repo, "1.1.0", (SERVING, REPLICAS, "    maxReplicas: 5\n"))
     before = {p: p.read_bytes() for p in team_repo.rglob("*") if p.is_file()}
 
     def broken(*_: object) -> tuple[bytes, int]:
@@ -231,7 +218,7 @@ def test_a_failing_merge_changes_nothing(
     monkeypatch.setattr(update, "_merge_file", broken)
     with pytest.raises(ToolError):
         update_repo(team_repo, platform_repo, to_rev="ml-project-v1.1.0")
-    # README.md and answers.yaml would have been updated before LIMITS was merged.
+    # README.md and answers.yaml would have been updated before SERVING was merged.
     assert {p: p.read_bytes() for p in team_repo.rglob("*") if p.is_file()} == before
 
 
@@ -275,7 +262,7 @@ def test_a_dirty_team_repository_is_refused_unless_allowed(
     platform_repo: Path, team_repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     release(platform_repo, "1.1.0", (README, "\n", "\nNew upstream line.\n"))
-    edit(team_repo / LIMITS, "\n", "\n# Uncommitted.\n")
+    edit(team_repo / SERVING, "\n", "\n# Uncommitted.\n")
     base = ["update", str(team_repo), "--platform-repo", str(platform_repo)]
     before = (team_repo / README).read_text()
     code, _, err = run(base, capsys)
@@ -361,3 +348,31 @@ def test_a_team_symlink_where_upstream_adds_a_file_is_left_alone(
     assert "symlink" in outcome.detail
     assert (team_repo / "deploy" / "podmonitor.yaml").readlink() == victim
     assert victim.read_text() == "precious\n"
+
+
+def test_files_moved_to_the_platform_change_are_kept_until_the_platform_owns_them(
+    platform_repo: Path, tmp_path: Path
+) -> None:
+    # A template from before the split: the namespace was in the team repository.
+    skeletons = platform_repo / "skeletons"
+    moved = skeletons / "ml-project-platform" / "teams" / "${{ values.team }}"
+    (moved / "namespace.yaml").rename(skeletons / "ml-project" / "deploy" / "ns.yaml")
+    release(platform_repo, "0.9.0")
+    old = renderer_for(worktree_sources(platform_repo)).render(team_parameters("recs"))
+    repo = tmp_path / "old-recs-ml"
+    write_tree(old.tree, repo)
+    (skeletons / "ml-project" / "deploy" / "ns.yaml").rename(moved / "ns.yaml")
+    settings = platform_repo / "schemas" / "platform.yaml"
+    edit(settings, "templateVersion: '0.9.0'", "templateVersion: '1.1.0'")
+    commit(platform_repo, "template 1.1.0: the namespace moves to the platform")
+    git(platform_repo, "tag", "ml-project-v1.1.0")
+
+    result = update_repo(repo, platform_repo)
+
+    outcome = {o.path: o for o in result.outcomes}["deploy/ns.yaml"]
+    # Deleting it now would let Argo CD prune the namespace before the platform
+    # pull request is merged: it stays, and the team is told why.
+    assert outcome.action == "conflict"
+    assert "moved to the platform change (teams/recs/ns.yaml)" in outcome.detail
+    assert (repo / "deploy" / "ns.yaml").is_file()
+    assert "teams/recs/ns.yaml" in result.platform_changes

@@ -14,7 +14,12 @@ from .cases import ALL_CASES, Case
 from .compare import diff_trees
 from .oracle import RenderJob, RenderResult, backstage_render_many, require_oracle
 from .test_engine_parity import case_jobs, render_with_mlscaffold
-from .test_project_parity import MATRIX, TEMPLATE_YAML, _fetch_step_id
+from .test_project_parity import (
+    MATRIX,
+    TEMPLATE_YAML,
+    _fetch_step_ids,
+    write_workspace,
+)
 
 pytestmark = [pytest.mark.parity, pytest.mark.slow]
 
@@ -39,17 +44,20 @@ class LegacyRuns:
     """Every engine case and product parameter set, rendered by the legacy engine."""
 
     cases: Mapping[str, LegacyRun]
-    projects: Mapping[str, LegacyRun]
+    projects: Mapping[str, list[LegacyRun]]  # one run per fetch step
 
 
-def _fetch_input(template: Path) -> dict[str, Any]:
-    """The fetch step's literal input besides ``values`` (its url, options)."""
+def _fetch_inputs(template: Path) -> dict[str, dict[str, Any]]:
+    """Each fetch step's literal input besides ``values`` (url, targetPath...)."""
     doc = yaml.safe_load(template.read_text(encoding="utf-8"))
-    step_id = _fetch_step_id(template)
-    for step in doc["spec"]["steps"]:
-        if step.get("id") == step_id:
-            return {k: v for k, v in (step.get("input") or {}).items() if k != "values"}
-    raise AssertionError(f"{template} has no step {step_id}")
+    ids = _fetch_step_ids(template)
+    return {
+        str(step["id"]): {
+            k: v for k, v in (step.get("input") or {}).items() if k != "values"
+        }
+        for step in doc["spec"]["steps"]
+        if step.get("id") in ids
+    }
 
 
 @pytest.fixture(scope="session")
@@ -67,25 +75,29 @@ def legacy_runs(tmp_path_factory: pytest.TempPathFactory) -> LegacyRuns:
     jobs = case_jobs(root)
     if not TEMPLATE_YAML.is_file():
         pytest.fail(f"{TEMPLATE_YAML} is missing: run `mlscaffold template build`")
-    fetch_input = _fetch_input(TEMPLATE_YAML)
+    fetch_inputs = _fetch_inputs(TEMPLATE_YAML)
     for index, params in enumerate(MATRIX.values()):
-        jobs.append(
-            RenderJob(
-                out=root / f"p{index:03d}" / "backstage",
-                template=TEMPLATE_YAML,
-                values=render_project(params).values,
-                input=fetch_input,
+        # Both fetch steps into one workspace, as the task runs them.
+        for fetch_input in fetch_inputs.values():
+            jobs.append(
+                RenderJob(
+                    out=root / f"p{index:03d}" / "backstage",
+                    template=TEMPLATE_YAML,
+                    values=render_project(params).values,
+                    input=fetch_input,
+                )
             )
-        )
     results = backstage_render_many(jobs, engine="legacy")
     runs = [
         LegacyRun(job.skeleton, job.out, result)
         for job, result in zip(jobs, results, strict=True)
     ]
     split = len(ALL_CASES)
+    per_project = len(fetch_inputs)
+    projects = [runs[i : i + per_project] for i in range(split, len(runs), per_project)]
     return LegacyRuns(
         cases={c.id: r for c, r in zip(ALL_CASES, runs[:split], strict=True)},
-        projects=dict(zip(MATRIX, runs[split:], strict=True)),
+        projects=dict(zip(MATRIX, projects, strict=True)),
     )
 
 
@@ -134,12 +146,13 @@ def test_nunjitsu_only_cases_differ_in_legacy(
 
 @pytest.mark.parametrize("name", list(MATRIX))
 def test_project_tree_matches_legacy_engine(name: str, legacy_runs: LegacyRuns) -> None:
-    """The built skeleton through scaffolder-backend 4.0.2 vs mlscaffold's tree."""
+    """The built skeletons through scaffolder-backend 4.0.2 vs mlscaffold's trees."""
     from mlscaffold.api import render_project
-    from mlscaffold.render.write import write_tree
 
-    run = legacy_runs.projects[name]
-    assert run.result.ok, f"legacy engine failed: {run.result.error_message}"
-    ours = run.out.parent / "mlscaffold"
-    write_tree(render_project(MATRIX[name]).tree, ours)
-    assert diff_trees(run.out, ours) == []
+    steps = legacy_runs.projects[name]
+    for run in steps:
+        assert run.result.ok, f"legacy engine failed: {run.result.error_message}"
+    ours = steps[0].out.parent / "mlscaffold"
+    inputs = {i: {"input": v} for i, v in _fetch_inputs(TEMPLATE_YAML).items()}
+    write_workspace(render_project(MATRIX[name]), inputs, ours)
+    assert diff_trees(steps[0].out, ours) == []

@@ -15,11 +15,16 @@ from .test_project_parity import MATRIX
 
 @pytest.mark.parametrize("name", list(MATRIX))
 def test_matrix_team_validates_clean(name: str, shared_crds: Path) -> None:
-    tree = render_project(MATRIX[name]).tree
+    project = render_project(MATRIX[name])
+    # The team repository and the platform change, seen as one team.
+    tree = project.combined_tree()
     options = ValidateOptions(crd_dirs=(shared_crds,), kubeconform="off")
     report = validate_tree(tree, options=options)
     # Schemas, Pod Security, placement and cross-resource rules: not even a warning.
     assert [str(f) for f in report.at_least(Severity.WARNING)] == []
-    assert {"deploy/workflowtemplate.yaml", "argocd/application.yaml"} <= set(
-        report.checked
-    )
+    team = project.params.team
+    assert {
+        "deploy/workflowtemplate.yaml",
+        f"platform/teams/{team}/application.yaml",
+        f"platform/teams/{team}/resourcequota.yaml",
+    } <= set(report.checked)

@@ -161,12 +161,33 @@ REJECTED: Mapping[str, dict[str, Any]] = {
 }
 
 
-def _fetch_step_id(template: Path) -> str:
+def _fetch_step_ids(template: Path) -> list[str]:
+    """The fetch:template steps: the team repository's, then the platform's."""
     doc = yaml.safe_load(template.read_text(encoding="utf-8"))
-    for index, step in enumerate(doc["spec"]["steps"]):
-        if step.get("action") == "fetch:template":
-            return str(step.get("id", f"step-{index + 1}"))
-    raise AssertionError(f"{template} has no fetch:template step")
+    ids = [
+        str(step.get("id", f"step-{index + 1}"))
+        for index, step in enumerate(doc["spec"]["steps"])
+        if step.get("action") == "fetch:template"
+    ]
+    assert ids, f"{template} has no fetch:template step"
+    return ids
+
+
+def _fetch_step_id(template: Path) -> str:
+    return _fetch_step_ids(template)[0]
+
+
+def write_workspace(project: Any, steps: Mapping[str, Any], root: Path) -> None:
+    """Write a project as Backstage's workspace holds it after both fetch steps.
+
+    Each tree goes where its step's ``targetPath`` says (read from the template).
+    """
+    from mlscaffold.render.write import write_tree
+
+    first, *rest = steps.values()
+    write_tree(project.tree, root / first["input"].get("targetPath", "."))
+    for step in rest:
+        write_tree(project.platform_tree, root / step["input"]["targetPath"])
 
 
 def _canonical(data: Any) -> str:
@@ -180,7 +201,7 @@ class Run:
 
     backstage_step: Mapping[str, Any]  # values.js result
     backstage_out: Path
-    backstage_render: RenderResult | None
+    backstage_renders: tuple[RenderResult, ...]  # one per fetch step
     ours_out: Path
     ours_values: Mapping[str, Any] | None
     ours_error: BaseException | None
@@ -202,29 +223,32 @@ def runs(
     """Every parameter set through Backstage (two Node processes) and mlscaffold."""
     from mlscaffold.api import render_project
     from mlscaffold.errors import MlscaffoldError
-    from mlscaffold.render.write import write_tree
 
     root = tmp_path_factory.mktemp("project-parity")
-    step_id = _fetch_step_id(template_path)
+    step_ids = _fetch_step_ids(template_path)
     names = [*MATRIX, *REJECTED]
     params = {**MATRIX, **REJECTED}
     steps = backstage_step_inputs(
-        [ValuesJob(template_path, step_id, params[n]) for n in names]
+        [ValuesJob(template_path, step_ids[0], params[n]) for n in names]
     )
     jobs: list[RenderJob] = []
     job_names: list[str] = []
     for index, (name, step) in enumerate(zip(names, steps, strict=True)):
         if step.get("ok") and not step["step"]["skipped"]:
-            # The step's whole rendered input: url, values and any other option it sets.
-            jobs.append(
-                RenderJob(
-                    out=root / f"p{index:03d}" / "backstage",
-                    template=template_path,
-                    input=step["step"]["input"],
+            # Every fetch step's whole rendered input (url, targetPath, values...),
+            # into one workspace, as the task runs them.
+            for step_id in step_ids:
+                jobs.append(
+                    RenderJob(
+                        out=root / f"p{index:03d}" / "backstage",
+                        template=template_path,
+                        input=step["steps"][step_id]["input"],
+                    )
                 )
-            )
-            job_names.append(name)
-    rendered = dict(zip(job_names, backstage_render_many(jobs), strict=True))
+                job_names.append(name)
+    rendered: dict[str, list[RenderResult]] = {}
+    for name, result_ in zip(job_names, backstage_render_many(jobs), strict=True):
+        rendered.setdefault(name, []).append(result_)
     result: dict[str, Run] = {}
     for index, (name, step) in enumerate(zip(names, steps, strict=True)):
         ours_out = root / f"p{index:03d}" / "mlscaffold"
@@ -233,13 +257,15 @@ def runs(
         try:
             project = render_project(params[name])
             ours_values = project.values
-            write_tree(project.tree, ours_out)
+            if step.get("ok"):
+                fetch_steps = {i: step["steps"][i] for i in step_ids}
+                write_workspace(project, fetch_steps, ours_out)
         except (MlscaffoldError, ValueError) as exc:
             ours_error = exc
         result[name] = Run(
             backstage_step=step,
             backstage_out=root / f"p{index:03d}" / "backstage",
-            backstage_render=rendered.get(name),
+            backstage_renders=tuple(rendered.get(name, ())),
             ours_out=ours_out,
             ours_values=ours_values,
             ours_error=ours_error,
@@ -265,19 +291,22 @@ def test_values_match_backstage(name: str, runs: Mapping[str, Run]) -> None:
     assert run.ours_error is None, f"mlscaffold refused: {run.ours_error}"
     assert not run.backstage_step["step"]["skipped"], "Backstage skipped the fetch step"
     assert _canonical(run.ours_values) == _canonical(run.backstage_step["values"])
+    # The platform step gets the same values, so both trees describe one team.
+    for step in run.backstage_step["steps"].values():
+        if step["action"] == "fetch:template":
+            assert _canonical(step["input"]["values"]) == _canonical(run.ours_values)
 
 
 @pytest.mark.parametrize("name", list(MATRIX))
 def test_tree_matches_backstage(name: str, runs: Mapping[str, Run]) -> None:
-    """(b) Backstage's fetch:template on the built skeleton vs write_tree()."""
+    """(b) Backstage's two fetch:template steps on the built skeletons vs ours."""
     run = runs[name]
-    assert run.backstage_render is not None, (
-        f"no Backstage render: {run.backstage_step}"
-    )
-    assert run.backstage_render.ok, (
-        f"Backstage failed: {run.backstage_render.error_message}"
-    )
+    assert len(run.backstage_renders) == 2, f"no Backstage render: {run.backstage_step}"
+    for render in run.backstage_renders:
+        assert render.ok, f"Backstage failed: {render.error_message}"
     assert run.ours_error is None, f"mlscaffold failed: {run.ours_error}"
+    # The whole workspace: the team repository and the platform change beside it.
+    assert sorted(p.name for p in run.backstage_out.iterdir()) == ["platform", "repo"]
     assert diff_trees(run.backstage_out, run.ours_out) == []
 
 

@@ -87,6 +87,8 @@ def platform_repo(
     monkeypatch.delenv("CI", raising=False)
     root = pytester.path
     shutil.copytree(skeleton_dir(), root / "skeleton")
+    # The platform change's skeleton sits beside it, named <skeleton>-platform.
+    shutil.copytree(skeleton_dir("ml-project-platform"), root / "skeleton-platform")
     pytester.makeini(
         textwrap.dedent(
             f"""\

@@ -13,6 +13,8 @@ from mlscaffold._testing.snapshot import snapshot_relpath
 from mlscaffold.api import render_project
 from tests.plugin.conftest import TEAMS_YAML, PlatformRepo
 
+QUOTA_SKELETON = "skeleton-platform/teams/${{ values.team }}/resourcequota.yaml"
+
 
 def expected_snapshots(repo: PlatformRepo) -> list[str]:
     doc = yaml.safe_load(TEAMS_YAML)
@@ -22,7 +24,8 @@ def expected_snapshots(repo: PlatformRepo) -> list[str]:
             {**doc["defaults"], "team": team, **params}, skeleton=repo.root / "skeleton"
         )
         names += [
-            f"{team}/{snapshot_relpath(path)}" for path, _ in project.tree.files()
+            f"{team}/{snapshot_relpath(path)}"
+            for path, _ in project.combined_tree().files()
         ]
     return sorted(names)
 
@@ -35,7 +38,7 @@ def test_update_writes_one_yaml_snapshot_per_generated_file(
     result.assert_outcomes(passed=2)
     files = platform_repo.snapshot_files()
     assert files == expected_snapshots(platform_repo)
-    assert "recs/deploy/resourcequota.yaml" in files
+    assert "recs/platform/teams/recs/resourcequota.yaml" in files
     assert "fraud/README.md.yaml" in files
     for name in files:
         text = (platform_repo.snapshots / name).read_text(encoding="utf-8")
@@ -48,9 +51,13 @@ def test_resourcequota_snapshot_reads_like_the_manifest(
 ) -> None:
     platform_repo.run("--snapshot-update").assert_outcomes(passed=2)
 
-    text = (platform_repo.snapshots / "recs/deploy/resourcequota.yaml").read_text()
+    text = (
+        platform_repo.snapshots / "recs/platform/teams/recs/resourcequota.yaml"
+    ).read_text()
 
-    assert text.startswith("# mlscaffold snapshot of deploy/resourcequota.yaml\n")
+    assert text.startswith(
+        "# mlscaffold snapshot of platform/teams/recs/resourcequota.yaml\n"
+    )
     (quota,) = yaml.safe_load_all(text)
     assert quota["kind"] == "ResourceQuota"
     assert quota["metadata"]["namespace"] == "recs-ml"
@@ -77,7 +84,7 @@ def test_skeleton_edit_fails_with_a_diff_naming_team_and_file(
     platform_repo: PlatformRepo,
 ) -> None:
     platform_repo.run("--snapshot-update").assert_outcomes(passed=2)
-    quota = platform_repo.root / "skeleton" / "deploy" / "resourcequota.yaml"
+    quota = platform_repo.root / QUOTA_SKELETON
     quota.write_text(
         quota.read_text().replace(
             "kind: ResourceQuota", "kind: ResourceQuota\n# edited"
@@ -91,10 +98,10 @@ def test_skeleton_edit_fails_with_a_diff_naming_team_and_file(
     result.stdout.fnmatch_lines(
         [
             "*team recs: 1 snapshot problem(s) in * generated file(s)*",
-            "deploy/resourcequota.yaml: differs from its snapshot*",
+            "platform/teams/recs/resourcequota.yaml: differs from its snapshot*",
             "--- snapshot __snapshots__/test_teams/test_team/recs/"
-            "deploy/resourcequota.yaml",
-            "+++ rendered deploy/resourcequota.yaml",
+            "platform/teams/recs/resourcequota.yaml",
+            "+++ rendered platform/teams/recs/resourcequota.yaml",
             "*+# edited",
         ]
     )
@@ -103,7 +110,7 @@ def test_skeleton_edit_fails_with_a_diff_naming_team_and_file(
 
 def test_snapshot_update_accepts_the_edit(platform_repo: PlatformRepo) -> None:
     platform_repo.run("--snapshot-update").assert_outcomes(passed=2)
-    quota = platform_repo.root / "skeleton" / "deploy" / "resourcequota.yaml"
+    quota = platform_repo.root / QUOTA_SKELETON
     quota.write_text(quota.read_text() + "# edited\n", encoding="utf-8")
 
     platform_repo.run("--snapshot-update").assert_outcomes(passed=2)
@@ -111,7 +118,9 @@ def test_snapshot_update_accepts_the_edit(platform_repo: PlatformRepo) -> None:
     platform_repo.run().assert_outcomes(passed=2)
     assert (
         "# edited"
-        in (platform_repo.snapshots / "recs/deploy/resourcequota.yaml").read_text()
+        in (
+            platform_repo.snapshots / "recs/platform/teams/recs/resourcequota.yaml"
+        ).read_text()
     )
 
 
@@ -120,7 +129,7 @@ def test_missing_snapshot_fails_in_ci_mode(
     platform_repo: PlatformRepo, monkeypatch: pytest.MonkeyPatch, how: str
 ) -> None:
     platform_repo.run("--snapshot-update").assert_outcomes(passed=2)
-    deleted = platform_repo.snapshots / "recs/deploy/limitrange.yaml"
+    deleted = platform_repo.snapshots / "recs/platform/teams/recs/limitrange.yaml"
     deleted.unlink()
 
     if how == "env":
@@ -133,8 +142,9 @@ def test_missing_snapshot_fails_in_ci_mode(
     result.stdout.fnmatch_lines(
         [
             "*team recs: 1 snapshot problem(s)*",
-            "deploy/limitrange.yaml: no snapshot at "
-            "__snapshots__/test_teams/test_team/recs/deploy/limitrange.yaml "
+            "platform/teams/recs/limitrange.yaml: no snapshot at "
+            "__snapshots__/test_teams/test_team/recs/platform/teams/recs/"
+            "limitrange.yaml "
             "(strict CI mode never writes snapshots*",
         ]
     )
@@ -143,7 +153,7 @@ def test_missing_snapshot_fails_in_ci_mode(
 
 def test_missing_snapshot_is_written_outside_ci(platform_repo: PlatformRepo) -> None:
     platform_repo.run("--snapshot-update").assert_outcomes(passed=2)
-    deleted = platform_repo.snapshots / "recs/deploy/limitrange.yaml"
+    deleted = platform_repo.snapshots / "recs/platform/teams/recs/limitrange.yaml"
     kept = deleted.read_bytes()
     deleted.unlink()
 
@@ -164,13 +174,15 @@ def test_changed_snapshot_fails_without_update_even_outside_ci(
     platform_repo: PlatformRepo,
 ) -> None:
     platform_repo.run("--snapshot-update").assert_outcomes(passed=2)
-    snap = platform_repo.snapshots / "fraud/deploy/namespace.yaml"
+    snap = platform_repo.snapshots / "fraud/platform/teams/fraud/namespace.yaml"
     snap.write_text(snap.read_text().replace("fraud-ml", "other-ml"), encoding="utf-8")
 
     result = platform_repo.run()
 
     result.assert_outcomes(passed=1, failed=1)
-    result.stdout.fnmatch_lines(["*team fraud*", "deploy/namespace.yaml: differs*"])
+    result.stdout.fnmatch_lines(
+        ["*team fraud*", "platform/teams/fraud/namespace.yaml: differs*"]
+    )
     assert "other-ml" in snap.read_text()
 
 
@@ -219,11 +231,13 @@ def test_deselected_team_keeps_its_snapshots(platform_repo: PlatformRepo) -> Non
     result = platform_repo.run("-k", "recs", "--snapshot-update")
 
     result.assert_outcomes(passed=1, deselected=1)
-    assert (platform_repo.snapshots / "fraud/deploy/namespace.yaml").exists()
+    assert (
+        platform_repo.snapshots / "fraud/platform/teams/fraud/namespace.yaml"
+    ).exists()
 
 
 def test_invalid_rendered_tree_fails_validation(platform_repo: PlatformRepo) -> None:
-    quota = platform_repo.root / "skeleton" / "deploy" / "resourcequota.yaml"
+    quota = platform_repo.root / QUOTA_SKELETON
     quota.write_text(quota.read_text().replace("spec:", "spce:", 1), encoding="utf-8")
 
     result = platform_repo.run()
@@ -232,7 +246,8 @@ def test_invalid_rendered_tree_fails_validation(platform_repo: PlatformRepo) -> 
     result.stdout.fnmatch_lines(
         [
             "*team recs: the rendered tree does not validate:",
-            "  deploy/resourcequota.yaml:*: error MLS101 unknown field 'spce'*",
+            "  platform/teams/recs/resourcequota.yaml:*: error MLS101 "
+            "unknown field 'spce'*",
             "  (and * warning(s) or note(s))",
         ]
     )
@@ -292,7 +307,8 @@ def test_inline(mlscaffold_render):
         "repoUrl": "github.com?owner=acme&repo=x", "modelName": "m",
     })
     assert project.params.namespace == "inline-ml"
-    assert "deploy/namespace.yaml" in project.tree
+    assert "teams/inline/namespace.yaml" in project.platform_tree
+    assert "platform/teams/inline/namespace.yaml" in project.combined_tree()
 
 def test_from_file(mlscaffold_render):
     project = mlscaffold_render("team.yaml")

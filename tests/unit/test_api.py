@@ -23,11 +23,11 @@ def test_an_edited_skeleton_is_rendered_anew(tmp_path: Path) -> None:
     shutil.copytree(skeleton_dir(), skeleton)
     first = render_project(TEAM, skeleton=skeleton).tree
     assert render_project(TEAM, skeleton=skeleton).tree == first  # cached, same
-    queue = skeleton / "deploy" / "localqueue.yaml"
-    queue.write_text(queue.read_text(encoding="utf-8") + "# edited\n", encoding="utf-8")
-    os.utime(queue, ns=(1, 1))  # a different mtime even on a coarse-clock filesystem
+    served = skeleton / "deploy" / "inferenceservice.yaml"
+    served.write_text(served.read_text(encoding="utf-8") + "# edited\n", "utf-8")
+    os.utime(served, ns=(1, 1))  # a different mtime even on a coarse-clock filesystem
     second = render_project(TEAM, skeleton=skeleton).tree
-    assert second["deploy/localqueue.yaml"].text.endswith("# edited\n")
+    assert second["deploy/inferenceservice.yaml"].text.endswith("# edited\n")
     (skeleton / "NOTES.md").write_text("new file\n", encoding="utf-8")
     assert "NOTES.md" in render_project(TEAM, skeleton=skeleton).tree
 
@@ -39,10 +39,11 @@ def test_given_settings_are_used_and_not_confused_with_others(tmp_path: Path) ->
         settings.replace("clusterQueue: ml-shared", "clusterQueue: gpu"),
         encoding="utf-8",
     )
-    shipped = render_project(TEAM).tree["deploy/localqueue.yaml"].text
+    queue = "teams/recs/localqueue.yaml"
+    shipped = render_project(TEAM).platform_tree[queue].text
     other = render_project(TEAM, platform=load_platform(custom))
-    assert 'clusterQueue: "gpu"' in other.tree["deploy/localqueue.yaml"].text
-    assert render_project(TEAM).tree["deploy/localqueue.yaml"].text == shipped
+    assert 'clusterQueue: "gpu"' in other.platform_tree[queue].text
+    assert render_project(TEAM).platform_tree[queue].text == shipped
 
 
 def test_render_project_equals_a_fresh_renderer() -> None:

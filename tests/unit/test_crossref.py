@@ -434,3 +434,93 @@ def test_injected_containers_count_with_the_limitrange_default(
         if d.kind != "Deployment"
     ] + tree(("isvc.yaml", isvc))
     assert [f.rule for f in check(docs) if f.rule.startswith("MLS42")] == expected
+
+
+def _app_and_project(destinations: str, whitelist: str) -> list[Document]:
+    app = obj(
+        "Application",
+        "t-ml",
+        "spec: {project: t-ml, source: {path: deploy}, "
+        "destination: {namespace: t-ml}}\n",
+        namespace="argocd",
+        api="argoproj.io/v1alpha1",
+    )
+    project = obj(
+        "AppProject",
+        "t-ml",
+        f"spec: {{destinations: {destinations}, {whitelist}}}\n",
+        namespace="argocd",
+        api="argoproj.io/v1alpha1",
+    )
+    workflow = obj("WorkflowTemplate", "w", "spec: {}\n", api="argoproj.io/v1alpha1")
+    return tree(
+        ("platform/teams/t/ns.yaml", NAMESPACE),
+        ("platform/teams/t/app.yaml", app),
+        ("platform/teams/t/project.yaml", project),
+        # Synced by the Application: below its path.
+        ("deploy/wt.yaml", workflow),
+        ("deploy/cm.yaml", obj("ConfigMap", "c")),
+    )
+
+
+@pytest.mark.parametrize(
+    ("destinations", "whitelist", "expected"),
+    [
+        # The team's own kinds only: its ConfigMap is refused, not the platform's
+        # Namespace (which the Application does not sync).
+        (
+            "[{namespace: t-ml}]",
+            "namespaceResourceWhitelist: [{group: argoproj.io, kind: '*'}]",
+            [("deploy/cm.yaml", "/kind")],
+        ),
+        (
+            "[{namespace: 't-*'}]",
+            "namespaceResourceWhitelist: [{group: '*', kind: '*'}]",
+            [],
+        ),
+        # No namespaced whitelist: every namespaced kind.
+        ("[{namespace: t-ml}]", "clusterResourceWhitelist: []", []),
+        (
+            "[{namespace: other}]",
+            "clusterResourceWhitelist: []",
+            [("platform/teams/t/app.yaml", "/spec/destination/namespace")],
+        ),
+    ],
+)
+def test_appproject_limits_what_the_application_syncs(
+    destinations: str, whitelist: str, expected: list[tuple[str, str]]
+) -> None:
+    found = [
+        (f.rendered.path, f.rendered.pointer)
+        for f in check(_app_and_project(destinations, whitelist))
+        if f.rule == "MLS426"
+    ]
+    assert found == expected
+
+
+def test_a_team_cannot_raise_its_own_quota_through_its_repository() -> None:
+    from mlscaffold.api import render_project
+
+    project = render_project(
+        {
+            "team": "recs",
+            "owner": "group:default/recs",
+            "repoUrl": "github.com?owner=acme&repo=recs-ml",
+            "modelName": "ranker",
+        }
+    )
+    docs = [
+        d
+        for path, entry in project.combined_tree().files()
+        if path.endswith(".yaml") and not path.startswith(".")
+        for d in parse_documents(entry.text, path)
+        if d.is_kubernetes
+    ]
+    assert [f.rule for f in check(docs) if f.rule == "MLS426"] == []
+    quota = project.platform_tree["teams/recs/resourcequota.yaml"].text
+    extra = parse_documents(
+        quota.replace('requests.cpu: "16"', 'requests.cpu: "99"'), "deploy/q.yaml"
+    )
+    assert [
+        (f.rule, f.rendered.path) for f in check(docs + extra) if f.rule == "MLS426"
+    ] == [("MLS426", "deploy/q.yaml")]

@@ -45,16 +45,16 @@ def _render(
     path = tmp_path / "platform.yaml"
     path.write_text(yaml.safe_dump(raw), encoding="utf-8")
     platform = load_platform(path)
-    tree = ProjectRenderer(platform=platform).render(TEAM).tree
+    tree = ProjectRenderer(platform=platform).render(TEAM).combined_tree()
     report = validate_tree(
         tree,
         options=ValidateOptions(crd_dirs=(crds,), platform=platform, kubeconform="off"),
     )
     assert [str(f) for f in report.findings if f.severity >= Severity.WARNING] == []
     return {
-        rel: list(yaml.safe_load_all(entry.text))
+        rel.rsplit("/", 1)[-1]: list(yaml.safe_load_all(entry.text))
         for rel, entry in tree.files()
-        if rel.startswith("deploy/")
+        if rel.startswith(("deploy/", "platform/"))
     }
 
 
@@ -74,14 +74,14 @@ def test_each_workload_has_its_own_identity(
     files = _render(tmp_path, provider, shared_crds)
     accounts = {
         d["metadata"]["name"]: d
-        for d in files["deploy/rbac.yaml"]
+        for d in files["rbac.yaml"]
         if d["kind"] == "ServiceAccount"
     }
     assert set(accounts) == {"recs-pipeline", "recs-serving"}
-    (isvc,) = files["deploy/inferenceservice.yaml"]
+    (isvc,) = files["inferenceservice.yaml"]
     predictor = isvc["spec"]["predictor"]
     assert predictor["serviceAccountName"] == "recs-serving"
-    (workflow,) = files["deploy/workflowtemplate.yaml"]
+    (workflow,) = files["workflowtemplate.yaml"]
     assert workflow["spec"]["serviceAccountName"] == "recs-pipeline"
     serving = accounts["recs-serving"]
     if provider in ANNOTATIONS:

@@ -76,6 +76,9 @@ def render(srv: PreviewServer, parameters: dict[str, Any], **extra: Any) -> Any:
     return json.loads(body)
 
 
+TEAM_DIR = "${{ values.team }}"
+
+
 def files_of(result: Any) -> dict[str, Any]:
     return {f["path"]: f for o in result["outputs"] for f in o["files"]}
 
@@ -204,9 +207,12 @@ def test_render_returns_files_findings_and_summary(server: PreviewServer) -> Non
     result = render(server, {**TEAM, "size": "m", "maturity": "L3"})
     assert result["ok"]
     assert result["fieldErrors"] == {}
-    assert [o["name"] for o in result["outputs"]] == ["repository"]
+    assert [o["name"] for o in result["outputs"]] == ["repository", "platform"]
     files = files_of(result)
-    quota = yaml.safe_load(files["deploy/resourcequota.yaml"]["text"])
+    team_repo, platform = ([f["path"] for f in o["files"]] for o in result["outputs"])
+    assert "deploy/inferenceservice.yaml" in team_repo
+    assert "teams/recs/namespace.yaml" in platform
+    quota = yaml.safe_load(files["teams/recs/resourcequota.yaml"]["text"])
     assert quota["spec"]["hard"]["requests.nvidia.com/gpu"] == "4"
     assert files["deploy/cronworkflow.yaml"]["source"].endswith("cronworkflow.yaml")
     summary = result["summary"]
@@ -235,13 +241,13 @@ def test_the_defaults_baseline_marks_what_the_choices_changed(
 ) -> None:
     files = files_of(render(server, {**TEAM, "size": "m", "maturity": "L3"}))
     assert files["deploy/cronworkflow.yaml"]["baseline"] == "added"
-    assert files["deploy/resourcequota.yaml"]["baseline"] == "modified"
+    assert files["teams/recs/resourcequota.yaml"]["baseline"] == "modified"
     assert (
         '+    "requests.nvidia.com/gpu": "4"'
-        in files["deploy/resourcequota.yaml"]["diff"]
+        in files["teams/recs/resourcequota.yaml"]["diff"]
     )
-    assert files["deploy/namespace.yaml"]["baseline"] is None
-    assert files["deploy/namespace.yaml"]["diff"] is None
+    assert files["teams/recs/namespace.yaml"]["baseline"] is None
+    assert files["teams/recs/namespace.yaml"]["diff"] is None
 
 
 def test_invalid_parameters_give_field_errors_and_nothing_rendered(
@@ -287,7 +293,14 @@ def test_writing_is_off_without_a_target(server: PreviewServer) -> None:
 def skeleton_copy(tmp_path: Path) -> Path:
     copy = tmp_path / "skeleton"
     shutil.copytree(skeleton_dir(), copy)
+    # The platform change's skeleton beside it, as <skeleton>-platform.
+    shutil.copytree(skeleton_dir("ml-project-platform"), tmp_path / "skeleton-platform")
     return copy
+
+
+def platform_file(skeleton: Path, name: str) -> Path:
+    """A file of the platform change's skeleton beside ``skeleton``."""
+    return skeleton.parent / f"{skeleton.name}-platform" / "teams" / TEAM_DIR / name
 
 
 def _session(crds: Path, **config: Any) -> PreviewSession:
@@ -308,8 +321,11 @@ def test_write_goes_through_the_atomic_writer_and_its_refusals(
         assert not target.exists()
         status, _, body = request(srv, "POST", path, {"parameters": TEAM})
         assert status == 200, body
-        assert json.loads(body) == {"written": str(target)}
-        assert (target / "deploy" / "namespace.yaml").is_file()
+        # Both trees, as `render -o out` writes them: the platform change beside.
+        change = tmp_path / "platform" / "teams" / "recs"
+        assert json.loads(body) == {"written": f"{target} and {change}"}
+        assert (target / "deploy" / "inferenceservice.yaml").is_file()
+        assert (change / "namespace.yaml").is_file()
         status, _, body = request(srv, "POST", path, {"parameters": TEAM})
         assert status == 409
         assert b"already exists and is not empty" in body
@@ -317,7 +333,8 @@ def test_write_goes_through_the_atomic_writer_and_its_refusals(
             srv, "POST", path, {"parameters": {**TEAM, "team": "ads"}, "force": True}
         )
         assert status == 200
-        assert "ads-ml" in (target / "deploy" / "namespace.yaml").read_text()
+        assert "ads-ml" in (target / "deploy" / "inferenceservice.yaml").read_text()
+        assert (tmp_path / "platform" / "teams" / "ads" / "namespace.yaml").is_file()
     finally:
         srv.stop()
 
@@ -339,21 +356,21 @@ def test_skeleton_edits_render_at_once_and_diff_against_the_start(
     skeleton_copy: Path, shared_crds: Path
 ) -> None:
     session = _session(shared_crds, skeleton=skeleton_copy)
-    namespace = skeleton_copy / "deploy" / "namespace.yaml"
+    namespace = platform_file(skeleton_copy, "namespace.yaml")
     namespace.write_text(
         namespace.read_text().replace("kind: Namespace", "kind: Namespace\n# edited")
     )
     files = files_of(session.render(TEAM))
-    assert "# edited" in files["deploy/namespace.yaml"]["text"]
-    assert files["deploy/namespace.yaml"]["baseline"] == "modified"
-    assert "+# edited" in files["deploy/namespace.yaml"]["diff"]
+    assert "# edited" in files["teams/recs/namespace.yaml"]["text"]
+    assert files["teams/recs/namespace.yaml"]["baseline"] == "modified"
+    assert "+# edited" in files["teams/recs/namespace.yaml"]["diff"]
 
 
 def test_a_broken_skeleton_is_an_error_not_a_field_error(
     skeleton_copy: Path, shared_crds: Path
 ) -> None:
     session = _session(shared_crds, skeleton=skeleton_copy)
-    (skeleton_copy / "deploy" / "namespace.yaml").write_text("${{ values.team \n")
+    platform_file(skeleton_copy, "namespace.yaml").write_text("${{ values.team \n")
     result = session.render(TEAM)
     assert not result["ok"]
     assert result["fieldErrors"] == {}
@@ -392,9 +409,11 @@ def test_values_and_teams_are_baselines(shared_crds: Path) -> None:
     ]
     assert "deploy/cronworkflow.yaml" not in files
     team = files_of(session.render(TEAM, "team:ads"))
-    diff = team["deploy/namespace.yaml"]["diff"]
-    assert '-  name: "ads-ml"\n' in diff
-    assert '+  name: "recs-ml"\n' in diff
+    diff = team["deploy/inferenceservice.yaml"]["diff"]
+    assert '-  namespace: "ads-ml"\n' in diff
+    assert '+  namespace: "recs-ml"\n' in diff
+    # Another team's platform change has other paths: all of it added.
+    assert team["teams/recs/namespace.yaml"]["baseline"] == "added"
 
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"

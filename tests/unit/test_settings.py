@@ -38,6 +38,10 @@ def test_shipped_settings_load() -> None:
             "serving: resources: triton: needs requests and limits",
         ),
         (
+            lambda raw: raw["serving"]["resources"]["onnx"].update(gpus=True),
+            "serving: resources: onnx: gpus: must be 0 or 1",
+        ),
+        (
             lambda raw: raw["serving"].pop("placeholderModelUri"),
             "serving: placeholderModelUri: is required",
         ),

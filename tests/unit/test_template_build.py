@@ -83,14 +83,28 @@ def test_defaults_without_a_safe_literal_are_refused(default: object) -> None:
 
 def test_steps_and_skeleton_url() -> None:
     template = build_template()
-    assert [s["action"] for s in template["spec"]["steps"]] == [
-        "fetch:template",
-        "publish:github",
-        "catalog:register",
+    steps = {s["id"]: s for s in template["spec"]["steps"]}
+    assert [(i, s["action"]) for i, s in steps.items()] == [
+        ("fetch", "fetch:template"),
+        ("fetchPlatform", "fetch:template"),
+        ("publish", "publish:github"),
+        ("platformPullRequest", "publish:github:pull-request"),
+        ("register", "catalog:register"),
     ]
     # Backstage resolves the url relative to template.yaml and refuses '../'.
     assert SKELETON_URL == "./skeleton"
     assert fetch_step(template)["input"]["url"] == SKELETON_URL
+    platform = fetch_step(template, "fetchPlatform")["input"]
+    assert platform["url"] == "./platform"
+    # The two trees sit side by side in the workspace, and each goes to its own
+    # repository: the team's is created, the platform's gets a pull request.
+    assert fetch_step(template)["input"]["targetPath"] == "./repo"
+    assert platform["targetPath"] == "./platform"
+    assert steps["publish"]["input"]["sourcePath"] == "./repo"
+    pull_request = steps["platformPullRequest"]["input"]
+    assert pull_request["sourcePath"] == "./platform"
+    assert pull_request["repoUrl"] == load_platform().gitops_repo_url
+    assert platform["values"] == fetch_step(template)["input"]["values"]
 
 
 def test_repo_url_picker_gets_the_platform_hosts() -> None:
@@ -107,13 +121,17 @@ def test_template_yaml_round_trips_and_is_deterministic() -> None:
     assert yaml.safe_load(text) == build_template()
 
 
-def test_build_copies_the_skeleton_beside_the_template() -> None:
+def test_build_copies_both_skeletons_beside_the_template() -> None:
     files = build_files()
     sources = {
-        "skeleton/" + p.relative_to(skeleton_dir()).as_posix()
-        for p in skeleton_dir().rglob("*")
+        f"{folder}/" + p.relative_to(skeleton_dir(name)).as_posix()
+        for name, folder in (
+            ("ml-project", "skeleton"),
+            ("ml-project-platform", "platform"),
+        )
+        for p in skeleton_dir(name).rglob("*")
     }
-    assert set(files) == {"template.yaml", "skeleton"} | sources
+    assert set(files) == {"template.yaml", "skeleton", "platform"} | sources
 
 
 def test_check_reports_drift_and_passes_after_a_build(tmp_path: Path) -> None:

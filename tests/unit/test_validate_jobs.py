@@ -42,9 +42,9 @@ def fleet(tmp_path: Path) -> Path:
     """Five rendered teams, with a schema, a parse and a cross-team queue error."""
     root = tmp_path / "fleet"
     for team in TEAMS:
-        write_tree(render_project(params(team)).tree, root / team)
+        write_tree(render_project(params(team)).combined_tree(), root / team)
     edit(
-        root / "alpha/deploy/localqueue.yaml",
+        root / "alpha/platform/teams/alpha/localqueue.yaml",
         'clusterQueue: "ml-shared"',
         'clusterQueue: "ml-shared"\n  bogusField: 1',
     )
@@ -80,7 +80,10 @@ def test_two_jobs_give_the_one_job_report(
     serial = validate_paths([fleet], options=options)
     parallel = validate_paths([fleet], options=options, jobs=2)
     assert everything(parallel) == everything(serial)
-    rules = {(f.rule, f.rendered.path.split("/")[-3]) for f in serial.findings}
+    rules = {
+        (f.rule, f.rendered.path.split("/fleet/")[1].split("/")[0])
+        for f in serial.findings
+    }
     assert ("MLS101", "alpha") in rules
     assert ("MLS406", "beta") in rules
     assert any(f.rule == "MLS111" for f in serial.findings)

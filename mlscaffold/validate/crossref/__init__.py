@@ -8,6 +8,7 @@ from mlscaffold.report.model import Finding, Severity
 from mlscaffold.report.rules import rule_table
 from mlscaffold.settings import shipped_platform
 from mlscaffold.validate.crossref.accounts import service_account_hits
+from mlscaffold.validate.crossref.appproject import appproject_hits
 from mlscaffold.validate.crossref.argo import parameter_hits
 from mlscaffold.validate.crossref.labels import (
     COST_LABELS,
@@ -43,7 +44,7 @@ TOOL = "crossref"
 _RULE_TABLE = (
     ("MLS401", Severity.ERROR, "Object outside the team namespace"),
     ("MLS402", Severity.WARNING, "Object without a namespace"),
-    ("MLS403", Severity.ERROR, "Application outside Argo CD's namespace"),
+    ("MLS403", Severity.ERROR, "Application or AppProject outside Argo CD's namespace"),
     ("MLS404", Severity.ERROR, "Application destination is not the team namespace"),
     ("MLS405", Severity.ERROR, "Application source path not in the tree"),
     ("MLS406", Severity.ERROR, "Queue label names an unknown LocalQueue"),
@@ -65,6 +66,7 @@ _RULE_TABLE = (
     ("MLS423", Severity.ERROR, "Limits exceed the quota"),
     ("MLS424", Severity.ERROR, "NetworkPolicy blocks the serving path"),
     ("MLS425", Severity.WARNING, "NetworkPolicy blocks metrics scraping"),
+    ("MLS426", Severity.ERROR, "AppProject does not permit what the Application syncs"),
 )
 # MLS421 (invalid resource quantity) is retired: the API-server rules report
 # quantities as MLS141, in every core kind; CRD schemas carry a pattern (MLS102).
@@ -73,6 +75,7 @@ CROSSREF_RULES = rule_table(TOOL, _RULE_TABLE)
 _CHECKS: tuple[Callable[[Tree], Iterator[RuleHit]], ...] = (
     namespace_hits,
     application_hits,
+    appproject_hits,
     queue_hits,
     quota_hits,
     limit_hits,

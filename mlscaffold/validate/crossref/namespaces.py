@@ -9,6 +9,7 @@ from mlscaffold.validate.crossref.team import (
     RuleHit,
     Tree,
     is_application,
+    is_argocd_object,
 )
 from mlscaffold.validate.pods import as_list, as_map
 
@@ -19,7 +20,7 @@ def namespace_hits(tree: Tree) -> Iterator[RuleHit]:
         return
     has_app = any(is_application(d) for d in tree.docs)
     for doc in tree.docs:
-        if doc.kind in CLUSTER_SCOPED or is_application(doc):
+        if doc.kind in CLUSTER_SCOPED or is_argocd_object(doc):
             continue
         if doc.namespace and doc.namespace != tree.namespace:
             yield (
@@ -47,18 +48,20 @@ def namespace_hits(tree: Tree) -> Iterator[RuleHit]:
 def application_hits(tree: Tree) -> Iterator[RuleHit]:
     """MLS403-405: the Argo CD Application's namespace, destination and paths."""
     folders = {d.path.rsplit("/", 1)[0] if "/" in d.path else "." for d in tree.docs}
-    for doc in (d for d in tree.docs if is_application(d)):
+    for doc in (d for d in tree.docs if is_argocd_object(d)):
         if doc.namespace and doc.namespace != tree.argocd_namespace:
             yield (
                 "MLS403",
                 doc,
                 "/metadata/namespace",
                 (
-                    f"Argo CD: Application {doc.name} is in namespace "
+                    f"Argo CD: {doc.kind} {doc.name} is in namespace "
                     f'"{doc.namespace}", where Argo CD does not look; '
                     f"write namespace: {tree.argocd_namespace}."
                 ),
             )
+        if not is_application(doc):
+            continue
         spec = as_map(as_map(doc.data).get("spec"))
         dest = as_map(spec.get("destination")).get("namespace")
         if tree.namespace and dest != tree.namespace:
@@ -79,7 +82,7 @@ def application_hits(tree: Tree) -> Iterator[RuleHit]:
         for pointer, source in sources:
             path = str(as_map(source).get("path", "")).strip("/") or "."
             if "chart" not in as_map(source) and not any(
-                _holds(folder, path) for folder in folders
+                holds(folder, path) for folder in folders
             ):
                 yield (
                     "MLS405",
@@ -93,7 +96,8 @@ def application_hits(tree: Tree) -> Iterator[RuleHit]:
                 )
 
 
-def _holds(folder: str, path: str) -> bool:
+def holds(folder: str, path: str) -> bool:
+    """True when ``folder`` (of a tree) is, or lies below, repository path ``path``."""
     # Argo CD paths are relative to the repository root, while the tree may be a
     # folder given on the command line (``out/recs/deploy``): match on whole segments.
     padded = f"/{folder}/"

@@ -73,6 +73,23 @@ def is_application(doc: Document) -> bool:
     return doc.kind == "Application" and doc.api_version.startswith("argoproj.io/")
 
 
+def is_argocd_object(doc: Document) -> bool:
+    """True for what lives in Argo CD's namespace: an Application or AppProject."""
+    return doc.kind in ("Application", "AppProject") and doc.api_version.startswith(
+        "argoproj.io/"
+    )
+
+
+def argocd_destinations(doc: Document) -> list[str]:
+    """Namespaces an Application deploys to, or an AppProject admits."""
+    spec = as_map(as_map(doc.data).get("spec"))
+    if doc.kind == "AppProject":
+        return [
+            str(as_map(d).get("namespace")) for d in as_list(spec.get("destinations"))
+        ]
+    return [str(as_map(spec.get("destination")).get("namespace"))]
+
+
 def workflow_spec(doc: Document) -> tuple[dict[str, Any], tuple[str, ...]]:
     """The WorkflowSpec of an Argo object and its path, or ``({}, ())``."""
     if not doc.api_version.startswith("argoproj.io/"):
@@ -196,9 +213,11 @@ def _team_of(
             break
     if doc.kind == "Namespace":
         return by_name.get(doc.name)
-    if is_application(doc):
-        spec = as_map(as_map(doc.data).get("spec"))
-        return by_name.get(str(as_map(spec.get("destination")).get("namespace")))
+    if is_argocd_object(doc):
+        for namespace in argocd_destinations(doc):
+            if namespace in by_name:
+                return by_name[namespace]
+        return None
     return by_name.get(doc.namespace)
 
 
