@@ -9,13 +9,15 @@ schema uses, which the tests hold to the same output as jsonschema's.
 
 Keep this module free of imports outside the standard library, and free of
 Jinja2 delimiters: the export embeds its source in a hook that cookiecutter
-renders as a template before running it.
+renders as a template before running it. The one library it needs, cronsim, is
+passed in by the caller (the hook embeds cronsim's source too).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime
 from functools import cache
 from typing import Any
 from urllib.parse import parse_qs
@@ -224,5 +226,67 @@ def repo_url_problems(repo_url: str, allowed_hosts: Sequence[str]) -> list[str]:
         return [
             "repoUrl: must name exactly one owner and one repo "
             "(host?owner=ORG&repo=NAME)"
+        ]
+    return []
+
+
+def unicode_problems(data: Mapping[str, Any]) -> list[str]:
+    """Text that cannot be written as UTF-8: lone surrogates, one line per field.
+
+    Invalid UTF-8 on a command line arrives as lone surrogates; written to a file
+    they would make it unreadable, answers file included.
+    """
+    problems: list[str] = []
+    for key, value in data.items():
+        if not isinstance(value, str):
+            continue
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            problems.append(
+                f"{field_name(key)}: holds a character that is not valid Unicode at "
+                f"position {exc.start} (a lone surrogate; text must be UTF-8)"
+            )
+    return problems
+
+
+_CRON_FIELDS = ("minute", "hour", "day of month", "month", "day of week")
+_CRON_NAMES = re.compile(r"JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC|"
+                         r"SUN|MON|TUE|WED|THU|FRI|SAT")  # fmt: skip
+
+
+def cron_problems(
+    schedule: str,
+    cron_sim: Callable[[str, datetime], object],
+    cron_error: type[Exception],
+) -> list[str]:
+    """Ranges and syntax of a cron expression, as Argo Workflows' parser takes them.
+
+    The form's pattern only checks the characters. Argo (robfig/cron) reads ``?``
+    as ``*`` and knows month and weekday names, not ``L`` or ``W``; cronsim checks
+    each field's syntax and range, and refuses a day that never comes (31 Feb).
+
+    Args:
+        schedule: The expression (it has passed the form's pattern).
+        cron_sim: ``cronsim.CronSim``, passed in so that this module needs only
+            the standard library.
+        cron_error: ``cronsim.CronSimError``.
+    """
+    if schedule.startswith("@"):
+        return []  # the pattern admits only the macros Argo knows
+    fields = schedule.split(" ")
+    for name, text in zip(_CRON_FIELDS, fields, strict=False):  # the pattern: 5
+        if re.search(r"[A-Za-z]", _CRON_NAMES.sub("", text.upper())):
+            return [
+                f"retrainSchedule: {name} {clip(text)}: only numbers and month or "
+                "weekday names (JAN, MON) are allowed"
+            ]
+    try:
+        cron_sim(schedule.replace("?", "*"), datetime(2000, 1, 1))
+    except cron_error as exc:
+        return [
+            f"retrainSchedule: {clip(schedule)} is not a valid cron expression: "
+            f"{str(exc)[:80].lower()} (allowed: minute 0-59, hour 0-23, day of "
+            "month 1-31, month 1-12, day of week 0-7; e.g. '0 3 * * 1')"
         ]
     return []

@@ -35,6 +35,7 @@ __all__ = [
     "load_yaml_file",
     "load_yaml_text",
     "read_input_bytes",
+    "yaml_problem",
 ]
 
 MAX_INPUT_BYTES = 4 * 1024 * 1024
@@ -121,12 +122,20 @@ def load_yaml_text(text: str, name: str) -> Any:
             return None
         return _Builder(loader, name, expansion_budget(len(text))).build(node, "", 0)
     except yaml.YAMLError as exc:
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        mark = getattr(exc, "problem_mark", None)
-        where = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
+        where, problem = yaml_problem(exc)
         raise SettingsError(f"{name}{where}: not valid YAML: {problem}") from exc
     finally:
         loader.dispose()
+
+
+def yaml_problem(exc: yaml.YAMLError) -> tuple[str, str]:
+    """``(":line:column" or "", problem)`` of a YAML error, for a one-line message.
+
+    ``str()`` of PyYAML's errors spans several lines (context, mark, snippet).
+    """
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    mark = getattr(exc, "problem_mark", None)
+    return (f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""), problem
 
 
 class _Builder:

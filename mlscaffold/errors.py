@@ -124,7 +124,7 @@ class RenderError(MlscaffoldError):
 
 
 class OutputExistsError(MlscaffoldError, FileExistsError):
-    """The output folder holds something mlscaffold may not replace."""
+    """An output folder or file is in the way: mlscaffold may not replace it."""
 
     exit_code = EXIT_USAGE
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass
-from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal, cast, get_args
@@ -17,13 +16,15 @@ import yaml
 from mlscaffold._data import schema_file
 from mlscaffold._param_rules import HOURS_PER_MONTH as HOURS_PER_MONTH  # public here
 from mlscaffold._param_rules import (
+    cron_problems,
     cross_field_problems,
     describe,
     field_name,
     js_regex,
     required_problem,
+    unicode_problems,
 )
-from mlscaffold._yaml import Loader, clip, load_yaml_file
+from mlscaffold._yaml import Loader, load_yaml_file
 from mlscaffold.errors import ParamsError
 from mlscaffold.settings import PlatformSettings, shipped_platform
 
@@ -227,12 +228,7 @@ def _schema_problems(data: Mapping[str, Any]) -> list[str]:
         for key in data
         if key not in properties
     ]
-    problems += [
-        f"{field_name(key)}: holds a character that is not valid Unicode at "
-        f"position {bad} (a lone surrogate; text must be UTF-8)"
-        for key, value in data.items()
-        if isinstance(value, str) and (bad := _lone_surrogate(value)) is not None
-    ]
+    problems += unicode_problems(data)
     if problems:
         return problems  # the schema's messages would quote the broken text
     for page in parameter_pages():
@@ -240,16 +236,6 @@ def _schema_problems(data: Mapping[str, Any]) -> list[str]:
         errors = sorted(validator.iter_errors(data), key=lambda e: list(e.path))
         problems.extend(_describe(error, properties) for error in errors)
     return problems
-
-
-def _lone_surrogate(text: str) -> int | None:
-    # Invalid UTF-8 on the command line arrives as lone surrogates; written to
-    # a file they would make it unreadable, answers file included.
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        return exc.start
-    return None
 
 
 def _js_pattern(
@@ -288,37 +274,5 @@ def _cross_field_problems(
             platform.allowed_hosts,
             get_args(Accelerator),
         ),
-        *_cron_problems(data["retrainSchedule"]),
+        *cron_problems(data["retrainSchedule"], cronsim.CronSim, cronsim.CronSimError),
     ]
-
-
-_CRON_FIELDS = ("minute", "hour", "day of month", "month", "day of week")
-_CRON_NAMES = re.compile(r"JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC|"
-                         r"SUN|MON|TUE|WED|THU|FRI|SAT")  # fmt: skip
-
-
-def _cron_problems(schedule: str) -> list[str]:
-    """Ranges and syntax of a cron expression, as Argo Workflows' parser takes them.
-
-    The form's pattern only checks the characters. Argo (robfig/cron) reads ``?``
-    as ``*`` and knows month and weekday names, not ``L`` or ``W``; cronsim checks
-    each field's syntax and range, and refuses a day that never comes (31 Feb).
-    """
-    if schedule.startswith("@"):
-        return []  # the pattern admits only the macros Argo knows
-    fields = schedule.split(" ")
-    for name, text in zip(_CRON_FIELDS, fields, strict=False):  # the pattern: 5
-        if re.search(r"[A-Za-z]", _CRON_NAMES.sub("", text.upper())):
-            return [
-                f"retrainSchedule: {name} {clip(text)}: only numbers and month or "
-                "weekday names (JAN, MON) are allowed"
-            ]
-    try:
-        cronsim.CronSim(schedule.replace("?", "*"), datetime(2000, 1, 1))
-    except cronsim.CronSimError as exc:
-        return [
-            f"retrainSchedule: {clip(schedule)} is not a valid cron expression: "
-            f"{str(exc)[:80].lower()} (allowed: minute 0-59, hour 0-23, day of "
-            "month 1-31, month 1-12, day of week 0-7; e.g. '0 3 * * 1')"
-        ]
-    return []

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
-from mlscaffold._files import display_path
+from mlscaffold._files import atomic_write, display_path
 from mlscaffold._testing.snapshot_text import (
     GeneratedFile,
     iter_snapshot_files,
@@ -137,14 +137,15 @@ class YamlTreeExtension(SingleFileSnapshotExtension):
     def write_snapshot_collection(
         cls, *, snapshot_collection: Any, name_order: dict[str, int] | None = None
     ) -> None:
-        """Write the one snapshot as UTF-8 with LF line ends on every platform."""
+        """Write the one snapshot as UTF-8 with LF line ends on every platform.
+
+        Atomically, and never through a symlink or over a special file.
+        """
         del name_order
         data = next(iter(snapshot_collection)).data
         if not isinstance(data, str):
             raise TypeError(f"mlscaffold snapshots are text, not {type(data).__name__}")
-        target = Path(snapshot_collection.location)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(data, encoding="utf-8", newline="\n")
+        atomic_write(Path(snapshot_collection.location), data.encode("utf-8"))
 
 
 # --- comparing a whole tree ---------------------------------------------------

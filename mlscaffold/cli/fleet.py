@@ -232,6 +232,7 @@ def fleet_diff(
       mlscaffold fleet diff teams/ --base origin/main \\
         --output json --markdown-file comment.md -j 0
     """
+    from mlscaffold._files import atomic_write
     from mlscaffold.fleet.diff import diff_fleet
     from mlscaffold.fleet.output import diff_json, diff_markdown, diff_text
     from mlscaffold.teams import load_teams
@@ -249,15 +250,15 @@ def fleet_diff(
         )  # fmt: skip
     result = type(result)(base, head or "work tree", result.teams)
     if markdown_file is not None:
-        markdown_file.write_text(diff_markdown(result), encoding="utf-8")
+        atomic_write(markdown_file, diff_markdown(result).encode("utf-8"))
     if sarif_file is not None:
         from mlscaffold.fleet.output import diff_report
         from mlscaffold.fleet.revision import layout_of, repo_root
         from mlscaffold.report.formats import format_sarif
 
         skeleton = layout_of(config, repo_root(repo)).skeleton
-        sarif_file.write_text(
-            format_sarif(diff_report(result, skeleton)), encoding="utf-8"
+        atomic_write(
+            sarif_file, format_sarif(diff_report(result, skeleton)).encode("utf-8")
         )
     formats = {"json": diff_json, "markdown": diff_markdown}
     text = (

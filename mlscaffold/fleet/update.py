@@ -11,7 +11,6 @@ it), and the base render must record that same version, or the update stops.
 from __future__ import annotations
 
 import functools
-import os
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -19,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from mlscaffold._files import atomic_write
 from mlscaffold.errors import Location, SettingsError, ToolError, UpdateRefusedError
 from mlscaffold.fleet.diff import diff_trees
 from mlscaffold.fleet.render import renderer_for
@@ -301,6 +301,11 @@ def _merge_one(
     if any(e is not None and e.kind != "file" for e in (base, new)):
         # Symlinks are never followed or rewritten here (see write_tree's rules).
         return FileOutcome(path, "conflict", "a symlink changed upstream; not applied")
+    if _safe_target(repo, path).is_symlink():
+        # Writing would replace the team's link; writes never go through one.
+        return FileOutcome(
+            path, "conflict", "a symlink in the repository: not replaced"
+        )
     ours = _ours(repo, path)
     old_data = base.data if base is not None else None
     new_data = new.data if new is not None else None
@@ -379,14 +384,4 @@ def _merge_file(
 
 
 def _write(repo: Path, path: str, data: bytes, mode: int) -> None:
-    target = _safe_target(repo, path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".mlscaffold-", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        Path(tmp).chmod(mode & 0o777)
-        Path(tmp).replace(target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(_safe_target(repo, path), data, mode=mode)

@@ -44,7 +44,8 @@ def cached_code(
     Returns:
         The code object ``env.template_class.from_code`` takes.
     """
-    from mlscaffold.validate.schema.crd import atomic_write
+    from mlscaffold._files import atomic_write
+    from mlscaffold.errors import FileSystemError, OutputExistsError
     from mlscaffold.validate.schema.store import default_cache_dir
 
     key = hashlib.sha256(repr((_fingerprint(env), name, source)).encode())
@@ -56,8 +57,8 @@ def cached_code(
     if isinstance(code, CodeType):
         return code
     code = compile_code()
-    # A read-only cache only costs the next process the compile.
-    with contextlib.suppress(OSError):
+    # A read-only (or tampered-with) cache only costs the next process the compile.
+    with contextlib.suppress(FileSystemError, OutputExistsError):
         atomic_write(path, marshal.dumps(code))
     return code
 

@@ -9,13 +9,15 @@ Two parts go into the exported template:
   and is used instead.
 - ``hooks/pre_gen_project.py``: refuses invalid parameters before anything is
   written, with the lines ``mlscaffold render`` prints. It embeds
-  :mod:`mlscaffold._param_rules` (standard library only) and the form pages, and
-  reads the answers from cookiecutter's context.
+  :mod:`mlscaffold._param_rules` (standard library only), the source of the
+  installed cronsim (standard library only; with its licence) for the cron
+  ranges, and the form pages, and reads the answers from cookiecutter's context.
 """
 
 from __future__ import annotations
 
 import ast
+import importlib.metadata
 import importlib.util
 import json
 from collections.abc import Mapping, Sequence
@@ -35,9 +37,14 @@ _HOOK_MAIN: Final = """
 import json
 import re
 import sys
+import types
 
 PAGES = json.loads({pages})
 ACCELERATORS = {accelerators}
+
+{cronsim_license}
+cronsim = types.ModuleType("cronsim")
+exec(compile({cronsim_source}, "cronsim.py", "exec"), cronsim.__dict__)
 
 
 def answers(context):
@@ -57,12 +64,17 @@ def answers(context):
 
 def main(context):
     data = answers(context)
-    problems = schema_problems(data, PAGES)
+    # Lone surrogates first: the schema's lines would quote the broken text.
+    problems = unicode_problems(data) or schema_problems(data, PAGES)
     if not problems:
         platform = context["platform"]
         problems = cross_field_problems(
             data, platform["sizes"], platform["allowedHosts"], ACCELERATORS
         )
+        if "retrainSchedule" in data:
+            problems += cron_problems(
+                data["retrainSchedule"], cronsim.CronSim, cronsim.CronSimError
+            )
     if problems:
         print("Invalid parameters:", file=sys.stderr)
         for problem in problems:
@@ -93,11 +105,31 @@ def pre_gen_hook(pages: Sequence[Mapping[str, Any]]) -> str:
     main = _HOOK_MAIN.format(
         pages=repr(json.dumps(list(pages), ensure_ascii=True, sort_keys=True)),
         accelerators=repr(list(accelerators)),
+        cronsim_license=_cronsim_license(),
+        cronsim_source=repr(_cronsim_source()),
     )
     code, tail = main.split("{% endraw %}")
     if "{% endraw" in rules + code:
         raise SkeletonError("the parameter schema cannot be embedded in a hook")
     return "{% raw %}" + rules + code + "{% endraw %}" + tail
+
+
+def _cronsim_source() -> str:
+    import cronsim.cronsim
+
+    return Path(cronsim.cronsim.__file__).read_text(encoding="utf-8")
+
+
+def _cronsim_license() -> str:
+    """The embedded cronsim's version and licence (BSD-3-Clause keeps the notice)."""
+    dist = importlib.metadata.distribution("cronsim")
+    licence = next(
+        (f for f in dist.files or () if f.name.upper().startswith("LICENSE")), None
+    )
+    text = licence.read_text(encoding="utf-8") if licence is not None else ""
+    lines = [f"cronsim {dist.version}, embedded unchanged from the installed package.",
+             *text.splitlines()]  # fmt: skip
+    return "\n".join(f"# {line}".rstrip() for line in lines)
 
 
 def vendored_sources() -> dict[str, bytes]:

@@ -8,6 +8,7 @@ comes from its ``apiVersion``, not its file name.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -33,6 +34,12 @@ STDIN = "-"
 # Backstage descriptors sit beside the manifests but are not Kubernetes objects.
 _BACKSTAGE_GROUP = "backstage.io/"
 _TOOL = "schema"
+# Control, invisible and direction-changing characters (as the description
+# field refuses them), the backslash, and bytes not UTF-8 (as lone surrogates).
+_UNSHOWABLE = re.compile(
+    r"[\x00-\x1f\x7f-\x9f\\\u200b-\u200f\u2028-\u202e\u2060-\u2064"
+    r"\u2066-\u2069\ufeff\udc80-\udcff]"
+)
 
 
 def find_manifests(paths: Sequence[Path]) -> tuple[dict[str, Path], list[Finding]]:
@@ -44,18 +51,40 @@ def find_manifests(paths: Sequence[Path]) -> tuple[dict[str, Path], list[Finding
     is read (a linked folder's files are met through their real path).
 
     Returns:
-        Files as reported -> their path on disk, in walk order; and the notes.
+        Files as reported (see ``_shown_path``) -> their path on disk, in
+        walk order; and the notes.
     """
     found: dict[str, Path] = {}
     notes: list[Finding] = []
     for given in paths:
-        if given.as_posix() == STDIN or not given.is_dir():
-            found[given.as_posix()] = given
-            continue
-        walked, outside = _walk(given)
-        found.update((path.as_posix(), path) for path in sorted(walked))
-        notes.extend(_outside_note(path) for path in sorted(outside))
+        if given.as_posix() == STDIN:
+            found[STDIN] = given
+        elif not given.is_dir():
+            found[_shown_path(given)] = given
+        else:
+            walked, outside = _walk(given)
+            found.update((_shown_path(path), path) for path in sorted(walked))
+            notes.extend(_outside_note(path) for path in sorted(outside))
     return found, notes
+
+
+def _shown_path(path: Path) -> str:
+    r"""``path`` as reports name it: always valid text, one name per file.
+
+    A file name may hold bytes that are not UTF-8 (which JSON, SARIF and JUnit
+    cannot carry), control characters (which a terminal would obey) and bidi
+    controls (which reorder what is shown). A byte is shown as ``\xff``; such a
+    character, and the backslash that starts these escapes, as ``\u202e``. So
+    two files never get the same name in a report, and none can hide behind
+    another.
+    """
+    return _UNSHOWABLE.sub(_escape, path.as_posix())
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    # Python decodes a byte that is not UTF-8 as the lone surrogate U+DC00 + byte.
+    return f"\\x{code - 0xDC00:02x}" if code >= 0xDC00 else f"\\u{code:04x}"
 
 
 def _walk(given: Path) -> tuple[list[Path], list[Path]]:
@@ -82,7 +111,7 @@ def _walk(given: Path) -> tuple[list[Path], list[Path]]:
 
 def _outside_note(path: Path) -> Finding:
     return Finding(
-        rendered=Location(path.as_posix()),
+        rendered=Location(_shown_path(path)),
         rule="MLS115",
         severity=Severity.INFO,
         message="symlink leads outside the folder; not followed",

@@ -108,6 +108,29 @@ def test_new_finding_fails_the_cli_and_is_named(
     assert "```diff" in comment
 
 
+@pytest.mark.parametrize("option", ["--markdown-file", "--sarif-file"])
+def test_report_files_are_never_written_through_a_symlink(
+    option: str, platform_repo: Path, teams_file: Path,
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    # A planted link must not turn a CI comment into a write to another file.
+    victim = platform_repo.parent / "victim.txt"
+    victim.write_text("precious\n")
+    link = platform_repo.parent / "report.out"
+    link.symlink_to(victim)
+    monkeypatch.chdir(platform_repo)
+    code, _, err = run(
+        ["fleet", "diff", str(teams_file), "--base", "HEAD", "--no-validate",
+         option, str(link), "--no-progress"],
+        capsys,
+    )  # fmt: skip
+    assert code == 2
+    [line] = err.splitlines()
+    assert line.startswith(f"error: {link} is a symlink; refusing to replace it")
+    assert victim.read_text() == "precious\n"
+    assert link.is_symlink()
+
+
 def test_harmless_change_exits_zero_and_the_text_has_diffs(
     platform_repo: Path, teams_file: Path, shared_crds: Path,
     capsys: pytest.CaptureFixture[str],

@@ -332,6 +332,24 @@ def test_an_update_writes_only_safe_file_names(
     assert not (team_repo / "docs").exists()
 
 
+def test_a_team_symlink_where_upstream_adds_a_file_is_left_alone(
+    platform_repo: Path, team_repo: Path
+) -> None:
+    victim = team_repo.parent / "victim.yaml"
+    victim.write_text("precious\n")
+    (team_repo / "deploy" / "podmonitor.yaml").symlink_to(victim)
+    commit(team_repo, "the team links a file of its own")
+    skeleton = platform_repo / "skeletons" / "ml-project"
+    (skeleton / "deploy" / "podmonitor.yaml").write_text("# new\n")
+    release(platform_repo, "1.1.0")
+    result = update_repo(team_repo, platform_repo)
+    [outcome] = [o for o in result.outcomes if o.path == "deploy/podmonitor.yaml"]
+    assert outcome.action == "conflict"
+    assert "symlink" in outcome.detail
+    assert (team_repo / "deploy" / "podmonitor.yaml").readlink() == victim
+    assert victim.read_text() == "precious\n"
+
+
 def test_files_moved_to_the_platform_change_are_kept_until_the_platform_owns_them(
     platform_repo: Path, tmp_path: Path
 ) -> None:

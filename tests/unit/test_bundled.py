@@ -111,13 +111,19 @@ def test_shipped_schemas_report_misspelled_fields(tmp_path: Path, field: str) ->
     ][:1] == [("MLS101", 4 if not sub else 5)]
 
 
+def _build_command(shared_crds: Path, tmp_path: Path, out: Path) -> list[str]:
+    """``schemas build`` of a folder holding only the LocalQueue CRD into ``out``."""
+    crds = tmp_path / "crds"
+    (crds / "kueue").mkdir(parents=True)
+    shutil.copy(shared_crds / LOCALQUEUE, crds / LOCALQUEUE)
+    return ["schemas", "build", "--crds", str(crds), "--out", str(out)]
+
+
 def test_schemas_build_command_writes_and_checks(
     shared_crds: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    crds, out = tmp_path / "crds", tmp_path / "out"
-    (crds / "kueue").mkdir(parents=True)
-    shutil.copy(shared_crds / LOCALQUEUE, crds / LOCALQUEUE)
-    build = ["schemas", "build", "--crds", str(crds), "--out", str(out)]
+    out = tmp_path / "out"
+    build = _build_command(shared_crds, tmp_path, out)
     code, stdout, _ = run_cli(build, capsys)
     assert (code, stdout.split(" CRD versions")[0]) == (0, "wrote 2")
     assert run_cli([*build, "--check"], capsys)[0] == 0
@@ -126,3 +132,24 @@ def test_schemas_build_command_writes_and_checks(
     assert code == 1
     assert "kueue.x-k8s.io_localqueue_v1beta2.json.gz" in stderr
     assert "run `mlscaffold schemas build`" in stderr
+
+
+def test_schemas_build_replaces_only_its_own_earlier_build(
+    shared_crds: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    build = _build_command(shared_crds, tmp_path, out)
+    # A folder it did not write (no index.json) keeps its .json.gz files.
+    out.mkdir()
+    (out / "backup.json.gz").write_bytes(b"precious")
+    code, _, stderr = run_cli(build, capsys)
+    assert code == 2
+    [line] = stderr.splitlines()
+    assert line.startswith(f"error: {out} holds files but no index.json")
+    assert sorted(p.name for p in out.iterdir()) == ["backup.json.gz"]
+    # Its own earlier build is replaced; a file the index does not list stays.
+    (out / "backup.json.gz").unlink()
+    assert run_cli(build, capsys)[0] == 0
+    (out / "backup.json.gz").write_bytes(b"precious")
+    assert run_cli(build, capsys)[0] == 0
+    assert (out / "backup.json.gz").read_bytes() == b"precious"

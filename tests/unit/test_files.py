@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 import mlscaffold.validate as validate
-from mlscaffold._files import display_path, files_state
+from mlscaffold._files import atomic_write, display_path, files_state
+from mlscaffold.errors import FileSystemError, OutputExistsError
 from mlscaffold.validate import ValidateOptions
 
 
@@ -74,3 +75,44 @@ def test_display_path_is_relative_inside_the_root_and_whole_outside() -> None:
     root = Path("/repo")
     assert display_path(root / "tests" / "__snapshots__", root) == "tests/__snapshots__"
     assert display_path(Path("/elsewhere/x"), root) == "/elsewhere/x"
+
+
+def test_atomic_write_replaces_a_file_and_keeps_the_mode_asked(tmp_path: Path) -> None:
+    path = tmp_path / "new" / "out.md"
+    atomic_write(path, b"one")
+    atomic_write(path, b"two", mode=0o640)
+    assert path.read_bytes() == b"two"
+    assert path.stat().st_mode & 0o777 == 0o640
+    assert [p.name for p in path.parent.iterdir()] == ["out.md"]  # no temp left
+
+
+@pytest.mark.parametrize("kind", ["symlink", "dangling symlink", "fifo", "folder"])
+def test_atomic_write_never_replaces_or_follows_a_non_file(
+    kind: str, tmp_path: Path
+) -> None:
+    victim = tmp_path / "victim"
+    path = tmp_path / "out"
+    if kind == "symlink":
+        victim.write_bytes(b"precious")
+        path.symlink_to(victim)
+    elif kind == "dangling symlink":
+        path.symlink_to(victim)  # open() would create the victim
+    elif kind == "fifo":
+        os.mkfifo(path)
+    else:
+        path.mkdir()
+    before = sorted(p.name for p in tmp_path.iterdir())
+    with pytest.raises(OutputExistsError, match=r"refusing to replace it"):
+        atomic_write(path, b"data")
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # no victim, no temp
+    if kind == "symlink":
+        assert victim.read_bytes() == b"precious"
+
+
+def test_atomic_write_failure_names_the_path_and_leaves_the_file(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "file" / "out.md"
+    (tmp_path / "file").write_text("not a folder")
+    with pytest.raises(FileSystemError, match=rf"^cannot write {path}: Not a dir"):
+        atomic_write(path, b"data")

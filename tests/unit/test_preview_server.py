@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from mlscaffold._data import schema_file, skeleton_dir
-from mlscaffold.errors import ParamsError
+from mlscaffold.errors import OutputExistsError, ParamsError
 from mlscaffold.params import validate_params
 from mlscaffold.preview import (
     PreviewConfig,
@@ -337,6 +337,19 @@ def test_write_goes_through_the_atomic_writer_and_its_refusals(
         assert (tmp_path / "platform" / "teams" / "ads" / "namespace.yaml").is_file()
     finally:
         srv.stop()
+
+
+def test_write_with_force_replaces_only_a_folder_a_render_wrote(
+    tmp_path: Path, shared_crds: Path
+) -> None:
+    # A hand-written README.md is a file the render writes, yet not its to replace.
+    target = tmp_path / "out"
+    target.mkdir()
+    (target / "README.md").write_text("our own notes\n")
+    session = _session(shared_crds, write_target=target)
+    with pytest.raises(OutputExistsError, match="was not written by mlscaffold"):
+        session.write(TEAM, force=True)
+    assert (target / "README.md").read_text() == "our own notes\n"
 
 
 def test_skeleton_edits_render_at_once_and_diff_against_the_start(

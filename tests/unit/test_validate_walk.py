@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -130,3 +131,33 @@ def test_dash_reads_standard_input() -> None:
     assert result.exit_code == 1, result.output
     assert "-:8:" in result.stdout
     assert "MLS203" in result.stdout
+
+
+@pytest.mark.parametrize("output", ["json", "sarif", "junit"])
+def test_odd_file_names_keep_every_report_valid_and_distinct(
+    tmp_path: Path, output: str
+) -> None:
+    # Not UTF-8, its look-alike spelled with a backslash, a terminal escape, bidi.
+    names = [b"\xff.yaml", b"\\xff.yaml", b"a\x1b[2Jb.yaml", "x\u202ey.yaml".encode()]
+    for name in names:
+        (tmp_path / os.fsdecode(name)).write_text(POD_YAML, encoding="utf-8")
+    result = CliRunner().invoke(
+        cli, ["validate", str(tmp_path), "--kubeconform", "off", "--output", output]
+    )
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert result.exit_code == 1, result.output
+    text = result.stdout_bytes.decode("utf-8")  # valid UTF-8, or this raises
+    shown = [r"\xff.yaml", r"\u005cxff.yaml", r"a\u001b[2Jb.yaml", r"x\u202ey.yaml"]
+    if output == "json":
+        data = json.loads(text)
+        paths = {
+            f["rendered"]["path"] for f in data["findings"] if f["rule"] == "MLS203"
+        }
+        assert paths == {f"{tmp_path.as_posix()}/{name}" for name in shown}
+    elif output == "sarif":
+        assert len(json.loads(text)["runs"][0]["results"]) >= len(names)
+    else:
+        root = ET.fromstring(text.encode())  # noqa: S314 - our own output
+        assert root.get("failures") != "0"
+    assert "\x1b" not in text
+    assert "\u202e" not in text

@@ -10,11 +10,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from mlscaffold.errors import SchemaStoreError
+from mlscaffold._files import atomic_write
+from mlscaffold.errors import FileSystemError, OutputExistsError, SchemaStoreError
 from mlscaffold.validate.schema.crd import (
     INDEX_NAME,
     CrdVersion,
-    atomic_write,
     convert_crd_file,
     versions_from_index,
 )
@@ -48,13 +48,19 @@ def build_shipped(crd_dir: Path, out_dir: Path) -> list[dict[str, Any]]:
 
     Raises:
         SchemaStoreError: ``crd_dir`` is missing, holds no CRD, or a file is not YAML.
+        OutputExistsError: ``out_dir`` holds files and no index of an earlier build.
+        FileSystemError: ``out_dir`` cannot be written.
     """
     if not crd_dir.is_dir():
         raise SchemaStoreError(f"CRD folder {crd_dir} does not exist")
     index: list[dict[str, Any]] = []
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for stale in out_dir.glob("*.json.gz"):
-        stale.unlink()
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        _remove_earlier_build(out_dir)
+    except OutputExistsError:
+        raise  # also an OSError (FileExistsError), and already one clear line
+    except OSError as exc:
+        raise FileSystemError.of(exc, f"cannot write {out_dir}") from exc
     for path in sorted(crd_dir.rglob("*")):
         if path.suffix not in _CRD_SUFFIXES or not path.is_file():
             continue
@@ -72,6 +78,34 @@ def build_shipped(crd_dir: Path, out_dir: Path) -> list[dict[str, Any]]:
     text = json.dumps(index, sort_keys=True, indent=1) + "\n"
     atomic_write(out_dir / INDEX_NAME, text.encode())
     return index
+
+
+def _remove_earlier_build(out_dir: Path) -> None:
+    """Delete the bundles an earlier build listed, and nothing else.
+
+    A folder holding files but no index was not written by this command, so it
+    is refused rather than emptied of its ``.json.gz`` files.
+    """
+    index_file = out_dir / INDEX_NAME
+    if not index_file.is_file() or index_file.is_symlink():
+        if any(out_dir.iterdir()):
+            raise OutputExistsError(
+                f"{out_dir} holds files but no {INDEX_NAME}, so `schemas build` "
+                "did not write it; refusing to write there: choose an empty or "
+                "new folder"
+            )
+        return
+    try:
+        earlier = json.loads(index_file.read_bytes())
+        names = {str(entry["file"]) for entry in earlier}
+    except (ValueError, KeyError, TypeError) as exc:
+        raise OutputExistsError(
+            f"{index_file} is not an index `schemas build` wrote ({exc}); "
+            "refusing to write there: choose an empty or new folder"
+        ) from exc
+    for name in sorted(names):
+        if "/" not in name and name.endswith(".json.gz"):
+            (out_dir / name).unlink(missing_ok=True)
 
 
 def diff_shipped(crd_dir: Path, shipped: Path | None = None) -> list[str]:

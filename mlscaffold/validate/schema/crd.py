@@ -5,8 +5,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -15,7 +13,10 @@ from typing import Any
 
 import yaml
 
+from mlscaffold._files import atomic_write
+from mlscaffold._yaml import yaml_problem
 from mlscaffold.errors import Location, SchemaStoreError
+from mlscaffold.validate.documents import parse_documents
 from mlscaffold.validate.schema.shared import share_repeated_subschemas
 
 try:  # The C loader parses the 2-3 MB Argo and KServe CRDs about 15x faster.
@@ -332,10 +333,19 @@ def pinned_release(sha256: str) -> str:
 
 
 def _crd_documents(content: bytes, path: Path) -> Iterator[dict[str, Any]]:
+    # The bounded parser of validated manifests: an alias bomb in a CRD file
+    # would otherwise cost gigabytes when the schema is converted and dumped.
     try:
-        docs = list(yaml.load_all(content, Loader=_Loader))
+        docs = [doc.data for doc in parse_documents(content.decode("utf-8"), str(path))]
+    except UnicodeDecodeError as exc:
+        raise SchemaStoreError(
+            f"CRD file {path}: byte {exc.start} is not UTF-8 (files must be UTF-8)"
+        ) from exc
     except yaml.YAMLError as exc:
-        raise SchemaStoreError(f"CRD file {path} is not valid YAML: {exc}") from exc
+        where, problem = yaml_problem(exc)
+        raise SchemaStoreError(
+            f"CRD file {path}{where} is not valid YAML: {problem}"
+        ) from exc
     for doc in docs:
         if (
             isinstance(doc, dict)
@@ -369,20 +379,3 @@ def versions_from_index(
         )
         for item in index
     ]
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temp file and ``os.replace``.
-
-    A reader never sees a half-written file, and two processes filling the same
-    cache entry both end with a complete one.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

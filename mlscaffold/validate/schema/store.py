@@ -13,13 +13,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from mlscaffold._files import atomic_write
 from mlscaffold._yaml import load_yaml_file
 from mlscaffold.errors import SchemaStoreError, SettingsError
-from mlscaffold.validate.schema.crd import (
-    CrdVersion,
-    atomic_write,
-    load_crd_file,
-)
+from mlscaffold.validate.schema.crd import CrdVersion, load_crd_file
 
 #: Kubernetes minor validated against when none is given (matches platform.yaml).
 DEFAULT_KUBE_VERSION = "1.33"
