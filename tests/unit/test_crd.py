@@ -12,7 +12,6 @@ from mlscaffold.errors import SchemaStoreError
 from mlscaffold.validate.schema import crd
 from mlscaffold.validate.schema.crd import (
     OBJECT_META_REF,
-    atomic_write,
     convert_version_schema,
     count_cel_rules,
     load_crd_file,
@@ -197,11 +196,3 @@ def test_non_yaml_crd_file_is_a_store_error(tmp_path: Path) -> None:
     path.write_text("spec: [unclosed\n")
     with pytest.raises(SchemaStoreError, match="not valid YAML"):
         load_crd_file(path, tmp_path / "c")
-
-
-def test_atomic_write_leaves_no_temp_files(tmp_path: Path) -> None:
-    target = tmp_path / "a" / "b.json"
-    atomic_write(target, b"1")
-    atomic_write(target, b"2")
-    assert target.read_bytes() == b"2"
-    assert [p.name for p in target.parent.iterdir()] == ["b.json"]
