@@ -7,6 +7,7 @@ import textwrap
 
 import pytest
 
+from mlscaffold.render.tree import RenderedTree
 from mlscaffold.report.model import Finding
 from mlscaffold.validate.crossref import check_cross_resources
 from mlscaffold.validate.crossref.team import TrafficSources
@@ -31,7 +32,10 @@ def rules(docs: list[Document]) -> list[str]:
 
 
 def check(docs: list[Document]) -> list[Finding]:
-    return check_cross_resources(docs, argocd_namespace="argocd")
+    """Findings of the rules under test: the small trees here leave out the team
+    context on purpose, so its note (MLS427) is tested on its own."""
+    found = check_cross_resources(docs, argocd_namespace="argocd")
+    return [f for f in found if f.rule != "MLS427"]
 
 
 def obj(
@@ -524,3 +528,39 @@ def test_a_team_cannot_raise_its_own_quota_through_its_repository() -> None:
     assert [
         (f.rule, f.rendered.path) for f in check(docs + extra) if f.rule == "MLS426"
     ] == [("MLS426", "deploy/q.yaml")]
+
+
+def test_the_team_repository_alone_says_its_team_context_is_missing() -> None:
+    from mlscaffold.api import render_project
+
+    project = render_project(
+        {
+            "team": "recs",
+            "owner": "group:default/recs",
+            "repoUrl": "github.com?owner=acme&repo=recs-ml",
+            "modelName": "ranker",
+        }
+    )
+
+    def docs_of(tree: RenderedTree) -> list[Document]:
+        return [
+            d
+            for path, entry in tree.files()
+            if path.endswith(".yaml") and not path.startswith(".")
+            for d in parse_documents(entry.text, path)
+            if d.is_kubernetes
+        ]
+
+    # The team's CI validates its repository alone: the quota, queue and account
+    # rules cannot run there, and the report says so once.
+    found = check_cross_resources(docs_of(project.tree), argocd_namespace="argocd")
+    alone = [f for f in found if f.rule == "MLS427"]
+    assert len(alone) == 1
+    assert "mlscaffold validate REPO PLATFORM/teams/<team>" in alone[0].message
+    both = check_cross_resources(
+        docs_of(project.combined_tree()), argocd_namespace="argocd"
+    )
+    assert "MLS427" not in {f.rule for f in both}
+    # A tree without pods needs no team context.
+    configmap = tree(("a.yaml", obj("ConfigMap", "c", namespace="x")))
+    assert check_cross_resources(configmap, argocd_namespace="argocd") == []

@@ -17,7 +17,11 @@ from mlscaffold.validate.crossref.labels import (
     queue_hits,
 )
 from mlscaffold.validate.crossref.limits import limit_hits
-from mlscaffold.validate.crossref.namespaces import application_hits, namespace_hits
+from mlscaffold.validate.crossref.namespaces import (
+    application_hits,
+    context_hits,
+    namespace_hits,
+)
 from mlscaffold.validate.crossref.network import network_hits
 from mlscaffold.validate.crossref.quota import quota_hits
 from mlscaffold.validate.crossref.team import (
@@ -67,12 +71,14 @@ _RULE_TABLE = (
     ("MLS424", Severity.ERROR, "NetworkPolicy blocks the serving path"),
     ("MLS425", Severity.WARNING, "NetworkPolicy blocks metrics scraping"),
     ("MLS426", Severity.ERROR, "AppProject does not permit what the Application syncs"),
+    ("MLS427", Severity.INFO, "No team context among the files"),
 )
 # MLS421 (invalid resource quantity) is retired: the API-server rules report
 # quantities as MLS141, in every core kind; CRD schemas carry a pattern (MLS102).
 #: Every cross-resource rule, by id.
 CROSSREF_RULES = rule_table(TOOL, _RULE_TABLE)
 _CHECKS: tuple[Callable[[Tree], Iterator[RuleHit]], ...] = (
+    context_hits,
     namespace_hits,
     application_hits,
     appproject_hits,

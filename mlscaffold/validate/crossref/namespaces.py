@@ -1,4 +1,4 @@
-"""Namespace and Argo CD Application rules (MLS401-MLS405)."""
+"""Namespace and Argo CD Application rules (MLS401-MLS405, MLS427)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,42 @@ from mlscaffold.validate.crossref.team import (
     is_argocd_object,
 )
 from mlscaffold.validate.pods import as_list, as_map
+
+
+#: What the rules check pods against: the team's namespace and what it holds.
+TEAM_CONTEXT = (
+    "Namespace",
+    "ResourceQuota",
+    "LimitRange",
+    "LocalQueue",
+    "ServiceAccount",
+    "NetworkPolicy",
+)
+
+
+def context_hits(tree: Tree) -> Iterator[RuleHit]:
+    """MLS427: workloads with none of their team's context among the files.
+
+    The rules that relate pods to the team's namespace, quota, LimitRange, queue,
+    service accounts and network policies skip what is not in the tree. Since 2.0
+    the team repository alone is such a tree (those objects are the platform
+    change's), so a team's CI hears once that they did not run.
+    """
+    if not tree.pods or any(tree.of_kind(kind) for kind in TEAM_CONTEXT):
+        return
+    first = tree.pods[0].document
+    yield (
+        "MLS427",
+        first,
+        "/metadata",
+        (
+            "Team context: none of the team's Namespace, ResourceQuota, LimitRange, "
+            "LocalQueue, ServiceAccounts or NetworkPolicies is among the files, so "
+            "the rules that check pods against them did not run; validate the team "
+            "repository with its platform change (mlscaffold validate REPO "
+            "PLATFORM/teams/<team>)."
+        ),
+    )
 
 
 def namespace_hits(tree: Tree) -> Iterator[RuleHit]:
