@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING
 
 import jinja2
 
+from mlscaffold._cache import atomic_write, default_cache_dir
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -44,9 +46,6 @@ def cached_code(
     Returns:
         The code object ``env.template_class.from_code`` takes.
     """
-    from mlscaffold.validate.schema.crd import atomic_write
-    from mlscaffold.validate.schema.store import default_cache_dir
-
     key = hashlib.sha256(repr((_fingerprint(env), name, source)).encode())
     path = default_cache_dir() / "templates" / f"{key.hexdigest()}.code"
     try:

@@ -8,11 +8,11 @@ from typing import Any
 import jsonschema_rs
 import pytest
 
+from mlscaffold._cache import atomic_write
 from mlscaffold.errors import SchemaStoreError
 from mlscaffold.validate.schema import crd
 from mlscaffold.validate.schema.crd import (
     OBJECT_META_REF,
-    atomic_write,
     convert_version_schema,
     count_cel_rules,
     load_crd_file,

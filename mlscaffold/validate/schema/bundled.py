@@ -10,11 +10,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from mlscaffold._cache import atomic_write
 from mlscaffold.errors import SchemaStoreError
 from mlscaffold.validate.schema.crd import (
     INDEX_NAME,
     CrdVersion,
-    atomic_write,
     convert_crd_file,
     versions_from_index,
 )

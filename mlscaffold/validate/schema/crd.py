@@ -5,8 +5,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -15,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from mlscaffold._cache import atomic_write
 from mlscaffold.errors import Location, SchemaStoreError
 from mlscaffold.validate.schema.shared import share_repeated_subschemas
 
@@ -369,20 +368,3 @@ def versions_from_index(
         )
         for item in index
     ]
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temp file and ``os.replace``.
-
-    A reader never sees a half-written file, and two processes filling the same
-    cache entry both end with a complete one.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
