@@ -49,7 +49,10 @@ def cached_code(
     Returns:
         The code object ``env.template_class.from_code`` takes.
     """
-    key = (_fingerprint(env), name, source)
+    # "template": entries hold a 1-tuple now, so they are not the bare code objects
+    # an earlier version stored under the unmarked key (versions sharing a cache
+    # would rewrite each other's entries on every render).
+    key = ("template", _fingerprint(env), name, source)
     return cast("CodeType", _cached(key, compile_code, allow_none=False))
 
 
