@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal, cast, get_args
 
 import cronsim
-import jsonschema
 import yaml
 
 from mlscaffold._data import schema_file
@@ -18,10 +17,8 @@ from mlscaffold._param_rules import HOURS_PER_MONTH as HOURS_PER_MONTH  # public
 from mlscaffold._param_rules import (
     cron_problems,
     cross_field_problems,
-    describe,
     field_name,
-    js_regex,
-    required_problem,
+    schema_problems,
     unicode_problems,
 )
 from mlscaffold._yaml import Loader, load_yaml_file
@@ -231,37 +228,10 @@ def _schema_problems(data: Mapping[str, Any]) -> list[str]:
     problems += unicode_problems(data)
     if problems:
         return problems  # the schema's messages would quote the broken text
-    for page in parameter_pages():
-        validator = _JsPatternValidator(page)
-        errors = sorted(validator.iter_errors(data), key=lambda e: list(e.path))
-        problems.extend(_describe(error, properties) for error in errors)
-    return problems
-
-
-def _js_pattern(
-    validator: jsonschema.protocols.Validator, pattern: str, instance: Any, schema: Any
-) -> Iterator[jsonschema.ValidationError]:
-    del schema  # unused; part of the keyword signature
-    if validator.is_type(instance, "string") and not js_regex(pattern).search(instance):
-        yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
-
-
-# The stubs leave extend() unannotated; the result is a Draft7Validator subclass.
-_JsPatternValidator: type[jsonschema.Draft7Validator] = jsonschema.validators.extend(  # type: ignore[no-untyped-call]
-    jsonschema.Draft7Validator, {"pattern": _js_pattern}
-)
-
-
-def _describe(error: jsonschema.ValidationError, properties: Mapping[str, Any]) -> str:
-    if error.validator == "required":
-        field = re.findall(r"'([^']+)'", error.message)[0]
-        return required_problem(field, properties.get(field, {}))
-    field = ".".join(str(p) for p in error.path) or "(parameters)"
-    spec = properties.get(str(error.path[0]), {}) if error.path else {}
-    line = describe(
-        str(error.validator), field, error.instance, error.validator_value, spec
-    )
-    return line or f"{field}: {error.message}"
+    # The standard-library checker of the form's keywords, worded and ordered as
+    # jsonschema's Draft 7 with JavaScript patterns (tests/unit/test_param_rules.py
+    # holds the two equal); importing jsonschema would cost a render ~70 ms.
+    return schema_problems(data, parameter_pages())
 
 
 def _cross_field_problems(

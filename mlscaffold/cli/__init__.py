@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-# Importing the command modules registers their commands on `cli`.
-from mlscaffold.cli import check, fleet, preview, project, update  # noqa: F401
+# The command modules register their commands on `cli` when a command is first
+# looked up (mlscaffold.cli.app.COMMAND_MODULES), not here.
 from mlscaffold.cli.app import cli, main
 
 __all__ = ["cli", "main"]

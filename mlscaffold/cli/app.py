@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -25,13 +26,42 @@ __all__ = [
 ]
 
 
+#: The module under mlscaffold.cli that defines each command; importing it registers
+#: the command on ``cli``. A render then imports only what rendering needs, not the
+#: validate, fleet and preview commands and their dependencies.
+COMMAND_MODULES = {
+    "export": "project",
+    "fleet": "fleet",
+    "lint": "check",
+    "params": "project",
+    "preview": "preview",
+    "render": "project",
+    "schemas": "check",
+    "template": "project",
+    "update": "update",
+    "validate": "check",
+}
+
+
 class _Funnel(click.Group):
     """The command group; its ``invoke`` is the one funnel from errors to exit codes.
 
     Commands return their exit code. Putting the funnel here, rather than around
     ``main``, gives ``CliRunner().invoke(cli, ...)`` the same behaviour as the
-    console script.
+    console script. Commands are imported when first looked up (see
+    ``COMMAND_MODULES``).
     """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """Every command's name, sorted, without importing their modules."""
+        del ctx  # part of click's signature
+        return sorted({*self.commands, *COMMAND_MODULES})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """The command ``cmd_name``, importing the module that defines it."""
+        if cmd_name not in self.commands and cmd_name in COMMAND_MODULES:
+            importlib.import_module(f"mlscaffold.cli.{COMMAND_MODULES[cmd_name]}")
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         """Run the subcommand; report mlscaffold errors and exit with their code."""

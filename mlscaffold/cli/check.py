@@ -198,8 +198,9 @@ def schemas_pull(catalog: Path | None, timeout: float, retries: int) -> int:
     """
     import urllib.request
 
+    from mlscaffold._cache import default_cache_dir
     from mlscaffold._data import schema_file
-    from mlscaffold.validate.schema.store import default_cache_dir, pull_crds
+    from mlscaffold.validate.schema.store import pull_crds
 
     def fetch(url: str) -> bytes:
         with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - URLs from the pinned catalog

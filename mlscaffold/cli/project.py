@@ -10,12 +10,6 @@ import click
 
 from mlscaffold.cli.app import EXIT_FINDINGS, EXIT_OK, cli
 from mlscaffold.cli.options import platform_options, validation_flags
-from mlscaffold.cli.reporting import (
-    build_validate_options,
-    emit_passing_report,
-    emit_report,
-    fails,
-)
 
 if TYPE_CHECKING:
     from mlscaffold.api import RenderedProject
@@ -117,6 +111,13 @@ def render(
 
     report = None
     if not no_validate:
+        # Imported here: a render that skips validation loads no report code.
+        from mlscaffold.cli.reporting import (
+            build_validate_options,
+            emit_passing_report,
+            emit_report,
+            fails,
+        )
         from mlscaffold.validate import validate_tree
 
         report = validate_tree(

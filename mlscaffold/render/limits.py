@@ -9,7 +9,6 @@ what ``*`` and ``**`` build. Going over is a ``RenderError`` naming the file.
 
 from __future__ import annotations
 
-import ctypes
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -69,6 +68,10 @@ _BUDGET: ContextVar[RenderBudget | None] = ContextVar(
 
 
 def _raise_in(thread_id: int, exc: type[BaseException] | None) -> None:
+    # Imported here (from the watchdog thread too): only a render that runs out of
+    # time needs it, and it costs every other render 2 ms.
+    import ctypes
+
     ctypes.pythonapi.PyThreadState_SetAsyncExc(
         ctypes.c_ulong(thread_id), ctypes.py_object(exc) if exc else None
     )

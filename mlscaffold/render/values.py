@@ -7,6 +7,7 @@ import math
 import weakref
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from types import CodeType
 from typing import Any, Final
 
 import jinja2
@@ -14,6 +15,7 @@ from jinja2 import nodes
 from jinja2.runtime import Undefined
 
 from mlscaffold.render import jsprint as js
+from mlscaffold.render.codecache import cached_json_mode_code
 from mlscaffold.render.engine import (
     BackstageEnvironment,
     newline_sequence_for,
@@ -133,6 +135,16 @@ def _dump_outputs(node: nodes.Node) -> None:
                 _dump_outputs(child)
 
 
+def _json_mode_code(env: BackstageEnvironment, source: str, at: str) -> CodeType | None:
+    """The code that prints each expression as JSON, for a single-node string."""
+    tree = env.parse(source, filename=at)
+    top = _children(tree.body)
+    if len(top) != 1 or isinstance(top[0], nodes.TemplateData):
+        return None
+    _dump_outputs(tree)
+    return env.compile(tree, filename=at)
+
+
 def _plan(env: BackstageEnvironment, source: str, at: str) -> _Plan:
     cache = _PLANS.setdefault(env, {})
     plan = cache.get(source)
@@ -140,12 +152,11 @@ def _plan(env: BackstageEnvironment, source: str, at: str) -> _Plan:
         return plan
     normal = env.compile_source(source, at)  # syntax errors raise here
     variant = env.for_newline(newline_sequence_for(source, at))
-    tree = variant.parse(source, filename=at)
-    top = _children(tree.body)
+    code = cached_json_mode_code(
+        variant, source, at, lambda: _json_mode_code(variant, source, at)
+    )
     encoded = None
-    if len(top) == 1 and not isinstance(top[0], nodes.TemplateData):
-        _dump_outputs(tree)
-        code = variant.compile(tree, filename=at)
+    if code is not None:
         encoded = variant.template_class.from_code(
             variant, code, variant.make_globals(None)
         )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import difflib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -310,6 +309,8 @@ def _entry_problems(rel: str, entry: TreeEntry, path: Path) -> list[str]:
     if path.is_symlink() or not path.is_file():
         return [f"{rel}: should be a file"]
     if path.read_bytes() != entry.data:
+        import difflib  # Imported here: only a stale file needs it, not a render.
+
         diff = difflib.unified_diff(
             path.read_text(encoding="utf-8", errors="replace").splitlines(
                 keepends=True

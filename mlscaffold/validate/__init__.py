@@ -444,7 +444,8 @@ def _is_rendered_manifest(path: str) -> bool:
 
 def _store(options: ValidateOptions) -> SchemaStore:
     """One store per option set and CRD folder state, reused across calls."""
-    from mlscaffold.validate.schema.store import SchemaStore, default_cache_dir
+    from mlscaffold._cache import default_cache_dir
+    from mlscaffold.validate.schema.store import SchemaStore
 
     cache_dir = options.cache_dir or default_cache_dir()
     key = (

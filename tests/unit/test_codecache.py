@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import marshal
 from pathlib import Path
 
 import pytest
 
 from mlscaffold.errors import SkeletonError
 from mlscaffold.render.engine import BackstageEnvironment
+from mlscaffold.render.values import render_step_input
 
 SOURCE = "{% for x in values.items %}${{ x }},{% endfor %}\n"
 
@@ -51,3 +53,30 @@ def test_syntax_errors_are_not_cached(cache: Path) -> None:
     with pytest.raises(SkeletonError, match="syntax error"):
         BackstageEnvironment().compile_source("${{ x ", "bad.txt")
     assert not cache.exists()
+
+
+def test_step_input_json_mode_is_cached_both_ways(cache: Path) -> None:
+    # One lone expression (JSON mode: a number stays a number) and one string of
+    # several nodes (no JSON mode: text); a fresh environment, as in a new
+    # process, reads both answers from the cache instead of compiling again.
+    values = {"n": "${{ parameters.n }}", "t": "n=${{ parameters.n }}"}
+    context = {"parameters": {"n": 3}}
+    assert render_step_input(values, context, BackstageEnvironment()) == {
+        "n": 3,
+        "t": "n=3",
+    }
+    entries = {path: path.stat().st_mtime_ns for path in cache.iterdir()}
+    assert len(entries) == 4  # plain and JSON mode of each string
+    assert render_step_input(values, context, BackstageEnvironment()) == {
+        "n": 3,
+        "t": "n=3",
+    }
+    assert {path: path.stat().st_mtime_ns for path in cache.iterdir()} == entries
+
+
+def test_an_entry_of_the_wrong_kind_is_compiled_again(cache: Path) -> None:
+    # A JSON-mode entry may hold None; a template entry must hold code.
+    render(BackstageEnvironment(), SOURCE)
+    (entry,) = cache.iterdir()
+    entry.write_bytes(marshal.dumps((None,)))
+    assert render(BackstageEnvironment(), SOURCE) == "1,true,,\n"

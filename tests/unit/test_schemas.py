@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from mlscaffold._cache import default_cache_dir
 from mlscaffold.errors import SchemaStoreError
 from mlscaffold.validate.schema.store import (
     DEFAULT_KUBE_VERSION,
     SchemaStore,
-    default_cache_dir,
     pull_crds,
     pulled_crd_dir,
     read_catalog,

@@ -13,7 +13,6 @@ from mlscaffold.validate.crossref.team import (
 )
 from mlscaffold.validate.pods import as_list, as_map
 
-
 #: What the rules check pods against: the team's namespace and what it holds.
 TEAM_CONTEXT = (
     "Namespace",

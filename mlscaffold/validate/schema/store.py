@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -13,6 +12,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from mlscaffold._cache import default_cache_dir
 from mlscaffold._files import atomic_write
 from mlscaffold._yaml import load_yaml_file
 from mlscaffold.errors import SchemaStoreError, SettingsError
@@ -20,8 +20,6 @@ from mlscaffold.validate.schema.crd import CrdVersion, load_crd_file
 
 #: Kubernetes minor validated against when none is given (matches platform.yaml).
 DEFAULT_KUBE_VERSION = "1.33"
-#: Environment variable that overrides the cache root (tests point it at tmp).
-CACHE_ENV = "MLSCAFFOLD_CACHE_DIR"
 _CRD_SUFFIXES = (".yaml", ".yml", ".json")
 
 
@@ -63,16 +61,6 @@ class SchemaInfo:
     def load_cel(self) -> dict[str, Any]:
         """The CEL rules and the defaults they see (see :func:`crd.cel_tree`)."""
         return self._cel_loader()
-
-
-def default_cache_dir() -> Path:
-    """Cache root: ``$MLSCAFFOLD_CACHE_DIR`` or the platform's user cache dir."""
-    override = os.environ.get(CACHE_ENV)
-    if override:
-        return Path(override)
-    import platformdirs  # Imported here: only a cache miss needs it.
-
-    return Path(platformdirs.user_cache_dir("mlscaffold"))
 
 
 def pulled_crd_dir(cache_dir: Path) -> Path:
