@@ -89,24 +89,15 @@ spec:
       value: spot
       effect: NoSchedule
 """
-_APP_PROJECT = """\
-apiVersion: argoproj.io/v1alpha1
-kind: AppProject
-metadata: {name: ml-teams, namespace: argocd}
-spec:
-  sourceRepos: ["https://github.com/acme/*"]
-  destinations:
-    - server: https://kubernetes.default.svc
-      namespace: "*-ml"
-"""
 _RESOURCES = ("spec", "resourceGroups", 0, "flavors", 0, "resources", 0)
 
 CASES: dict[Key, Case] = {
     ("argoproj.io/v1alpha1", "Application"): Case(
-        ("spec", "syncPolicy", "automated"), rendered="argocd/application.yaml"
+        ("spec", "syncPolicy", "automated"),
+        rendered="platform/teams/recs/application.yaml",
     ),
     ("argoproj.io/v1alpha1", "AppProject"): Case(
-        ("spec", "destinations", 0), document=_APP_PROJECT
+        ("spec", "destinations", 0), rendered="platform/teams/recs/appproject.yaml"
     ),
     ("argoproj.io/v1alpha1", "CronWorkflow"): Case(
         ("spec", "workflowSpec", "arguments", "parameters", 0),
@@ -130,7 +121,7 @@ CASES: dict[Key, Case] = {
     ),
     ("kueue.x-k8s.io/v1beta2", "LocalQueue"): Case(
         ("spec", "fairSharing"),
-        rendered="deploy/localqueue.yaml",
+        rendered="platform/teams/recs/localqueue.yaml",
         extra='spec: {fairSharing: {weight: "1"}}',
     ),
     ("kueue.x-k8s.io/v1beta1", "ResourceFlavor"): Case(
@@ -148,8 +139,8 @@ SHIPPED: list[Key] = sorted(
 
 @pytest.fixture(scope="module")
 def rendered() -> dict[str, str]:
-    """The files of one rendered team project, by path."""
-    tree = render_project(TEAM).tree
+    """The files of one rendered team project (both trees), by path."""
+    tree = render_project(TEAM).combined_tree()
     return {path: entry.text for path, entry in tree.files()}
 
 
