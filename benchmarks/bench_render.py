@@ -59,31 +59,30 @@ def timed(command: Sequence[str], env: dict[str, str]) -> tuple[float, float]:
     return wall, cpu
 
 
-def backstage_input() -> dict[str, object] | None:
-    """The team's fetch:template input as Backstage computes it (not timed), or None
-    when Node or the parity packages are absent."""
+def backstage_inputs() -> list[dict[str, object]] | None:
+    """The team's input to each fetch:template step (the team repository and the
+    platform change) as Backstage computes it (not timed), or None when Node or the
+    parity packages are absent."""
     if shutil.which("node") is None or not (RENDER_JS.parent / "node_modules").exists():
         return None
     sys.path.insert(0, str(REPO))
     from tests.parity.oracle import ValuesJob, backstage_step_inputs
 
-    step_id = fetch_step_id(TEMPLATE)
-    (step,) = backstage_step_inputs([ValuesJob(TEMPLATE, step_id, PARAMS)])
-    return dict(step["step"]["input"])
+    step_ids = fetch_step_ids(TEMPLATE)
+    (step,) = backstage_step_inputs([ValuesJob(TEMPLATE, step_ids[0], PARAMS)])
+    return [dict(step["steps"][step_id]["input"]) for step_id in step_ids]
 
 
-def fetch_step_id(template: Path) -> str:
-    """The id of the template's fetch:template step."""
+def fetch_step_ids(template: Path) -> list[str]:
+    """The ids of the template's fetch:template steps, in order."""
     import yaml
 
     data = yaml.safe_load(template.read_text(encoding="utf-8"))
-    return str(
-        next(
-            step["id"]
-            for step in data["spec"]["steps"]
-            if step["action"] == "fetch:template"
-        )
-    )
+    return [
+        str(step["id"])
+        for step in data["spec"]["steps"]
+        if step["action"] == "fetch:template"
+    ]
 
 
 def main() -> None:
@@ -105,25 +104,22 @@ def main() -> None:
             check=True,
             capture_output=True,
         )
-        step_input = backstage_input()
+        step_inputs = backstage_inputs()
         for n in range(args.repeat + 1):
             runs = {
-                "validate": [mlscaffold, "render", *sets, "-o", f"{tmp}/v{n}"],
-                "no-validate": [
-                    mlscaffold,
-                    "render",
-                    *sets,
-                    "--no-validate",
-                    "-o",
-                    f"{tmp}/n{n}",
-                ],
-            }
-            if step_input is not None:
+                "validate": [mlscaffold, "render", *sets, "-o", f"{tmp}/v{n}/repo",
+                             "--platform-out", f"{tmp}/v{n}/platform"],
+                "no-validate": [mlscaffold, "render", *sets, "--no-validate",
+                                "-o", f"{tmp}/n{n}/repo",
+                                "--platform-out", f"{tmp}/n{n}/platform"],
+            }  # fmt: skip
+            if step_inputs is not None:
+                # Both fetch steps into one workspace, as the task runs them.
                 job = root / f"job{n}.json"
                 job.write_text(
                     json.dumps(
                         [{"out": f"{tmp}/b{n}", "template": str(TEMPLATE),
-                          "input": step_input}]
+                          "input": step_input} for step_input in step_inputs]
                     )
                 )  # fmt: skip
                 node = shutil.which("node") or "node"
