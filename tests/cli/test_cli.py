@@ -331,7 +331,11 @@ def test_help_and_module_entry_point() -> None:
         "schemas",
     ):
         assert command in result.stdout
-    assert "2  usage error or invalid parameters" in result.stdout
+    assert (
+        "2  usage error, invalid parameters or settings, or an output in the way"
+        in result.stdout
+    )
+    assert "4  schema store, external tool or file-system error" in result.stdout
 
 
 def test_params_schema_is_the_form_schema(capsys: pytest.CaptureFixture[str]) -> None:
