@@ -379,6 +379,20 @@ def test_a_passing_render_still_says_what_was_checked_and_skipped(
     assert "skipped: kubeconform" in summary
 
 
+def test_a_passing_render_lists_its_notes_only_when_asked(
+    shared_crds: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The summary counts the notes; --min-severity note must then be able to show
+    # them (its help says so) instead of being clamped to warnings.
+    args = ["render", *TEAM, "--crds", str(shared_crds), "--dry-run"]
+    code, _, quiet = run(args, capsys)
+    assert code == 0
+    assert "MLS230" not in quiet
+    code, _, noted = run([*args, "--min-severity", "note"], capsys)
+    assert code == 0
+    assert "note MLS230" in noted
+
+
 def test_the_readme_command_needs_no_crds_no_network_and_no_cache(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
