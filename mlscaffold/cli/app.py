@@ -98,9 +98,9 @@ def cli() -> None:
     Exit codes:
       0  clean
       1  findings at or above --fail-on
-      2  usage error or invalid parameters
+      2  usage error, invalid parameters or settings, or an output in the way
       3  skeleton or render error
-      4  schema store or external tool error
+      4  schema store, external tool or file-system error
     """
 
 

@@ -113,13 +113,20 @@ def validate(
     "(default: a fresh build).",
 )
 @click.option(
-    "--output", "output_format", type=click.Choice(OUTPUT_FORMATS), default="text"
+    "--output",
+    "output_format",
+    type=click.Choice(OUTPUT_FORMATS),
+    default="text",
+    show_default=True,
+    help="Report format.",
 )
 @click.option(
     "--fail-on",
     type=click.Choice(["error", "warning"]),
     default="warning",
     show_default=True,
+    help="Lowest severity that makes the exit code 1 (unlike validate's, the "
+    "default is warning).",
 )
 @severity_options
 def lint(

@@ -85,7 +85,8 @@ def render(
     Parameters are validated first (nothing is written when they are invalid). Both
     trees are then validated as one team against Kubernetes and CRD schemas, Pod
     Security restricted and cross-resource rules; an invalid project is not written
-    unless --no-validate is given. --dry-run prints a YAML stream for
+    unless --no-validate is given. A passing render lists warnings and the summary
+    (--min-severity note lists notes too, -q none). --dry-run prints a YAML stream for
     `kubectl apply --dry-run=client -f -` (other files listed in comments);
     --output json prints the summary of what was written as JSON.
 
@@ -138,7 +139,13 @@ def render(
                 err=True,
             )
             return EXIT_FINDINGS
-        emit_passing_report(report, validation["min_severity"])
+        # A passing render lists warnings, not the notes every project has
+        # (injected containers), unless --min-severity asks for them.
+        source = click.get_current_context().get_parameter_source("min_severity")
+        shown = validation["min_severity"]
+        if shown == "note" and source is click.core.ParameterSource.DEFAULT:
+            shown = "warning"
+        emit_passing_report(report, shown)
     if dry_run:
         from mlscaffold.render.stream import tree_as_yaml_stream
 

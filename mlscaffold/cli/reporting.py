@@ -58,11 +58,10 @@ def fails(report: Report, fail_on: str) -> bool:
 
 
 def emit_passing_report(report: Report, min_severity: str = "warning") -> None:
-    """On stderr: warnings and the summary (what was checked, what was skipped)."""
+    """On stderr: findings at or above ``min_severity`` and the summary."""
     from mlscaffold.report.formats import format_finding, summary_line
 
-    shown = max(SHOWN[min_severity], Severity.WARNING)
-    for finding in report.at_least(shown):
+    for finding in report.at_least(SHOWN[min_severity]):
         click.echo(format_finding(finding), err=True)
     click.echo(f"Validated: {summary_line(report)}", err=True)
 

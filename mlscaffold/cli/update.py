@@ -145,7 +145,8 @@ def _echo_platform_changes(paths: tuple[str, ...], repo_dir: Path) -> None:
         f"The platform change differs too ({len(paths)} file(s) of the platform's "
         "GitOps repository); update does not touch that repository: open a pull "
         "request there with `mlscaffold render --values "
-        f"{repo_dir}/.mlscaffold/answers.yaml --platform-out <its checkout> -o <tmp>`:",
+        f"{repo_dir}/.mlscaffold/answers.yaml --platform-out <its checkout> "
+        "--force -o <tmp>`:",
         err=True,
     )
     for path in paths:

@@ -331,7 +331,11 @@ def test_help_and_module_entry_point() -> None:
         "schemas",
     ):
         assert command in result.stdout
-    assert "2  usage error or invalid parameters" in result.stdout
+    assert (
+        "2  usage error, invalid parameters or settings, or an output in the way"
+        in result.stdout
+    )
+    assert "4  schema store, external tool or file-system error" in result.stdout
 
 
 def test_params_schema_is_the_form_schema(capsys: pytest.CaptureFixture[str]) -> None:
@@ -373,6 +377,20 @@ def test_a_passing_render_still_says_what_was_checked_and_skipped(
     assert summary.startswith("Validated: 0 errors, 0 warnings, ")
     assert "files checked" in summary
     assert "skipped: kubeconform" in summary
+
+
+def test_a_passing_render_lists_its_notes_only_when_asked(
+    shared_crds: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The summary counts the notes; --min-severity note must then be able to show
+    # them (its help says so) instead of being clamped to warnings.
+    args = ["render", *TEAM, "--crds", str(shared_crds), "--dry-run"]
+    code, _, quiet = run(args, capsys)
+    assert code == 0
+    assert "MLS230" not in quiet
+    code, _, noted = run([*args, "--min-severity", "note"], capsys)
+    assert code == 0
+    assert "note MLS230" in noted
 
 
 def test_the_readme_command_needs_no_crds_no_network_and_no_cache(

@@ -376,3 +376,25 @@ def test_files_moved_to_the_platform_change_are_kept_until_the_platform_owns_the
     assert "moved to the platform change (teams/recs/ns.yaml)" in outcome.detail
     assert (repo / "deploy" / "ns.yaml").is_file()
     assert "teams/recs/ns.yaml" in result.platform_changes
+
+
+def test_invalid_settings_at_the_base_revision_are_named_by_that_revision(
+    platform_repo: Path, team_repo: Path
+) -> None:
+    from mlscaffold.errors import SettingsError
+
+    # Settings from before 2.0 have no gitops: the error must not read as if the
+    # work tree's platform.yaml (which is fine) were wrong.
+    settings = platform_repo / "schemas" / "platform.yaml"
+    head = settings.read_text()
+    edit(
+        settings, "gitops:\n  repoUrl: github.com?owner=acme&repo=platform-gitops\n", ""
+    )
+    commit(platform_repo, "settings without gitops")
+    git(platform_repo, "tag", "old-settings")
+    settings.write_text(head)
+    commit(platform_repo, "gitops back")
+    with pytest.raises(
+        SettingsError, match=r"^old-settings: platform\.yaml: gitops: is required$"
+    ):
+        update_repo(team_repo, platform_repo, from_rev="old-settings", check=True)

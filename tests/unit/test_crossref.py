@@ -94,6 +94,28 @@ def test_multi_source_application_paths() -> None:
     ]
 
 
+def test_wrong_application_path_names_the_workloads_folder_not_the_namespaces() -> None:
+    # Since the split the Namespace lives in the platform change; pointing the team's
+    # Application there would make it sync (and prune) the platform's objects.
+    app = obj(
+        "Application",
+        "t-ml",
+        "spec: {source: {path: deploys}, destination: {namespace: t-ml}}\n",
+        namespace="argocd",
+        api="argoproj.io/v1alpha1",
+    )
+    pod = "spec: {containers: [{name: a, image: x}]}\n"
+    findings = check(
+        tree(
+            ("platform/teams/t/namespace.yaml", NAMESPACE),
+            ("platform/teams/t/application.yaml", app),
+            ("deploy/pod.yaml", obj("Pod", "p", pod)),
+        )
+    )
+    [hit] = [f for f in findings if f.rule == "MLS405"]
+    assert hit.message.endswith("write path: deploy.")
+
+
 def test_cost_labels_on_deployment_pod_template() -> None:
     deployment = obj(
         "Deployment",

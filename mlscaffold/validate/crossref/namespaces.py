@@ -140,5 +140,8 @@ def holds(folder: str, path: str) -> bool:
 
 
 def _manifest_folder(tree: Tree) -> str:
-    ns = [d.path for d in tree.docs if d.kind == "Namespace"]
-    return ns[0].rsplit("/", 1)[0] if ns and "/" in ns[0] else "deploy"
+    # The folder of the workloads the Application deploys, not of the Namespace:
+    # since 2.0 the Namespace is the platform change's (teams/<team>/), which the
+    # team's Application must not sync.
+    paths = [pod.document.path for pod in tree.pods]
+    return paths[0].rsplit("/", 1)[0] if paths and "/" in paths[0] else "deploy"
