@@ -107,14 +107,16 @@ class ProjectRenderer:
     ) -> None:
         """Load settings, build the template and compile the skeletons."""
         self.platform = platform or shipped_platform()
+        root = skeleton or skeleton_dir(TEMPLATE_NAME)
+        beside = platform_skeleton or platform_skeleton_for(root)
         self.template = (
-            template if template is not None else build_template(self.platform)
+            template
+            if template is not None
+            else build_template(self.platform, platform_change=beside is not None)
         )
         self._env = BackstageEnvironment()
-        root = skeleton or skeleton_dir(TEMPLATE_NAME)
         self._skeleton = CompiledSkeleton(root)
         self._sources = self._skeleton.source_texts()
-        beside = platform_skeleton or platform_skeleton_for(root)
         self._platform: CompiledSkeleton | None = None
         self._platform_base = ""
         if beside is not None:

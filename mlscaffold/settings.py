@@ -23,7 +23,6 @@ _REQUIRED = (
     "kueue",
     "capacity",
     "argocd",
-    "gitops",
     "allowedHosts",
 )
 
@@ -67,7 +66,8 @@ class PlatformSettings:
         template_version: Version recorded in every team's answers file.
         argocd_namespace: Where Argo CD Applications must live.
         gitops_repo_url: The platform's GitOps repository (``host?owner=O&repo=R``)
-            the platform change is opened against as a pull request.
+            the platform change is opened against as a pull request; empty in
+            settings from before the platform change existed (template 1.x).
         cluster_queue: The shared Kueue ClusterQueue every LocalQueue points at.
         spot: How training pods select and tolerate spot capacity.
         serving_ingress_namespaces: Namespaces whose traffic must reach the
@@ -152,7 +152,7 @@ def load_platform(path: Path | None = None) -> PlatformSettings:
         template_owner=str(raw["templateOwner"]),
         template_version=str(raw["templateVersion"]),
         argocd_namespace=str(_mapping(raw["argocd"]).get("namespace", "argocd")),
-        gitops_repo_url=str(raw["gitops"]["repoUrl"]),
+        gitops_repo_url=str(_mapping(raw.get("gitops")).get("repoUrl", "")),
         cluster_queue=str(_mapping(raw["kueue"]).get("clusterQueue", "")),
         serving_ingress_namespaces=_names(raw, "serving", "ingressNamespaces"),
         monitoring_namespaces=_names(raw, "monitoring", "namespaces"),
@@ -227,7 +227,11 @@ def _shape_problems(raw: Mapping[str, Any]) -> list[str]:
             problems.append(f"{where}: needs a non-empty list of namespace names")
     problems += _identity_problems(_mapping(raw.get("identity")))
     repo_url = _mapping(raw.get("gitops")).get("repoUrl")
-    if not (isinstance(repo_url, str) and _REPO_URL.fullmatch(repo_url)):
+    # Optional so that settings of a 1.x release still load (update's merge base);
+    # building a template with a platform change requires it.
+    if "gitops" in raw and not (
+        isinstance(repo_url, str) and _REPO_URL.fullmatch(repo_url)
+    ):
         problems.append(
             "gitops: repoUrl: is required (host?owner=ORG&repo=NAME, the platform's "
             "GitOps repository)"

@@ -149,12 +149,14 @@ def lint(
     from mlscaffold.settings import load_platform
     from mlscaffold.template.build import build_template, platform_skeleton_for
 
+    beside = platform_skeleton_for(config.skeleton)
     template = (
         load_yaml_file(template_file)
         if template_file
-        else build_template(load_platform(config.platform_file))
+        else build_template(
+            load_platform(config.platform_file), platform_change=beside is not None
+        )
     )
-    beside = platform_skeleton_for(config.skeleton)
     roots = [config.skeleton] if beside is None else [config.skeleton, beside]
     report = Report(
         checked=sorted(

@@ -102,6 +102,7 @@ def renderer_for(sources: PlatformSources) -> ProjectRenderer:
     """
     try:
         platform = load_platform(sources.platform_file)
+        return ProjectRenderer(platform=platform, skeleton=sources.skeleton)
     except SettingsError as exc:
         if sources.commit is None:
             raise
@@ -109,7 +110,6 @@ def renderer_for(sources: PlatformSources) -> ProjectRenderer:
         # as if the work tree's settings were wrong.
         lines = str(exc).splitlines()
         raise SettingsError("\n".join(f"{sources.label}: {x}" for x in lines)) from exc
-    return ProjectRenderer(platform=platform, skeleton=sources.skeleton)
 
 
 def for_sources(options: ValidateOptions, renderer: ProjectRenderer) -> ValidateOptions:

@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 
 from mlscaffold._data import skeleton_dir
-from mlscaffold.errors import ParamsError
+from mlscaffold.errors import ParamsError, SettingsError
 from mlscaffold.params import parameter_pages, parameter_schema
 from mlscaffold.render.tree import RenderedTree, TreeEntry
 from mlscaffold.settings import PlatformSettings, shipped_platform
@@ -36,24 +36,92 @@ _HEADER = (
 )
 
 
-def build_template(platform: PlatformSettings | None = None) -> dict[str, Any]:
+def build_template(
+    platform: PlatformSettings | None = None, *, platform_change: bool = True
+) -> dict[str, Any]:
     """The ml-project Template entity as plain data.
 
-    The ``fetch:template`` step passes each team parameter under its own name as a
+    The ``fetch:template`` steps pass each team parameter under its own name as a
     lone expression (so Backstage keeps its JSON type) that falls back to the
     schema's default (see :func:`parameter_expression`), plus the platform settings
     and the template's name and version as literal data.
 
     Args:
         platform: Platform settings; the shipped ones by default.
+        platform_change: Render and open the platform change too (a skeleton
+            beside the team's); False builds the one-tree template of 1.x
+            releases, whose settings have no GitOps repository.
+
+    Raises:
+        SettingsError: A platform change without ``gitops.repoUrl`` to open it in.
     """
     platform = platform or shipped_platform()
+    if platform_change and not platform.gitops_repo_url:
+        raise SettingsError(
+            "platform.yaml: gitops: repoUrl: is required (host?owner=ORG&repo=NAME): "
+            "the template opens the platform change as a pull request there"
+        )
     values: dict[str, Any] = {
         name: parameter_expression(name, spec)
         for name, spec in parameter_schema()["properties"].items()
     }
     values["platform"] = copy.deepcopy(dict(platform.data))
     values["template"] = {"name": TEMPLATE_NAME, "version": platform.template_version}
+    team_step = {
+        "id": FETCH_STEP_ID,
+        "name": "Render the team repository",
+        "action": "fetch:template",
+        "input": {"url": SKELETON_URL, "targetPath": REPO_TARGET, "values": values},
+    }
+    platform_steps = [
+        {
+            "id": PLATFORM_STEP_ID,
+            "name": "Render the platform change",
+            "action": "fetch:template",
+            "input": {
+                "url": PLATFORM_SKELETON_URL,
+                "targetPath": PLATFORM_TARGET,
+                "values": copy.deepcopy(values),
+            },
+        },
+    ]
+    pull_request = [
+        {
+            "id": "platformPullRequest",
+            "name": "Ask the platform team for the namespace",
+            "action": "publish:github:pull-request",
+            "input": {
+                "repoUrl": platform.gitops_repo_url,
+                "branchName": "ml-team-${{ parameters.team }}",
+                "title": "Add ML team ${{ parameters.team }}",
+                "description": (
+                    "Namespace ${{ parameters.team }}-ml with its quota, "
+                    "limits, RBAC, network policies, Kueue queue and service "
+                    "accounts, and the Argo CD Application and AppProject "
+                    "that deploy the team's repository into it. Created by "
+                    "the ml-project template."
+                ),
+                "sourcePath": PLATFORM_TARGET,
+            },
+        },
+    ]
+    links: list[dict[str, str]] = [
+        {"title": "Repository", "url": "${{ steps.publish.output.remoteUrl }}"},
+    ]
+    if platform_change:
+        links.append(
+            {
+                "title": "Platform pull request",
+                "url": "${{ steps.platformPullRequest.output.remoteUrl }}",
+            }
+        )
+    links.append(
+        {
+            "title": "Open in catalog",
+            "icon": "catalog",
+            "entityRef": "${{ steps.register.output.entityRef }}",
+        }
+    )
     return {
         "apiVersion": "scaffolder.backstage.io/v1beta3",
         "kind": "Template",
@@ -75,26 +143,8 @@ def build_template(platform: PlatformSettings | None = None) -> dict[str, Any]:
             "type": "ml-project",
             "parameters": _form_pages(platform),
             "steps": [
-                {
-                    "id": FETCH_STEP_ID,
-                    "name": "Render the team repository",
-                    "action": "fetch:template",
-                    "input": {
-                        "url": SKELETON_URL,
-                        "targetPath": REPO_TARGET,
-                        "values": values,
-                    },
-                },
-                {
-                    "id": PLATFORM_STEP_ID,
-                    "name": "Render the platform change",
-                    "action": "fetch:template",
-                    "input": {
-                        "url": PLATFORM_SKELETON_URL,
-                        "targetPath": PLATFORM_TARGET,
-                        "values": copy.deepcopy(values),
-                    },
-                },
+                team_step,
+                *(platform_steps if platform_change else []),
                 {
                     "id": "publish",
                     "name": "Create the repository",
@@ -107,24 +157,7 @@ def build_template(platform: PlatformSettings | None = None) -> dict[str, Any]:
                         "repoVisibility": "internal",
                     },
                 },
-                {
-                    "id": "platformPullRequest",
-                    "name": "Ask the platform team for the namespace",
-                    "action": "publish:github:pull-request",
-                    "input": {
-                        "repoUrl": platform.gitops_repo_url,
-                        "branchName": "ml-team-${{ parameters.team }}",
-                        "title": "Add ML team ${{ parameters.team }}",
-                        "description": (
-                            "Namespace ${{ parameters.team }}-ml with its quota, "
-                            "limits, RBAC, network policies, Kueue queue and service "
-                            "accounts, and the Argo CD Application and AppProject "
-                            "that deploy the team's repository into it. Created by "
-                            "the ml-project template."
-                        ),
-                        "sourcePath": PLATFORM_TARGET,
-                    },
-                },
+                *(pull_request if platform_change else []),
                 {
                     "id": "register",
                     "name": "Register in the catalog",
@@ -137,23 +170,7 @@ def build_template(platform: PlatformSettings | None = None) -> dict[str, Any]:
                     },
                 },
             ],
-            "output": {
-                "links": [
-                    {
-                        "title": "Repository",
-                        "url": "${{ steps.publish.output.remoteUrl }}",
-                    },
-                    {
-                        "title": "Platform pull request",
-                        "url": "${{ steps.platformPullRequest.output.remoteUrl }}",
-                    },
-                    {
-                        "title": "Open in catalog",
-                        "icon": "catalog",
-                        "entityRef": "${{ steps.register.output.entityRef }}",
-                    },
-                ]
-            },
+            "output": {"links": links},
         },
     }
 
@@ -217,14 +234,17 @@ def build_files(
             default. The platform change's skeleton is the one beside it
             (:func:`platform_skeleton_for`).
     """
+    root = skeleton or skeleton_dir(TEMPLATE_NAME)
+    beside = platform_skeleton_for(root)
     entries: dict[str, TreeEntry] = {
         "template.yaml": TreeEntry(
-            "file", template_yaml(build_template(platform)).encode()
+            "file",
+            template_yaml(
+                build_template(platform, platform_change=beside is not None)
+            ).encode(),
         ),
     }
-    root = skeleton or skeleton_dir(TEMPLATE_NAME)
     entries.update(_copy_entries(root, SKELETON_URL.removeprefix("./")))
-    beside = platform_skeleton_for(root)
     if beside is not None:
         entries.update(_copy_entries(beside, PLATFORM_SKELETON_URL.removeprefix("./")))
     return RenderedTree(entries)

@@ -270,7 +270,10 @@ def example_values(platform: PlatformSettings | None = None) -> dict[str, Any]:
     host = platform.allowed_hosts[0] if platform.allowed_hosts else "github.com"
     raw = {**EXAMPLE_PARAMETERS, "repoUrl": f"{host}?owner=my-org&repo=my-team-ml"}
     params = validate_params(raw, platform)
-    return step_values(build_template(platform), params.as_dict())
+    # The export is the team repository alone: its step's values, no platform change.
+    return step_values(
+        build_template(platform, platform_change=False), params.as_dict()
+    )
 
 
 def export_cookiecutter(

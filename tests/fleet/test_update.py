@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,7 @@ from mlscaffold.fleet.render import renderer_for
 from mlscaffold.fleet.revision import worktree_sources
 from mlscaffold.fleet.update import update_repo
 from mlscaffold.render.write import write_tree
+from mlscaffold.settings import load_platform
 from tests.fleet.fleet_helpers import commit, edit, git, team_parameters
 from tests.helpers import run_cli as run
 
@@ -350,32 +353,50 @@ def test_a_team_symlink_where_upstream_adds_a_file_is_left_alone(
     assert victim.read_text() == "precious\n"
 
 
-def test_files_moved_to_the_platform_change_are_kept_until_the_platform_owns_them(
+def test_a_team_from_before_the_split_updates_and_keeps_what_moved(
     platform_repo: Path, tmp_path: Path
 ) -> None:
-    # A template from before the split: the namespace was in the team repository.
+    # A 1.x release as it was: one skeleton, the namespace, quota, RBAC and
+    # Argo CD objects in the team repository, no gitops setting.
     skeletons = platform_repo / "skeletons"
-    moved = skeletons / "ml-project-platform" / "teams" / "${{ values.team }}"
-    (moved / "namespace.yaml").rename(skeletons / "ml-project" / "deploy" / "ns.yaml")
+    platform_skeleton = skeletons / "ml-project-platform"
+    team_dir = platform_skeleton / "teams" / "${{ values.team }}"
+    names = sorted(p.name for p in team_dir.iterdir())
+    for name in names:
+        (team_dir / name).rename(skeletons / "ml-project" / "deploy" / name)
+    shutil.rmtree(platform_skeleton)
+    # Its README did not name the platform's GitOps repository yet.
+    (skeletons / "ml-project" / "README.md").write_text("# ${{ values.team }}\n")
+    settings = platform_repo / "schemas" / "platform.yaml"
+    text = settings.read_text(encoding="utf-8")
+    settings.write_text(
+        re.sub(r"^gitops:\n(  .*\n)+", "", text, flags=re.M), encoding="utf-8"
+    )
+    assert "gitops" not in load_platform(settings).data
     release(platform_repo, "0.9.0")
     old = renderer_for(worktree_sources(platform_repo)).render(team_parameters("recs"))
+    assert not old.platform_tree
     repo = tmp_path / "old-recs-ml"
     write_tree(old.tree, repo)
-    (skeletons / "ml-project" / "deploy" / "ns.yaml").rename(moved / "ns.yaml")
-    settings = platform_repo / "schemas" / "platform.yaml"
-    edit(settings, "templateVersion: '0.9.0'", "templateVersion: '1.1.0'")
-    commit(platform_repo, "template 1.1.0: the namespace moves to the platform")
-    git(platform_repo, "tag", "ml-project-v1.1.0")
+    # Then the split, as this version ships it.
+    git(platform_repo, "rm", "-rq", "skeletons", "schemas")
+    git(platform_repo, "checkout", "ml-project-v1.0.0", "--", "skeletons", "schemas")
+    edit(settings, "templateVersion: '1.0.0'", "templateVersion: '2.0.0'")
+    commit(platform_repo, "template 2.0.0: the platform change")
+    git(platform_repo, "tag", "ml-project-v2.0.0")
 
     result = update_repo(repo, platform_repo)
 
-    outcome = {o.path: o for o in result.outcomes}["deploy/ns.yaml"]
-    # Deleting it now would let Argo CD prune the namespace before the platform
-    # pull request is merged: it stays, and the team is told why.
-    assert outcome.action == "conflict"
-    assert "moved to the platform change (teams/recs/ns.yaml)" in outcome.detail
-    assert (repo / "deploy" / "ns.yaml").is_file()
-    assert "teams/recs/ns.yaml" in result.platform_changes
+    outcomes = {o.path: o for o in result.outcomes}
+    for name in names:
+        outcome = outcomes[f"deploy/{name}"]
+        # Deleting it now would let Argo CD prune the namespace before the
+        # platform's pull request is merged: it stays, and the team is told why.
+        assert outcome.action == "conflict", name
+        assert f"moved to the platform change (teams/recs/{name})" in outcome.detail
+        assert (repo / "deploy" / name).is_file()
+        assert f"teams/recs/{name}" in result.platform_changes
+    assert recorded_version(repo) == "2.0.0"
 
 
 def test_invalid_settings_at_the_base_revision_are_named_by_that_revision(
@@ -383,8 +404,8 @@ def test_invalid_settings_at_the_base_revision_are_named_by_that_revision(
 ) -> None:
     from mlscaffold.errors import SettingsError
 
-    # Settings from before 2.0 have no gitops: the error must not read as if the
-    # work tree's platform.yaml (which is fine) were wrong.
+    # A revision with a platform change but no gitops setting to open it in: the
+    # error must not read as if the work tree's platform.yaml (fine) were wrong.
     settings = platform_repo / "schemas" / "platform.yaml"
     head = settings.read_text()
     edit(
@@ -395,6 +416,7 @@ def test_invalid_settings_at_the_base_revision_are_named_by_that_revision(
     settings.write_text(head)
     commit(platform_repo, "gitops back")
     with pytest.raises(
-        SettingsError, match=r"^old-settings: platform\.yaml: gitops: is required$"
+        SettingsError,
+        match=r"^old-settings: platform\.yaml: gitops: repoUrl: is required",
     ):
         update_repo(team_repo, platform_repo, from_rev="old-settings", check=True)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 import yaml
 
-from mlscaffold._data import skeleton_dir
-from mlscaffold.errors import ParamsError
+from mlscaffold._data import schema_file, skeleton_dir
+from mlscaffold.errors import ParamsError, SettingsError
 from mlscaffold.params import parameter_schema, validate_params
 from mlscaffold.render.engine import BackstageEnvironment
 from mlscaffold.render.values import render_step_input
@@ -153,3 +154,21 @@ def test_check_reports_drift_and_passes_after_a_build(tmp_path: Path) -> None:
 def test_committed_template_is_up_to_date() -> None:
     committed = Path(__file__).resolve().parents[2] / "backstage" / "ml-project"
     assert check_files(committed) == [], "run `mlscaffold template build` and commit"
+
+
+def test_settings_without_gitops_build_only_the_one_tree_template(
+    tmp_path: Path,
+) -> None:
+    # Settings of a 1.x release (update's merge base) load; the template with a
+    # platform change cannot be built from them, the team repository's alone can.
+    text = schema_file("platform.yaml").read_text(encoding="utf-8")
+    old = tmp_path / "platform.yaml"
+    old.write_text(re.sub(r"^gitops:\n(  .*\n)+", "", text, flags=re.M))
+    platform = load_platform(old)
+    assert platform.gitops_repo_url == ""
+    with pytest.raises(SettingsError, match="gitops: repoUrl: is required"):
+        build_template(platform)
+    steps = build_template(platform, platform_change=False)["spec"]["steps"]
+    assert [s["id"] for s in steps] == ["fetch", "publish", "register"]
+    links = build_template(platform, platform_change=False)["spec"]["output"]["links"]
+    assert [link["title"] for link in links] == ["Repository", "Open in catalog"]
