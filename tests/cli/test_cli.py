@@ -289,6 +289,22 @@ def test_lint_reports_non_portable_constructs(
     assert run(["lint"], capsys)[0] == 0  # the shipped skeleton is portable
 
 
+def test_lint_names_the_platform_skeletons_files_from_the_team_skeleton(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "skel").mkdir()
+    (tmp_path / "skel" / "x.yaml").write_text("name: ok\n", encoding="utf-8")
+    (tmp_path / "skel-platform").mkdir()
+    (tmp_path / "skel-platform" / "x.yaml").write_text(
+        "name: ${{ values.team.upper() }}\n", encoding="utf-8"
+    )
+    code, stdout, _ = run(["lint", "--skeleton", str(tmp_path / "skel")], capsys)
+    assert code == 1
+    # Not "x.yaml:1:", which would point at the team skeleton's clean file.
+    assert stdout.startswith("../skel-platform/x.yaml:1:"), stdout
+    assert "2 files checked" in stdout
+
+
 def test_schemas_pull_verifies_every_file(
     tmp_path: Path, shared_crds: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
