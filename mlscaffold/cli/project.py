@@ -309,7 +309,10 @@ def template() -> None:
 )
 @platform_options()
 def template_build(out: Path | None, check: bool, config: PlatformConfig) -> int:
-    """Write template.yaml and the skeleton copy it fetches by a relative URL.
+    """Write template.yaml and the two skeleton copies it fetches by relative URLs.
+
+    skeleton/ is the team repository's, platform/ the platform change's (the
+    skeleton beside --skeleton, <skeleton>-platform).
 
     Built from the platform repository's skeleton and settings (see --skeleton).
     """
@@ -355,7 +358,10 @@ def export() -> None:
 )
 @platform_options()
 def export_cookiecutter(dest: Path, force: bool, config: PlatformConfig) -> int:
-    """Write the skeleton as a cookiecutter template (the cookiecutterCompat shape)."""
+    """Write the skeleton as a cookiecutter template (the cookiecutterCompat shape).
+
+    Only the team repository's skeleton: the platform change is not exported.
+    """
     from mlscaffold.settings import load_platform
     from mlscaffold.template.cookiecutter import export_cookiecutter as export_tree
 
