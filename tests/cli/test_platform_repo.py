@@ -10,14 +10,8 @@ import pytest
 from mlscaffold._data import data_dir, skeleton_dir
 from mlscaffold.config import find_config
 from mlscaffold.errors import ParamsError
+from tests.helpers import TEAM_ARGS as TEAM
 from tests.helpers import run_cli as run
-
-TEAM = [
-    "--set", "team=recs",
-    "--set", "owner=group:default/recs",
-    "--set", "repoUrl=github.com?owner=acme&repo=recs-ml",
-    "--set", "modelName=ranker",
-]  # fmt: skip
 
 
 @pytest.fixture
