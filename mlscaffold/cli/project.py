@@ -167,13 +167,15 @@ def render(
 
 def _platform_root(out: Path, platform_out: Path | None) -> Path:
     """Where the platform change goes, kept apart from the team repository."""
+    from mlscaffold.api import PLATFORM_DIR
+
     if platform_out is None:
         if Path.cwd().resolve().is_relative_to(out.resolve()):
             raise click.UsageError(
                 "-o is the current folder or above it, so the default platform "
                 "folder (beside it) would be outside; give --platform-out DIR"
             )
-        platform_out = out.parent / "platform"
+        platform_out = out.parent / PLATFORM_DIR
     team, platform = out.resolve(), platform_out.resolve()
     if team.is_relative_to(platform) or platform.is_relative_to(team):
         raise click.UsageError(
