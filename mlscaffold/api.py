@@ -257,7 +257,7 @@ def write_project(
         RenderError: A path would leave its folder or is not a safe name.
         FileSystemError: The file system failed.
     """
-    targets = [Target(project.tree, out, marker=ANSWERS_FILE, owned=owned)]
+    targets = [Target(project.tree, out, marker=ANSWERS_FILE, owned=tuple(owned))]
     change = None
     if project.platform_tree:
         folder = project.platform_tree.common_folder()

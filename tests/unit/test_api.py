@@ -74,3 +74,16 @@ def test_write_project_refuses_one_target_inside_the_other(
     with pytest.raises(OutputExistsError, match="must not contain each other"):
         write_project(render_project(TEAM), tmp_path / out, tmp_path / platform_out)
     assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+def test_write_project_reads_owned_paths_given_as_a_generator(tmp_path: Path) -> None:
+    # The targets are all checked before any is written: an iterator of owned
+    # paths must not be used up by the check.
+    project = render_project(TEAM)
+    out, platform_out = tmp_path / "recs", tmp_path / "gitops"
+    write_project(project, out, platform_out)
+    (out / "old.txt").write_text("from an earlier render", encoding="utf-8")
+    write_project(
+        project, out, platform_out, force=True, owned=(p for p in ["old.txt"])
+    )
+    assert not (out / "old.txt").exists()
