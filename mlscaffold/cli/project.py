@@ -169,19 +169,23 @@ def _platform_root(out: Path, platform_out: Path | None) -> Path:
     """Where the platform change goes, kept apart from the team repository."""
     from mlscaffold.api import PLATFORM_DIR
 
+    named = f"--platform-out {platform_out}"
     if platform_out is None:
         if Path.cwd().resolve().is_relative_to(out.resolve()):
+            # Path(".").parent is "." itself: "beside -o" would be inside it.
             raise click.UsageError(
-                "-o is the current folder or above it, so the default platform "
-                "folder (beside it) would be outside; give --platform-out DIR"
+                f"-o {out} is the current folder or above it, so the default "
+                f"platform folder ({PLATFORM_DIR}/ beside it) would be inside it; "
+                "give --platform-out DIR"
             )
         platform_out = out.parent / PLATFORM_DIR
+        named = f"the default platform folder {platform_out} (beside -o)"
     team, platform = out.resolve(), platform_out.resolve()
     if team.is_relative_to(platform) or platform.is_relative_to(team):
         raise click.UsageError(
-            f"--platform-out {platform_out} and -o {out} must not contain each "
-            "other: the team repository and the platform change go to different "
-            "repositories"
+            f"{named} and -o {out} must not contain each other: the team "
+            "repository and the platform change go to different repositories; "
+            "give --platform-out DIR elsewhere"
         )
     return platform_out
 

@@ -477,7 +477,9 @@ def test_render_writes_the_platform_change_beside_the_repository(
     ("out", "platform", "message"),
     [
         (".", None, "give --platform-out DIR"),
-        ("o", "o/platform", "must not contain each other"),
+        ("o", "o/platform", "--platform-out o/platform and -o o must not contain"),
+        # The default, platform/ beside -o, is -o itself: say it is the default.
+        ("platform", None, "the default platform folder platform (beside -o) and"),
     ],
 )
 def test_platform_out_must_stay_apart_from_the_repository(
