@@ -342,13 +342,14 @@ def template_build(out: Path | None, check: bool, config: PlatformConfig) -> int
         click.echo(f"{out} is up to date.")
         return EXIT_OK
     # Regenerates its own output: replaces a folder holding only what it writes.
-    write_tree(
-        build_files(platform, skeleton=config.skeleton),
-        out,
-        force=True,
-        marker="template.yaml",
+    files = build_files(platform, skeleton=config.skeleton)
+    write_tree(files, out, force=True, marker="template.yaml")
+    # platform/ only where the skeleton has a platform change beside it.
+    folders = sorted(
+        p for p, e in files.entries.items() if e.kind == "dir" and "/" not in p
     )
-    click.echo(f"Wrote {out}/template.yaml, {out}/skeleton/ and {out}/platform/")
+    written = [f"{out}/template.yaml", *(f"{out}/{folder}/" for folder in folders)]
+    click.echo(f"Wrote {', '.join(written[:-1])} and {written[-1]}")
     return EXIT_OK
 
 

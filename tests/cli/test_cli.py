@@ -264,7 +264,9 @@ def test_template_build_check(
     code, _, stderr = run(["template", "build", "--check", "--out", str(out)], capsys)
     assert code == 1
     assert "template.yaml: missing" in stderr
-    assert run(["template", "build", "--out", str(out)], capsys)[0] == 0
+    code, stdout, _ = run(["template", "build", "--out", str(out)], capsys)
+    assert code == 0
+    assert stdout == f"Wrote {out}/template.yaml, {out}/platform/ and {out}/skeleton/\n"
     assert run(["template", "build", "--check", "--out", str(out)], capsys)[0] == 0
 
 
