@@ -350,8 +350,9 @@ def test_a_team_symlink_where_upstream_adds_a_file_is_left_alone(
     assert victim.read_text() == "precious\n"
 
 
+@pytest.mark.parametrize("deleted", [False, True], ids=["kept", "deleted-already"])
 def test_files_moved_to_the_platform_change_are_kept_until_the_platform_owns_them(
-    platform_repo: Path, tmp_path: Path
+    platform_repo: Path, tmp_path: Path, deleted: bool
 ) -> None:
     # A template from before the split: the namespace was in the team repository.
     skeletons = platform_repo / "skeletons"
@@ -366,6 +367,13 @@ def test_files_moved_to_the_platform_change_are_kept_until_the_platform_owns_the
     edit(settings, "templateVersion: '0.9.0'", "templateVersion: '1.1.0'")
     commit(platform_repo, "template 1.1.0: the namespace moves to the platform")
     git(platform_repo, "tag", "ml-project-v1.1.0")
+    if deleted:
+        # A team that already left the namespace to the platform: nothing to do.
+        (repo / "deploy" / "ns.yaml").unlink()
+        result = update_repo(repo, platform_repo)
+        assert "deploy/ns.yaml" not in {o.path for o in result.outcomes}
+        assert not (repo / "deploy" / "ns.yaml").exists()
+        return
 
     result = update_repo(repo, platform_repo)
 
