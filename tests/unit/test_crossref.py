@@ -483,8 +483,15 @@ def _app_and_project(destinations: str, whitelist: str) -> list[Document]:
             "namespaceResourceWhitelist: [{group: '*', kind: '*'}]",
             [],
         ),
-        # No namespaced whitelist: every namespaced kind.
+        # No namespaced whitelist: every namespaced kind; null is none given (Go's
+        # nil), an empty list permits none.
         ("[{namespace: t-ml}]", "clusterResourceWhitelist: []", []),
+        ("[{namespace: t-ml}]", "namespaceResourceWhitelist: null", []),
+        (
+            "[{namespace: t-ml}]",
+            "namespaceResourceWhitelist: []",
+            [("deploy/wt.yaml", "/kind"), ("deploy/cm.yaml", "/kind")],
+        ),
         (
             "[{namespace: other}]",
             "clusterResourceWhitelist: []",
