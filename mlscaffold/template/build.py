@@ -1,4 +1,4 @@
-"""Build what Backstage registers: template.yaml and the skeleton copy beside it."""
+"""Build what Backstage registers: template.yaml and both skeleton copies beside it."""
 
 from __future__ import annotations
 
