@@ -9,7 +9,7 @@ from pathlib import Path
 
 from mlscaffold._parallel import resolve_jobs, run_parallel
 from mlscaffold.api import ProjectRenderer
-from mlscaffold.errors import MlscaffoldError
+from mlscaffold.errors import MlscaffoldError, SettingsError
 from mlscaffold.fleet.revision import PlatformSources
 from mlscaffold.report.model import Report, Severity
 from mlscaffold.settings import load_platform
@@ -96,12 +96,18 @@ def renderer_for(sources: PlatformSources) -> ProjectRenderer:
     """A renderer for ``sources``: their platform settings and skeleton, compiled once.
 
     Raises:
-        ParamsError: The platform settings are invalid.
+        SettingsError: The platform settings are invalid; for a revision, the
+            message names it (the file read is a temporary extract of it).
         SkeletonError: The skeleton does not load.
     """
-    return ProjectRenderer(
-        platform=load_platform(sources.platform_file), skeleton=sources.skeleton
-    )
+    try:
+        platform = load_platform(sources.platform_file)
+    except SettingsError as exc:
+        if sources.commit is None:
+            raise
+        # The work tree's settings may be fine while an older revision's are not.
+        raise SettingsError(f"{sources.label}: {exc}") from exc
+    return ProjectRenderer(platform=platform, skeleton=sources.skeleton)
 
 
 def for_sources(options: ValidateOptions, renderer: ProjectRenderer) -> ValidateOptions:
