@@ -10,6 +10,7 @@ from typing import Any
 
 from mlscaffold._data import schema_file, skeleton_dir
 from mlscaffold._files import files_state
+from mlscaffold.errors import OutputExistsError
 from mlscaffold.params import Params, validate_params
 from mlscaffold.render.engine import BackstageEnvironment
 from mlscaffold.render.skeleton import CompiledSkeleton
@@ -253,18 +254,31 @@ def write_project(
         The platform change's folder, or None when the project has none.
 
     Raises:
-        OutputExistsError: A target is in the way; nothing was written.
+        OutputExistsError: A target is in the way, or one folder holds the other;
+            nothing was written.
         RenderError: A path would leave its folder or is not a safe name.
         FileSystemError: The file system failed.
     """
-    targets = [Target(project.tree, out, marker=ANSWERS_FILE, owned=owned)]
+    targets = [Target(project.tree, out, marker=ANSWERS_FILE, owned=tuple(owned))]
     change = None
     if project.platform_tree:
         folder = project.platform_tree.common_folder()
         change = platform_out / folder
+        _refuse_nested(out, change)
         targets.append(Target(project.platform_tree.subtree(folder), change))
     write_trees(targets, force=force)
     return change
+
+
+def _refuse_nested(out: Path, change: Path) -> None:
+    """The two trees go to two repositories: neither folder may hold the other."""
+    team, platform = out.resolve(), change.resolve()
+    if team.is_relative_to(platform) or platform.is_relative_to(team):
+        raise OutputExistsError(
+            f"the platform change's folder {change} and the team repository's "
+            f"folder {out} must not contain each other: they go to different "
+            "repositories"
+        )
 
 
 _MAX_RENDERERS = 8

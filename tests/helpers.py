@@ -6,6 +6,14 @@ import pytest
 
 from mlscaffold.cli import main
 
+#: ``--set`` arguments of a valid team, for commands that render one.
+TEAM_ARGS = [
+    "--set", "team=recs",
+    "--set", "owner=group:default/recs",
+    "--set", "repoUrl=github.com?owner=acme&repo=recs-ml",
+    "--set", "modelName=ranker",
+]  # fmt: skip
+
 
 def run_cli(
     args: list[str], capsys: pytest.CaptureFixture[str]

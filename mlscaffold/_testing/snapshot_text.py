@@ -40,7 +40,7 @@ def snapshot_relpath(path: str) -> str:
     """The snapshot name of a generated path: YAML keeps its name, others get ``.yaml``.
 
     Args:
-        path: Generated path, e.g. ``deploy/resourcequota.yaml`` or ``README.md``.
+        path: Generated path, e.g. ``deploy/inferenceservice.yaml`` or ``README.md``.
     """
     return path if path.endswith(_YAML_SUFFIXES) else f"{path}.yaml"
 

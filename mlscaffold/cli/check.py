@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,7 @@ from mlscaffold.cli.reporting import build_validate_options, emit_report, fails
 
 if TYPE_CHECKING:
     from mlscaffold.config import PlatformConfig
+    from mlscaffold.report.model import Finding
 
 
 @cli.command()
@@ -169,9 +171,29 @@ def lint(
         )
     )
     for root in roots:
-        report.extend(lint_skeleton(root, template))
+        base = Path(os.path.relpath(root, config.skeleton)).as_posix()
+        report.extend(
+            _from_team_skeleton(finding, base)
+            for finding in lint_skeleton(root, template)
+        )
     emit_report(report, output_format, min_severity=min_severity)
     return EXIT_FINDINGS if fails(report, fail_on) else EXIT_OK
+
+
+def _from_team_skeleton(finding: Finding, base: str) -> Finding:
+    """A finding in the skeleton at ``base`` (from the team skeleton), named from there.
+
+    So a file of the platform skeleton is reported as the checked list names it,
+    ``../ml-project-platform/teams/...``, where an editor finds it, and never as a
+    path the team skeleton might hold too.
+    """
+    if base == "." or finding.source is None:  # no source: about template.yaml
+        return finding
+    return replace(
+        finding,
+        rendered=replace(finding.rendered, path=f"{base}/{finding.rendered.path}"),
+        source=replace(finding.source, path=f"{base}/{finding.source.path}"),
+    )
 
 
 @cli.group()

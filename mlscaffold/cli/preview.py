@@ -50,9 +50,10 @@ if TYPE_CHECKING:
     "--write-to",
     "write_target",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Turn on the page's 'Write to' button, which writes the project here "
-    "as `render -o` does (atomically; refuses invalid trees and, unless its "
-    "box is ticked, a non-empty folder).",
+    help="Turn on the page's 'Write to' button, which writes the team repository "
+    "here and the platform change to platform/teams/<team>/ beside it, as "
+    "`render -o` does (atomically; refuses invalid trees and, unless its box is "
+    "ticked, a non-empty folder).",
 )
 @schema_options()
 def preview(

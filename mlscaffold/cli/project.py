@@ -103,7 +103,9 @@ def render(
 
     if out is None and not dry_run:
         raise click.UsageError("give an output folder with -o DIR, or --dry-run")
-    platform_root = _platform_root(out, platform_out) if out is not None else None
+    platform_root = (
+        _platform_root(out, platform_out) if out is not None and not dry_run else None
+    )
     parameters = merge_values(
         [*map(load_values_file, values_files), parse_assignments(assignments)]
     )
@@ -174,19 +176,25 @@ def render(
 
 def _platform_root(out: Path, platform_out: Path | None) -> Path:
     """Where the platform change goes, kept apart from the team repository."""
+    from mlscaffold.api import PLATFORM_DIR
+
+    named = f"--platform-out {platform_out}"
     if platform_out is None:
         if Path.cwd().resolve().is_relative_to(out.resolve()):
+            # Path(".").parent is "." itself: "beside -o" would be inside it.
             raise click.UsageError(
-                "-o is the current folder or above it, so the default platform "
-                "folder (beside it) would be outside; give --platform-out DIR"
+                f"-o {out} is the current folder or above it, so the default "
+                f"platform folder ({PLATFORM_DIR}/ beside it) would be inside it; "
+                "give --platform-out DIR"
             )
-        platform_out = out.parent / "platform"
+        platform_out = out.parent / PLATFORM_DIR
+        named = f"the default platform folder {platform_out} (beside -o)"
     team, platform = out.resolve(), platform_out.resolve()
     if team.is_relative_to(platform) or platform.is_relative_to(team):
         raise click.UsageError(
-            f"--platform-out {platform_out} and -o {out} must not contain each "
-            "other: the team repository and the platform change go to different "
-            "repositories"
+            f"{named} and -o {out} must not contain each other: the team "
+            "repository and the platform change go to different repositories; "
+            "give --platform-out DIR elsewhere"
         )
     return platform_out
 
@@ -316,7 +324,10 @@ def template() -> None:
 )
 @platform_options()
 def template_build(out: Path | None, check: bool, config: PlatformConfig) -> int:
-    """Write template.yaml and the skeleton copy it fetches by a relative URL.
+    """Write template.yaml and the two skeleton copies it fetches by relative URLs.
+
+    skeleton/ is the team repository's, platform/ the platform change's (the
+    skeleton beside --skeleton, <skeleton>-platform).
 
     Built from the platform repository's skeleton and settings (see --skeleton).
     """
@@ -340,13 +351,14 @@ def template_build(out: Path | None, check: bool, config: PlatformConfig) -> int
         click.echo(f"{out} is up to date.")
         return EXIT_OK
     # Regenerates its own output: replaces a folder holding only what it writes.
-    write_tree(
-        build_files(platform, skeleton=config.skeleton),
-        out,
-        force=True,
-        marker="template.yaml",
+    files = build_files(platform, skeleton=config.skeleton)
+    write_tree(files, out, force=True, marker="template.yaml")
+    # platform/ only where the skeleton has a platform change beside it.
+    folders = sorted(
+        p for p, e in files.entries.items() if e.kind == "dir" and "/" not in p
     )
-    click.echo(f"Wrote {out}/template.yaml, {out}/skeleton/ and {out}/platform/")
+    written = [f"{out}/template.yaml", *(f"{out}/{folder}/" for folder in folders)]
+    click.echo(f"Wrote {', '.join(written[:-1])} and {written[-1]}")
     return EXIT_OK
 
 
@@ -362,7 +374,10 @@ def export() -> None:
 )
 @platform_options()
 def export_cookiecutter(dest: Path, force: bool, config: PlatformConfig) -> int:
-    """Write the skeleton as a cookiecutter template (the cookiecutterCompat shape)."""
+    """Write the skeleton as a cookiecutter template (the cookiecutterCompat shape).
+
+    Only the team repository's skeleton: the platform change is not exported.
+    """
     from mlscaffold.settings import load_platform
     from mlscaffold.template.cookiecutter import export_cookiecutter as export_tree
 

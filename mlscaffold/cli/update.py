@@ -69,7 +69,10 @@ def update(
     the repository is the team's side, the new render is upstream. Clean merges
     are applied; where both changed the same lines the file gets diff3 conflict
     markers, and where one side deleted a file the other changed, the upstream
-    change is left in FILE.rej. A team's edit is never dropped.
+    change is left in FILE.rej. A team's edit is never dropped. A file the new
+    template renders into the platform change instead (namespace, quota, RBAC
+    since 2.0.0) is kept and reported until the platform's pull request owns it;
+    the platform change's files that differ are listed, for that pull request.
 
     \b
     Exit codes:
@@ -132,7 +135,8 @@ def _update_one(
         return EXIT_FINDINGS
     if result.conflicts:
         click.echo(f"{len(result.conflicts)} file(s) need the team's resolution "
-                   "(conflict markers or .rej files).", err=True)  # fmt: skip
+                   "(conflict markers, .rej files, or files moved to the platform "
+                   "change).", err=True)  # fmt: skip
         return EXIT_FINDINGS
     return EXIT_OK
 

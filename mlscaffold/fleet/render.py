@@ -96,8 +96,8 @@ def renderer_for(sources: PlatformSources) -> ProjectRenderer:
     """A renderer for ``sources``: their platform settings and skeleton, compiled once.
 
     Raises:
-        SettingsError: The platform settings are invalid (the message names the
-            revision they were read at, if any).
+        SettingsError: The platform settings are invalid; for a revision, the
+            message names it (the file read is a temporary extract of it).
         SkeletonError: The skeleton does not load.
     """
     try:

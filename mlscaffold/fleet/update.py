@@ -200,7 +200,7 @@ def update_repo(
         # Every file is merged in memory first, so a failing merge (or a refused
         # path) stops the update before anything in the repository has changed.
         writes: list[Callable[[], None]] = []
-        moved = _moved_to_platform(base, head, head_project.platform_tree)
+        moved = _moved_to_platform(repo, base, head, head_project.platform_tree)
         outcomes: list[FileOutcome] = []
         for change in diff_trees(base, head):
             outcome = moved.get(change.path) or _merge_one(
@@ -252,19 +252,20 @@ def _refuse_downgrade(recorded: str, head: ProjectRenderer) -> None:
 
 
 def _moved_to_platform(
-    base: RenderedTree, head: RenderedTree, platform: RenderedTree
+    repo: Path, base: RenderedTree, head: RenderedTree, platform: RenderedTree
 ) -> dict[str, FileOutcome]:
     """Team files the new template renders into the platform change instead.
 
     Deleting one from the team repository now would let Argo CD prune its objects
     (the namespace among them) before the platform's pull request is merged; so it
-    is kept and reported, for the team to delete once the platform owns it.
+    is kept and reported, for the team to delete once the platform owns it. One
+    the team has deleted already needs nothing more.
     """
     names = {path.rsplit("/", 1)[-1]: path for path, _ in platform.files()}
     moved: dict[str, FileOutcome] = {}
     for path, _ in base.files():
         target = names.get(path.rsplit("/", 1)[-1])
-        if path not in head and target is not None:
+        if path not in head and target is not None and (repo / path).exists():
             moved[path] = FileOutcome(
                 path,
                 "conflict",

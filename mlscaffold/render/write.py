@@ -17,7 +17,7 @@ import re
 import secrets
 import shutil
 import stat
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -338,13 +338,14 @@ class Target:
         out: Its folder.
         marker: The tree path that shows mlscaffold wrote ``out`` (None: any
             folder that holds nothing the tree would not write may be replaced).
-        owned: More paths ``out`` may hold and lose.
+        owned: More paths ``out`` may hold and lose (a collection: it is read
+            once to check the target and again to write it).
     """
 
     tree: RenderedTree
     out: Path
     marker: str | None = None
-    owned: Iterable[str] = ()
+    owned: Collection[str] = ()
 
 
 def write_trees(targets: Sequence[Target], *, force: bool = False) -> None:

@@ -1,4 +1,4 @@
-"""Build what Backstage registers: template.yaml and the skeleton copy beside it."""
+"""Build what Backstage registers: template.yaml and both skeleton copies beside it."""
 
 from __future__ import annotations
 
@@ -251,7 +251,10 @@ def build_files(
 
 
 def platform_skeleton_for(skeleton: Path) -> Path | None:
-    """The platform change's skeleton beside a team skeleton: ``<name>-platform``.
+    """The platform change's skeleton beside a team skeleton.
+
+    ``<name>-platform`` beside ``skeletons/<name>``; in what ``template build``
+    writes (``skeleton/`` beside ``template.yaml``), ``platform/``.
 
     Returns:
         The folder, or None when ``skeleton`` has none beside it (then only the
@@ -260,6 +263,11 @@ def platform_skeleton_for(skeleton: Path) -> Path | None:
     candidate = skeleton.parent / f"{skeleton.name}-platform"
     if skeleton.resolve() == skeleton_dir(TEMPLATE_NAME).resolve():
         candidate = skeleton_dir(PLATFORM_SKELETON_NAME)
+    elif (
+        skeleton.name == SKELETON_URL.removeprefix("./")
+        and (skeleton.parent / "template.yaml").is_file()
+    ):
+        candidate = skeleton.parent / PLATFORM_SKELETON_URL.removeprefix("./")
     return candidate if candidate.is_dir() else None
 
 

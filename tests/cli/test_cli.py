@@ -15,14 +15,8 @@ import pytest
 import yaml
 
 from mlscaffold._data import data_dir, skeleton_dir
+from tests.helpers import TEAM_ARGS as TEAM
 from tests.helpers import run_cli as run
-
-TEAM = [
-    "--set", "team=recs",
-    "--set", "owner=group:default/recs",
-    "--set", "repoUrl=github.com?owner=acme&repo=recs-ml",
-    "--set", "modelName=ranker",
-]  # fmt: skip
 
 
 @pytest.fixture
@@ -270,7 +264,9 @@ def test_template_build_check(
     code, _, stderr = run(["template", "build", "--check", "--out", str(out)], capsys)
     assert code == 1
     assert "template.yaml: missing" in stderr
-    assert run(["template", "build", "--out", str(out)], capsys)[0] == 0
+    code, stdout, _ = run(["template", "build", "--out", str(out)], capsys)
+    assert code == 0
+    assert stdout == f"Wrote {out}/template.yaml, {out}/platform/ and {out}/skeleton/\n"
     assert run(["template", "build", "--check", "--out", str(out)], capsys)[0] == 0
 
 
@@ -287,6 +283,22 @@ def test_lint_reports_non_portable_constructs(
     assert "x.yaml:1:" in stdout
     assert "MLS503" in stdout
     assert run(["lint"], capsys)[0] == 0  # the shipped skeleton is portable
+
+
+def test_lint_names_the_platform_skeletons_files_from_the_team_skeleton(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "skel").mkdir()
+    (tmp_path / "skel" / "x.yaml").write_text("name: ok\n", encoding="utf-8")
+    (tmp_path / "skel-platform").mkdir()
+    (tmp_path / "skel-platform" / "x.yaml").write_text(
+        "name: ${{ values.team.upper() }}\n", encoding="utf-8"
+    )
+    code, stdout, _ = run(["lint", "--skeleton", str(tmp_path / "skel")], capsys)
+    assert code == 1
+    # Not "x.yaml:1:", which would point at the team skeleton's clean file.
+    assert stdout.startswith("../skel-platform/x.yaml:1:"), stdout
+    assert "2 files checked" in stdout
 
 
 def test_schemas_pull_verifies_every_file(
@@ -485,7 +497,9 @@ def test_render_writes_the_platform_change_beside_the_repository(
     ("out", "platform", "message"),
     [
         (".", None, "give --platform-out DIR"),
-        ("o", "o/platform", "must not contain each other"),
+        ("o", "o/platform", "--platform-out o/platform and -o o must not contain"),
+        # The default, platform/ beside -o, is -o itself: say it is the default.
+        ("platform", None, "the default platform folder platform (beside -o) and"),
     ],
 )
 def test_platform_out_must_stay_apart_from_the_repository(

@@ -11,14 +11,8 @@ import pytest
 import yaml
 
 from mlscaffold.params import merge_values
+from tests.helpers import TEAM_ARGS as TEAM
 from tests.helpers import run_cli as run
-
-TEAM = [
-    "--set", "team=recs",
-    "--set", "owner=group:default/recs",
-    "--set", "repoUrl=github.com?owner=acme&repo=recs-ml",
-    "--set", "modelName=ranker",
-]  # fmt: skip
 
 
 def test_values_layers_deep_merge_in_order_and_null_unsets() -> None:

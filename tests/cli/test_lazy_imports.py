@@ -18,13 +18,7 @@ import click
 import mlscaffold.cli
 from mlscaffold.cli import cli
 from mlscaffold.cli.app import COMMAND_MODULES
-
-TEAM = [
-    "--set", "team=recs",
-    "--set", "owner=group:default/recs",
-    "--set", "repoUrl=github.com?owner=acme&repo=recs-ml",
-    "--set", "modelName=ranker",
-]  # fmt: skip
+from tests.helpers import TEAM_ARGS as TEAM
 
 # Loaded by validation, the other commands or the reports, never by a render that
 # skips validation.

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from mlscaffold.errors import SettingsError
 from mlscaffold.fleet.diff import changes_by_team, diff_fleet, diff_trees
 from mlscaffold.fleet.output import diff_markdown, diff_text
+from mlscaffold.fleet.render import renderer_for
 from mlscaffold.fleet.revision import revision_sources, worktree_sources
 from mlscaffold.render.tree import RenderedTree, TreeEntry
 from mlscaffold.teams import load_teams
@@ -245,3 +247,18 @@ def test_a_team_broken_before_and_after_is_not_blamed_on_the_change(
     code, out, _ = run(args, capsys)
     assert code == 2
     assert json.loads(out)["summary"]["teamsWithNewErrors"] == 3
+
+
+def test_settings_refused_at_a_revision_name_the_revision(platform_repo: Path) -> None:
+    # The work tree's platform.yaml may be fine while an older revision's is not
+    # (a key a newer mlscaffold requires): the message says which one failed.
+    settings = platform_repo / "schemas" / "platform.yaml"
+    edit(settings, "gitops:", "gitopz:")
+    commit(platform_repo, "settings an older mlscaffold wrote")
+    with (
+        revision_sources(platform_repo, "HEAD") as sources,
+        pytest.raises(
+            SettingsError, match=r"^HEAD: platform\.yaml: gitops: is required"
+        ),
+    ):
+        renderer_for(sources)

@@ -353,8 +353,9 @@ def test_a_team_symlink_where_upstream_adds_a_file_is_left_alone(
     assert victim.read_text() == "precious\n"
 
 
+@pytest.mark.parametrize("deleted", [False, True], ids=["kept", "deleted-already"])
 def test_a_team_from_before_the_split_updates_and_keeps_what_moved(
-    platform_repo: Path, tmp_path: Path
+    platform_repo: Path, tmp_path: Path, deleted: bool
 ) -> None:
     # A 1.x release as it was: one skeleton, the namespace, quota, RBAC and
     # Argo CD objects in the team repository, no gitops setting.
@@ -384,6 +385,10 @@ def test_a_team_from_before_the_split_updates_and_keeps_what_moved(
     edit(settings, "templateVersion: '1.0.0'", "templateVersion: '2.0.0'")
     commit(platform_repo, "template 2.0.0: the platform change")
     git(platform_repo, "tag", "ml-project-v2.0.0")
+    if deleted:
+        # A team that already left its namespace to the platform: nothing to do.
+        (repo / "deploy" / "namespace.yaml").unlink()
+        names.remove("namespace.yaml")
 
     result = update_repo(repo, platform_repo)
 
@@ -397,6 +402,9 @@ def test_a_team_from_before_the_split_updates_and_keeps_what_moved(
         assert (repo / "deploy" / name).is_file()
         assert f"teams/recs/{name}" in result.platform_changes
     assert recorded_version(repo) == "2.0.0"
+    if deleted:
+        assert "deploy/namespace.yaml" not in outcomes
+        assert not (repo / "deploy" / "namespace.yaml").exists()
 
 
 def test_invalid_settings_at_the_base_revision_are_named_by_that_revision(

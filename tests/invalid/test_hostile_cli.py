@@ -10,13 +10,7 @@ from click.testing import CliRunner, Result
 
 from mlscaffold.api import render_project
 from mlscaffold.cli import cli
-
-TEAM = [
-    "--set", "team=recs",
-    "--set", "owner=group:default/recs",
-    "--set", "repoUrl=github.com?owner=acme&repo=recs-ml",
-    "--set", "modelName=ranker",
-]  # fmt: skip
+from tests.helpers import TEAM_ARGS as TEAM
 
 
 def invoke(args: list[str]) -> Result:

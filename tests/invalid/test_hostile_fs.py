@@ -18,7 +18,8 @@ import pytest
 
 from mlscaffold._files import atomic_write
 from mlscaffold.errors import FileSystemError
-from tests.invalid.test_hostile_cli import TEAM, invoke
+from tests.helpers import TEAM_ARGS as TEAM
+from tests.invalid.test_hostile_cli import invoke
 
 
 def _mount(args: list[str]) -> None:

@@ -1,4 +1,4 @@
-"""render_project: the compiled skeleton is reused, and never when it went stale."""
+"""render_project reuses the compiled skeleton while fresh; write_project's targets."""
 
 from __future__ import annotations
 
@@ -6,8 +6,11 @@ import os
 import shutil
 from pathlib import Path
 
+import pytest
+
 from mlscaffold._data import data_dir, skeleton_dir
-from mlscaffold.api import ProjectRenderer, render_project
+from mlscaffold.api import ProjectRenderer, render_project, write_project
+from mlscaffold.errors import OutputExistsError
 from mlscaffold.settings import load_platform
 
 TEAM = {
@@ -48,3 +51,39 @@ def test_given_settings_are_used_and_not_confused_with_others(tmp_path: Path) ->
 
 def test_render_project_equals_a_fresh_renderer() -> None:
     assert render_project(TEAM).tree == ProjectRenderer().render(TEAM).tree
+
+
+def test_write_project_puts_the_change_at_teams_team_of_platform_out(
+    tmp_path: Path,
+) -> None:
+    project = render_project(TEAM)
+    change = write_project(project, tmp_path / "recs", tmp_path / "gitops")
+    assert change == tmp_path / "gitops" / "teams" / "recs"
+    assert (change / "namespace.yaml").is_file()
+    assert (tmp_path / "recs" / ".mlscaffold" / "answers.yaml").is_file()
+    assert not (tmp_path / "recs" / "teams").exists()
+
+
+@pytest.mark.parametrize(
+    ("out", "platform_out"),
+    [("repo", "repo/gitops"), ("gitops/teams/recs/repo", "gitops"), (".", ".")],
+)
+def test_write_project_refuses_one_target_inside_the_other(
+    tmp_path: Path, out: str, platform_out: str
+) -> None:
+    with pytest.raises(OutputExistsError, match="must not contain each other"):
+        write_project(render_project(TEAM), tmp_path / out, tmp_path / platform_out)
+    assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+def test_write_project_reads_owned_paths_given_as_a_generator(tmp_path: Path) -> None:
+    # The targets are all checked before any is written: an iterator of owned
+    # paths must not be used up by the check.
+    project = render_project(TEAM)
+    out, platform_out = tmp_path / "recs", tmp_path / "gitops"
+    write_project(project, out, platform_out)
+    (out / "old.txt").write_text("from an earlier render", encoding="utf-8")
+    write_project(
+        project, out, platform_out, force=True, owned=(p for p in ["old.txt"])
+    )
+    assert not (out / "old.txt").exists()

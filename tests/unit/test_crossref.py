@@ -7,6 +7,7 @@ import textwrap
 
 import pytest
 
+from mlscaffold.api import RenderedProject, render_project
 from mlscaffold.render.tree import RenderedTree
 from mlscaffold.report.model import Finding
 from mlscaffold.validate.crossref import check_cross_resources
@@ -504,8 +505,15 @@ def _app_and_project(destinations: str, whitelist: str) -> list[Document]:
             "namespaceResourceWhitelist: [{group: '*', kind: '*'}]",
             [],
         ),
-        # No namespaced whitelist: every namespaced kind.
+        # No namespaced whitelist: every namespaced kind; null is none given (Go's
+        # nil), an empty list permits none.
         ("[{namespace: t-ml}]", "clusterResourceWhitelist: []", []),
+        ("[{namespace: t-ml}]", "namespaceResourceWhitelist: null", []),
+        (
+            "[{namespace: t-ml}]",
+            "namespaceResourceWhitelist: []",
+            [("deploy/wt.yaml", "/kind"), ("deploy/cm.yaml", "/kind")],
+        ),
         (
             "[{namespace: other}]",
             "clusterResourceWhitelist: []",
@@ -524,10 +532,8 @@ def test_appproject_limits_what_the_application_syncs(
     assert found == expected
 
 
-def test_a_team_cannot_raise_its_own_quota_through_its_repository() -> None:
-    from mlscaffold.api import render_project
-
-    project = render_project(
+def _project() -> RenderedProject:
+    return render_project(
         {
             "team": "recs",
             "owner": "group:default/recs",
@@ -535,13 +541,21 @@ def test_a_team_cannot_raise_its_own_quota_through_its_repository() -> None:
             "modelName": "ranker",
         }
     )
-    docs = [
+
+
+def _docs_of(tree: RenderedTree) -> list[Document]:
+    return [
         d
-        for path, entry in project.combined_tree().files()
+        for path, entry in tree.files()
         if path.endswith(".yaml") and not path.startswith(".")
         for d in parse_documents(entry.text, path)
         if d.is_kubernetes
     ]
+
+
+def test_a_team_cannot_raise_its_own_quota_through_its_repository() -> None:
+    project = _project()
+    docs = _docs_of(project.combined_tree())
     assert [f.rule for f in check(docs) if f.rule == "MLS426"] == []
     quota = project.platform_tree["teams/recs/resourcequota.yaml"].text
     extra = parse_documents(
@@ -553,36 +567,38 @@ def test_a_team_cannot_raise_its_own_quota_through_its_repository() -> None:
 
 
 def test_the_team_repository_alone_says_its_team_context_is_missing() -> None:
-    from mlscaffold.api import render_project
-
-    project = render_project(
-        {
-            "team": "recs",
-            "owner": "group:default/recs",
-            "repoUrl": "github.com?owner=acme&repo=recs-ml",
-            "modelName": "ranker",
-        }
-    )
-
-    def docs_of(tree: RenderedTree) -> list[Document]:
-        return [
-            d
-            for path, entry in tree.files()
-            if path.endswith(".yaml") and not path.startswith(".")
-            for d in parse_documents(entry.text, path)
-            if d.is_kubernetes
-        ]
-
+    project = _project()
     # The team's CI validates its repository alone: the quota, queue and account
     # rules cannot run there, and the report says so once.
-    found = check_cross_resources(docs_of(project.tree), argocd_namespace="argocd")
+    found = check_cross_resources(_docs_of(project.tree), argocd_namespace="argocd")
     alone = [f for f in found if f.rule == "MLS427"]
     assert len(alone) == 1
     assert "mlscaffold validate REPO PLATFORM/teams/<team>" in alone[0].message
     both = check_cross_resources(
-        docs_of(project.combined_tree()), argocd_namespace="argocd"
+        _docs_of(project.combined_tree()), argocd_namespace="argocd"
     )
     assert "MLS427" not in {f.rule for f in both}
     # A tree without pods needs no team context.
     configmap = tree(("a.yaml", obj("ConfigMap", "c", namespace="x")))
     assert check_cross_resources(configmap, argocd_namespace="argocd") == []
+
+
+def test_the_platform_change_alone_passes_and_a_wrong_path_names_the_workloads() -> (
+    None
+):
+    # The platform's CI checks teams/<team>/ without the team repository that the
+    # Application syncs: its path cannot be looked up there, and is not an error.
+    project = _project()
+    alone = check_cross_resources(
+        _docs_of(project.platform_tree), argocd_namespace="argocd"
+    )
+    assert [f.rule for f in alone] == []
+    # With both trees, a wrong path is still reported, and the fix names the
+    # workloads' folder (deploy), not the platform change's where the Namespace is.
+    combined = project.combined_tree()
+    app = "platform/teams/recs/application.yaml"
+    docs = [d for d in _docs_of(combined) if d.path != app] + parse_documents(
+        combined[app].text.replace("path: deploy", "path: deplyo"), app
+    )
+    [found] = [f for f in check(docs) if f.rule == "MLS405"]
+    assert found.message.endswith("write path: deploy.")

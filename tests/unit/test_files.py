@@ -116,11 +116,3 @@ def test_atomic_write_failure_names_the_path_and_leaves_the_file(
     (tmp_path / "file").write_text("not a folder")
     with pytest.raises(FileSystemError, match=rf"^cannot write {path}: Not a dir"):
         atomic_write(path, b"data")
-
-
-def test_atomic_write_leaves_no_temp_files(tmp_path: Path) -> None:
-    target = tmp_path / "a" / "b.json"
-    atomic_write(target, b"1")
-    atomic_write(target, b"2")
-    assert target.read_bytes() == b"2"
-    assert [p.name for p in target.parent.iterdir()] == ["b.json"]

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
 import yaml
 
 from mlscaffold._data import schema_file, skeleton_dir
+from mlscaffold.api import ProjectRenderer
 from mlscaffold.errors import ParamsError, SettingsError
 from mlscaffold.params import parameter_schema, validate_params
 from mlscaffold.render.engine import BackstageEnvironment
@@ -21,6 +23,7 @@ from mlscaffold.template.build import (
     build_template,
     check_files,
     parameter_expression,
+    platform_skeleton_for,
     template_yaml,
 )
 from mlscaffold.template.steps import fetch_step, step_values
@@ -172,3 +175,23 @@ def test_settings_without_gitops_build_only_the_one_tree_template(
     assert [s["id"] for s in steps] == ["fetch", "publish", "register"]
     links = build_template(platform, platform_change=False)["spec"]["output"]["links"]
     assert [link["title"] for link in links] == ["Repository", "Open in catalog"]
+
+
+def test_the_built_layout_finds_its_platform_skeleton(tmp_path: Path) -> None:
+    # `--skeleton backstage/ml-project/skeleton` renders both trees, as Backstage
+    # runs that folder's template.yaml.
+    write_tree(build_files(), tmp_path / "ml-project")
+    built = tmp_path / "ml-project" / "skeleton"
+    assert platform_skeleton_for(built) == tmp_path / "ml-project" / "platform"
+    team = {
+        "team": "recs",
+        "owner": "group:default/recs",
+        "repoUrl": "github.com?owner=acme&repo=recs-ml",
+        "modelName": "ranker",
+    }
+    project = ProjectRenderer(skeleton=built).render(team)
+    assert "teams/recs/namespace.yaml" in project.platform_tree
+    # A skeleton folder with nothing beside it renders the team repository alone.
+    alone = tmp_path / "alone" / "skeleton"
+    shutil.copytree(skeleton_dir(), alone)
+    assert platform_skeleton_for(alone) is None

@@ -93,10 +93,12 @@ def _group(doc: Document) -> str:
 def _permitted(project: Mapping[str, Any], doc: Document) -> bool:
     if doc.kind in CLUSTER_SCOPED:
         allowed = as_list(project.get("clusterResourceWhitelist"))
-    elif "namespaceResourceWhitelist" in project:
+    elif project.get("namespaceResourceWhitelist") is not None:
         allowed = as_list(project.get("namespaceResourceWhitelist"))
     else:
-        return True  # no whitelist: every namespaced kind
+        # No whitelist (missing or null, Go's nil): every namespaced kind; an empty
+        # list permits none.
+        return True
     group = _group(doc)
     return any(
         fnmatchcase(group, str(as_map(e).get("group", "")))

@@ -82,7 +82,7 @@ def namespace_hits(tree: Tree) -> Iterator[RuleHit]:
 
 def application_hits(tree: Tree) -> Iterator[RuleHit]:
     """MLS403-405: the Argo CD Application's namespace, destination and paths."""
-    folders = {d.path.rsplit("/", 1)[0] if "/" in d.path else "." for d in tree.docs}
+    folders = {_folder(d.path) for d in tree.docs}
     for doc in (d for d in tree.docs if is_argocd_object(d)):
         if doc.namespace and doc.namespace != tree.argocd_namespace:
             yield (
@@ -109,6 +109,11 @@ def application_hits(tree: Tree) -> Iterator[RuleHit]:
                     f'"{dest}"; write destination.namespace: {tree.namespace}.'
                 ),
             )
+        if folders == {_folder(doc.path)}:
+            # Nothing but the Application's own folder: a platform change checked
+            # without the team repository its source names (the platform's CI), so
+            # there is no tree to find the path in.
+            continue
         sources = [("/spec/source", spec.get("source"))] if "source" in spec else []
         sources += [
             (f"/spec/sources/{i}", s)
@@ -139,9 +144,11 @@ def holds(folder: str, path: str) -> bool:
     return path == "." or f"/{path}/" in padded
 
 
+def _folder(path: str) -> str:
+    return path.rsplit("/", 1)[0] if "/" in path else "."
+
+
 def _manifest_folder(tree: Tree) -> str:
-    # The folder of the workloads the Application deploys, not of the Namespace:
-    # since 2.0 the Namespace is the platform change's (teams/<team>/), which the
-    # team's Application must not sync.
-    paths = [pod.document.path for pod in tree.pods]
-    return paths[0].rsplit("/", 1)[0] if paths and "/" in paths[0] else "deploy"
+    # The workloads' folder is what the Application syncs; the Namespace's no
+    # longer is (since 2.0.0 it is in the platform change, beside the Application).
+    return _folder(tree.pods[0].document.path) if tree.pods else "deploy"

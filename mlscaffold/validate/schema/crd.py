@@ -19,7 +19,7 @@ from mlscaffold.errors import Location, SchemaStoreError
 from mlscaffold.validate.documents import parse_documents
 from mlscaffold.validate.schema.shared import share_repeated_subschemas
 
-try:  # The C loader parses the 2-3 MB Argo and KServe CRDs about 15x faster.
+try:  # The C loader, for the catalogue (CRD files go through parse_documents).
     from yaml import CSafeLoader as _Loader
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
