@@ -251,14 +251,15 @@ def test_a_team_broken_before_and_after_is_not_blamed_on_the_change(
 
 def test_settings_refused_at_a_revision_name_the_revision(platform_repo: Path) -> None:
     # The work tree's platform.yaml may be fine while an older revision's is not
-    # (a key a newer mlscaffold requires): the message says which one failed.
+    # (a platform skeleton without the gitops setting to open its change in): the
+    # message says which one failed.
     settings = platform_repo / "schemas" / "platform.yaml"
     edit(settings, "gitops:", "gitopz:")
     commit(platform_repo, "settings an older mlscaffold wrote")
     with (
         revision_sources(platform_repo, "HEAD") as sources,
         pytest.raises(
-            SettingsError, match=r"^HEAD: platform\.yaml: gitops: is required"
+            SettingsError, match=r"^HEAD: platform\.yaml: gitops: repoUrl: is required"
         ),
     ):
         renderer_for(sources)
