@@ -199,6 +199,16 @@ def _platform_root(out: Path, platform_out: Path | None) -> Path:
     return platform_out
 
 
+def _repo_url(picker: str) -> str:
+    """``host?owner=O&repo=R`` (Backstage's RepoUrlPicker form) as ``https://host/O/R``."""
+    from urllib.parse import parse_qs, urlsplit
+
+    parts = urlsplit(f"//{picker}")
+    query = parse_qs(parts.query)
+    owner, repo = query.get("owner", [""])[0], query.get("repo", [""])[0]
+    return f"https://{parts.netloc}/{owner}/{repo}" if owner and repo else picker
+
+
 def _summary(
     project: RenderedProject,
     out: Path,
@@ -221,7 +231,8 @@ def _summary(
         "platform": {
             "out": platform_out.as_posix() if platform_out else None,
             "files": [path for path, _ in project.platform_tree.files()],
-            "pullRequest": project.platform.gitops_repo_url,
+            # Where the pull request goes, as a URL rather than the picker's form.
+            "repository": _repo_url(project.platform.gitops_repo_url),
         },
         "namespace": s.namespace,
         "quota": {
@@ -263,7 +274,7 @@ def _print_summary(summary: dict[str, Any]) -> None:
     if change["files"]:
         click.echo(
             f"  platform   {len(change['files'])} files into {change['out']}: "
-            f"the pull request for {change['pullRequest']}"
+            f"the pull request for {change['repository']}"
         )
     click.echo(f"  namespace  {summary['namespace']} (Pod Security restricted)")
     click.echo(

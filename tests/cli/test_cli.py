@@ -467,7 +467,10 @@ def test_render_writes_the_platform_change_beside_the_repository(
     code, stdout, _ = run(args, capsys)
     assert code == 0
     change = tmp_path / "platform" / "teams" / "recs"
-    assert f"platform   8 files into {change}" in stdout
+    assert (
+        f"platform   8 files into {change}: the pull request for "
+        "https://github.com/acme/platform-gitops"
+    ) in stdout
     assert (change / "namespace.yaml").is_file()
     assert (change / "appproject.yaml").is_file()
     # The team repository holds only what the team owns.

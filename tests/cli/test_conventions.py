@@ -140,6 +140,9 @@ def test_params_schema_and_render_summary_as_json(
     assert summary["namespace"] == "recs-ml"
     assert "deploy/inferenceservice.yaml" in summary["files"]
     assert "teams/recs/namespace.yaml" in summary["platform"]["files"]
+    assert (
+        summary["platform"]["repository"] == "https://github.com/acme/platform-gitops"
+    )
     assert summary["queue"] == {"local": "recs-queue", "cluster": "ml-shared"}
     assert summary["validation"]["errors"] == 0
 
