@@ -30,6 +30,7 @@ __all__ = [
     "PLATFORM_DIR",
     "ProjectRenderer",
     "RenderedProject",
+    "project_targets",
     "render_project",
     "write_project",
 ]
@@ -228,6 +229,42 @@ def render_project(
     return renderer.render(parameters)
 
 
+def project_targets(
+    project: RenderedProject,
+    out: Path,
+    platform_out: Path,
+    *,
+    owned: Iterable[str] = (),
+) -> list[Target]:
+    """Where both trees go, as Backstage's two fetch steps write them.
+
+    The team repository goes to ``out``; the platform change to its own folder in
+    ``platform_out`` (``teams/<team>/``, so ``platform_out`` may be a checkout of
+    the platform's GitOps repository or collect several teams' changes). Write
+    them with :func:`~mlscaffold.render.write.write_trees`, all or none.
+
+    Args:
+        project: The rendered project.
+        out: The team repository's folder.
+        platform_out: Where the platform change's paths start.
+        owned: Paths an earlier render wrote into ``out``
+            (see :func:`~mlscaffold.render.write.write_tree`).
+
+    Returns:
+        The team repository's target, then the platform change's, if any.
+
+    Raises:
+        OutputExistsError: One folder holds the other.
+    """
+    targets = [Target(project.tree, out, marker=ANSWERS_FILE, owned=tuple(owned))]
+    if project.platform_tree:
+        folder = project.platform_tree.common_folder()
+        change = platform_out / folder
+        _refuse_nested(out, change)
+        targets.append(Target(project.platform_tree.subtree(folder), change))
+    return targets
+
+
 def write_project(
     project: RenderedProject,
     out: Path,
@@ -236,19 +273,14 @@ def write_project(
     force: bool = False,
     owned: Iterable[str] = (),
 ) -> Path | None:
-    """Write both trees, as Backstage's two fetch steps do, all or none.
-
-    The team repository goes to ``out``; the platform change to its own folder in
-    ``platform_out`` (``teams/<team>/``, so ``platform_out`` may be a checkout of
-    the platform's GitOps repository or collect several teams' changes).
+    """Write both trees (see :func:`project_targets`), all or none.
 
     Args:
         project: The rendered project.
         out: The team repository's folder.
         platform_out: Where the platform change's paths start.
         force: Replace folders an earlier render wrote (and nothing else).
-        owned: Paths an earlier render wrote into ``out``
-            (see :func:`~mlscaffold.render.write.write_tree`).
+        owned: Paths an earlier render wrote into ``out``.
 
     Returns:
         The platform change's folder, or None when the project has none.
@@ -259,15 +291,9 @@ def write_project(
         RenderError: A path would leave its folder or is not a safe name.
         FileSystemError: The file system failed.
     """
-    targets = [Target(project.tree, out, marker=ANSWERS_FILE, owned=tuple(owned))]
-    change = None
-    if project.platform_tree:
-        folder = project.platform_tree.common_folder()
-        change = platform_out / folder
-        _refuse_nested(out, change)
-        targets.append(Target(project.platform_tree.subtree(folder), change))
+    targets = project_targets(project, out, platform_out, owned=owned)
     write_trees(targets, force=force)
-    return change
+    return Path(targets[1].out) if len(targets) > 1 else None
 
 
 def _refuse_nested(out: Path, change: Path) -> None:

@@ -96,8 +96,9 @@ def render(
         --set 'repoUrl=github.com?owner=acme&repo=recs-ml' --set modelName=ranker \\
         -o out/recs
     """
-    from mlscaffold.api import render_project, write_project
+    from mlscaffold.api import project_targets, render_project
     from mlscaffold.params import load_values_file, merge_values, parse_assignments
+    from mlscaffold.render.write import Target, check_targets, write_trees
     from mlscaffold.settings import load_platform
     from mlscaffold.teams import rendered_before
 
@@ -111,6 +112,22 @@ def render(
     )
     platform = load_platform(config.platform_file)
     project = render_project(parameters, platform=platform, skeleton=config.skeleton)
+    targets: list[Target] = []
+    if not dry_run:
+        assert out is not None and platform_root is not None  # noqa: PT018, S101
+        earlier = (
+            rendered_before(
+                out,
+                lambda p: (
+                    render_project(p, platform=platform, skeleton=config.skeleton).tree
+                ),
+            )
+            if force
+            else ()
+        )
+        targets = project_targets(project, out, platform_root, owned=earlier)
+        # A folder in the way is said before validation's report, not after it.
+        check_targets(targets, force=force)
 
     report = None
     if not no_validate:
@@ -153,20 +170,9 @@ def render(
 
         click.echo(tree_as_yaml_stream(project.combined_tree()), nl=False)
         return EXIT_OK
-    assert out is not None  # checked above  # noqa: S101
-    assert platform_root is not None  # noqa: S101
-    earlier = (
-        rendered_before(
-            out,
-            lambda p: (
-                render_project(p, platform=platform, skeleton=config.skeleton).tree
-            ),
-        )
-        if force
-        else ()
-    )
-    change = write_project(project, out, platform_root, force=force, owned=earlier)
-    summary = _summary(project, out, change, report)
+    write_trees(targets, force=force)
+    team, *change = (Path(target.out) for target in targets)
+    summary = _summary(project, team, change[0] if change else None, report)
     if validation["output_format"] == "json":
         click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
     else:

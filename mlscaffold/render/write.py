@@ -29,7 +29,7 @@ try:
 except ImportError:  # pragma: no cover - not POSIX: no lock, no cleanup
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["Target", "check_paths", "write_tree", "write_trees"]
+__all__ = ["Target", "check_paths", "check_targets", "write_tree", "write_trees"]
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -348,13 +348,8 @@ class Target:
     owned: Collection[str] = ()
 
 
-def write_trees(targets: Sequence[Target], *, force: bool = False) -> None:
-    """Write several trees (a team repository and a platform change) all or none.
-
-    Every target is checked before anything is written, so a target in the way
-    leaves all of them untouched; when writing a later one fails, the folders
-    written before it that did not exist are removed again (a replaced folder
-    keeps its new tree).
+def check_targets(targets: Sequence[Target], *, force: bool = False) -> None:
+    """Refuse, before any work, targets :func:`write_trees` would refuse.
 
     Raises:
         OutputExistsError: A target is in the way (the message says why).
@@ -371,6 +366,22 @@ def write_trees(targets: Sequence[Target], *, force: bool = False) -> None:
             raise
         except OSError as exc:
             raise FileSystemError.of(exc, f"cannot write {target.out}") from exc
+
+
+def write_trees(targets: Sequence[Target], *, force: bool = False) -> None:
+    """Write several trees (a team repository and a platform change) all or none.
+
+    Every target is checked before anything is written, so a target in the way
+    leaves all of them untouched; when writing a later one fails, the folders
+    written before it that did not exist are removed again (a replaced folder
+    keeps its new tree).
+
+    Raises:
+        OutputExistsError: A target is in the way (the message says why).
+        RenderError: A path in a tree would leave its folder or is not a safe name.
+        FileSystemError: The file system failed.
+    """
+    check_targets(targets, force=force)
     created: list[Path] = []
     try:
         for target in targets:

@@ -493,6 +493,8 @@ def test_render_writes_the_platform_change_beside_the_repository(
     code, _, stderr = run(["render", *TEAM, "-o", str(again)], capsys)
     assert code == 2, stderr
     assert f"output folder {change} already exists" in stderr
+    # Said before any work: no validation report ahead of the refusal.
+    assert "Validated" not in stderr
     assert not again.exists()
 
 
