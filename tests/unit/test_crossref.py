@@ -519,6 +519,23 @@ def _app_and_project(destinations: str, whitelist: str) -> list[Document]:
             "clusterResourceWhitelist: []",
             [("platform/teams/t/app.yaml", "/spec/destination/namespace")],
         ),
+        # A blacklist takes a kind away from the whitelist.
+        (
+            "[{namespace: t-ml}]",
+            "namespaceResourceBlacklist: [{group: '', kind: 'Config*'}]",
+            [("deploy/cm.yaml", "/kind")],
+        ),
+        # A deny pattern that does not match refuses, whatever else matched.
+        (
+            "[{namespace: '*'}, {namespace: '!t-ml'}]",
+            "clusterResourceWhitelist: []",
+            [("platform/teams/t/app.yaml", "/spec/destination/namespace")],
+        ),
+        (
+            "[{namespace: '*'}, {namespace: '!kube-*'}]",
+            "clusterResourceWhitelist: []",
+            [],
+        ),
     ],
 )
 def test_appproject_limits_what_the_application_syncs(
@@ -602,3 +619,25 @@ def test_the_platform_change_alone_passes_and_a_wrong_path_names_the_workloads()
     )
     [found] = [f for f in check(docs) if f.rule == "MLS405"]
     assert found.message.endswith("write path: deploy.")
+
+
+@pytest.mark.parametrize(
+    ("destinations", "permitted"),
+    [
+        ("[{server: 'https://kubernetes.default.svc', namespace: t-ml}]", True),
+        ("[{name: in-cluster, namespace: t-ml}]", False),  # the app names a server
+        ("[{server: 'https://other', namespace: t-ml}]", False),
+        (
+            "[{server: '*', namespace: t-ml}, {server: '!https://kube*', namespace: '*'}]",
+            False,
+        ),
+    ],
+)
+def test_appproject_destinations_match_cluster_and_namespace(
+    destinations: str, permitted: bool
+) -> None:
+    docs = _app_and_project(destinations, "clusterResourceWhitelist: []")
+    app = next(d for d in docs if d.kind == "Application")
+    app.data["spec"]["destination"]["server"] = "https://kubernetes.default.svc"
+    found = [f.rendered.pointer for f in check(docs) if f.rule == "MLS426"]
+    assert found == ([] if permitted else ["/spec/destination/namespace"])

@@ -1,12 +1,14 @@
 """What the team's Argo CD AppProject lets its Application deploy (MLS426).
 
 An Application whose AppProject is in the tree is checked the way Argo CD checks a
-sync: its destination namespace must be one of the project's destinations, and every
-object it syncs (the manifests below its source path) must be a kind the project
-whitelists: namespaced kinds through ``namespaceResourceWhitelist`` (when the project
-sets one), cluster-scoped kinds through ``clusterResourceWhitelist`` (none when it is
-empty or missing). Argo CD refuses to sync anything else, so a team that adds its own
-quota or RBAC to its repository learns it here, before the sync fails.
+sync: its destination must match one of the project's destinations and none of its
+deny (``!``) patterns, and every object it syncs (the manifests below its source
+path) must be a kind the project permits, in a namespace it may deploy to. Namespaced
+kinds are permitted by ``namespaceResourceWhitelist`` (every kind when it is missing
+or null, none when it is empty), cluster-scoped ones by ``clusterResourceWhitelist``
+(none when it is missing or empty); the blacklists take kinds away again. Argo CD
+refuses to sync anything else, so a team that adds its own quota or RBAC to its
+repository learns it here, before the sync fails.
 """
 
 from __future__ import annotations
@@ -41,11 +43,9 @@ def appproject_hits(tree: Tree) -> Iterator[RuleHit]:
         if name not in projects:
             continue
         project = projects[name]
-        dest = str(as_map(spec.get("destination")).get("namespace", ""))
-        if not any(
-            fnmatchcase(dest, str(as_map(d).get("namespace", "")))
-            for d in as_list(project.get("destinations"))
-        ):
+        destination = as_map(spec.get("destination"))
+        dest = str(destination.get("namespace", ""))
+        if not _destination_permitted(project, destination, dest):
             yield (
                 "MLS426",
                 app,
@@ -57,6 +57,23 @@ def appproject_hits(tree: Tree) -> Iterator[RuleHit]:
                 ),
             )
         for doc in _synced(tree, spec):
+            namespace = doc.namespace or dest
+            if (
+                _permitted(project, doc)
+                and doc.kind not in CLUSTER_SCOPED
+                and namespace != dest
+                and not _destination_permitted(project, destination, namespace)
+            ):
+                yield (
+                    "MLS426",
+                    doc,
+                    "/metadata/namespace",
+                    (
+                        f"Argo CD: AppProject {name} has no destination for "
+                        f'namespace "{namespace}", so Application {app.name} '
+                        f"refuses to sync {doc.kind} {doc.name} there."
+                    ),
+                )
             if not _permitted(project, doc):
                 yield (
                     "MLS426",
@@ -91,17 +108,59 @@ def _group(doc: Document) -> str:
 
 
 def _permitted(project: Mapping[str, Any], doc: Document) -> bool:
+    """Argo CD's IsGroupKindPermitted: whitelisted and not blacklisted."""
     if doc.kind in CLUSTER_SCOPED:
-        allowed = as_list(project.get("clusterResourceWhitelist"))
-    elif project.get("namespaceResourceWhitelist") is not None:
-        allowed = as_list(project.get("namespaceResourceWhitelist"))
+        white = as_list(project.get("clusterResourceWhitelist"))
+        allowed = bool(white) and _listed(doc, white)
+        black = as_list(project.get("clusterResourceBlacklist"))
     else:
-        # No whitelist (missing or null, Go's nil): every namespaced kind; an empty
-        # list permits none.
-        return True
+        # Missing or null (Go's nil): every namespaced kind; an empty list: none.
+        white_or_none = project.get("namespaceResourceWhitelist")
+        allowed = white_or_none is None or _listed(doc, as_list(white_or_none))
+        black = as_list(project.get("namespaceResourceBlacklist"))
+    return allowed and not _listed(doc, black)
+
+
+def _listed(doc: Document, entries: list[Any]) -> bool:
     group = _group(doc)
     return any(
-        fnmatchcase(group, str(as_map(e).get("group", "")))
-        and fnmatchcase(doc.kind, str(as_map(e).get("kind", "")))
-        for e in allowed
+        fnmatchcase(doc.kind, str(as_map(e).get("kind", "")))
+        and fnmatchcase(group, str(as_map(e).get("group", "")))
+        for e in entries
     )
+
+
+def _destination_permitted(
+    project: Mapping[str, Any], destination: Mapping[str, Any], namespace: str
+) -> bool:
+    """Argo CD's isDestinationMatched for ``destination`` in ``namespace``.
+
+    A destination matches when its cluster (server or name) and namespace do; a
+    deny pattern (``!...``) that does not match refuses, whatever else matched. An
+    Application that names no cluster (an error Argo CD reports itself) is judged
+    by its namespace alone.
+    """
+    server = str(destination.get("server", ""))
+    name = str(destination.get("name", ""))
+    matched = False
+    for item in (as_map(i) for i in as_list(project.get("destinations"))):
+        patterns = (str(item.get(k, "")) for k in ("server", "name", "namespace"))
+        p_server, p_name, p_namespace = patterns
+        server_ok = bool(server) and _glob(p_server, server)
+        name_ok = bool(name) and _glob(p_name, name)
+        namespace_ok = _glob(p_namespace, namespace)
+        if (server_ok or name_ok or not (server or name)) and namespace_ok:
+            matched = True
+        elif (
+            (not name_ok and p_name.startswith("!"))
+            or (not server_ok and p_server.startswith("!"))
+            or (not namespace_ok and p_namespace.startswith("!"))
+        ):
+            return False
+    return matched
+
+
+def _glob(pattern: str, value: str) -> bool:
+    if pattern.startswith("!"):
+        return not fnmatchcase(value, pattern[1:])
+    return pattern == "*" or fnmatchcase(value, pattern)
