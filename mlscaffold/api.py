@@ -14,8 +14,9 @@ from mlscaffold.errors import OutputExistsError
 from mlscaffold.params import Params, validate_params
 from mlscaffold.render.engine import BackstageEnvironment
 from mlscaffold.render.skeleton import CompiledSkeleton
+from mlscaffold.render.targets import Target
 from mlscaffold.render.tree import RenderedTree, TreeEntry
-from mlscaffold.render.write import Target, write_trees
+from mlscaffold.render.write import write_trees
 from mlscaffold.settings import PlatformSettings, shipped_platform
 from mlscaffold.teams import ANSWERS_FILE
 from mlscaffold.template.build import (

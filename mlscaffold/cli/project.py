@@ -98,7 +98,8 @@ def render(
     """
     from mlscaffold.api import project_targets, render_project
     from mlscaffold.params import load_values_file, merge_values, parse_assignments
-    from mlscaffold.render.write import Target, check_targets, write_trees
+    from mlscaffold.render.targets import Target, check_targets
+    from mlscaffold.render.write import write_trees
     from mlscaffold.settings import load_platform
     from mlscaffold.teams import rendered_before
 

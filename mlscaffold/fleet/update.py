@@ -31,8 +31,8 @@ from mlscaffold.fleet.revision import (
     version_tag,
     worktree_sources,
 )
+from mlscaffold.render.targets import check_paths
 from mlscaffold.render.tree import RenderedTree, TreeEntry
-from mlscaffold.render.write import check_paths
 from mlscaffold.teams import ANSWERS_FILE, Answers, load_answers
 from mlscaffold.template.build import TEMPLATE_NAME
 
