@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from mlscaffold._files import files_state
-from mlscaffold.errors import Location, ToolError
-from mlscaffold.report.model import Finding, Report, Severity
+from mlscaffold.errors import ToolError
+from mlscaffold.report.model import Finding, Report
+from mlscaffold.validate.inputs import parse_sources, read_manifest
 from mlscaffold.validate.schema.store import DEFAULT_KUBE_VERSION
 
 if TYPE_CHECKING:
-    import yaml
-
     from mlscaffold.render.tree import RenderedTree, TreeEntry
     from mlscaffold.settings import PlatformSettings
     from mlscaffold.validate.documents import Document
@@ -107,7 +106,7 @@ def validate_tree(
         ToolError: kubeconform is required but missing, or it failed.
     """
     files = {path: entry for path, entry in tree.files() if _is_rendered_manifest(path)}
-    report, docs = _parse(
+    report, docs = parse_sources(
         (path, partial(_entry_text, entry), entry.source or None)
         for path, entry in files.items()
     )
@@ -177,8 +176,8 @@ def _validate_files(
         The report, and the file of each Namespace object (what the cross-resource
         rules group teams by; see :mod:`mlscaffold.validate.parallel`).
     """
-    report, docs = _parse(
-        (rel, partial(_file_text, disk), None) for rel, disk in found.items()
+    report, docs = parse_sources(
+        (rel, partial(read_manifest, disk), None) for rel, disk in found.items()
     )
     _check(
         report, docs, options, lambda binary, ds, store: _run(binary, ds, found, store)
@@ -365,76 +364,8 @@ def _tree_runner(files: Mapping[str, Any]) -> _Runner:
     return run
 
 
-def _parse(
-    sources: Iterator[tuple[str, Callable[[], str], str | None]],
-) -> tuple[Report, list[Document]]:
-    import yaml
-
-    from mlscaffold.errors import SettingsError
-    from mlscaffold.validate.documents import parse_documents
-    from mlscaffold.validate.inputs import kubernetes_objects
-
-    report = Report()
-    docs: list[Document] = []
-    findings: list[Finding] = []
-    for path, read, source in sources:
-        report.checked.append(path)
-        try:
-            parsed = parse_documents(read(), path, source)
-        except yaml.YAMLError as exc:
-            findings.append(_yaml_finding(path, source, exc))
-            continue
-        except SettingsError as exc:
-            findings.append(_finding(Location(path), source, "MLS111", exc.message))
-            continue
-        except UnicodeDecodeError as exc:
-            findings.append(
-                _finding(
-                    Location(path),
-                    source,
-                    "MLS111",
-                    f"byte {exc.start} is not UTF-8 (manifests must be UTF-8)",
-                )
-            )
-            continue
-        objects, problems = kubernetes_objects(parsed)
-        docs.extend(objects)
-        findings.extend(problems)
-    report.extend(findings)
-    return report, docs
-
-
-def _yaml_finding(path: str, source: str | None, exc: yaml.YAMLError) -> Finding:
-    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-    if mark is not None:
-        where = Location(path, mark.line + 1, mark.column + 1)
-    else:
-        where = Location(path, approximate=True)
-    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-    return _finding(where, source, "MLS111", f"YAML does not parse: {problem}")
-
-
-def _finding(where: Location, source: str | None, rule: str, message: str) -> Finding:
-    return Finding(
-        rendered=where,
-        rule=rule,
-        severity=Severity.ERROR,
-        message=message,
-        source=Location(source) if source else None,
-        tool="schema",
-    )
-
-
 def _entry_text(entry: TreeEntry) -> str:
     return entry.text
-
-
-def _file_text(path: Path) -> str:
-    from mlscaffold._yaml import read_input_bytes
-    from mlscaffold.validate.inputs import MAX_MANIFEST_BYTES
-
-    # Regular files only: a FIFO named *.yaml would block the run forever.
-    return read_input_bytes(path, limit=MAX_MANIFEST_BYTES).decode("utf-8")
 
 
 def _is_rendered_manifest(path: str) -> bool:

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from mlscaffold.errors import Location
-from mlscaffold.report.model import Finding, Severity
-from mlscaffold.validate.documents import Document
+import yaml
+
+from mlscaffold._yaml import read_input_bytes
+from mlscaffold.errors import Location, SettingsError
+from mlscaffold.report.model import Finding, Report, Severity
+from mlscaffold.validate.documents import Document, parse_documents
 
 __all__ = [
     "MANIFEST_SUFFIXES",
@@ -23,6 +26,8 @@ __all__ = [
     "STDIN",
     "find_manifests",
     "kubernetes_objects",
+    "parse_sources",
+    "read_manifest",
 ]
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
@@ -172,3 +177,69 @@ def _items(doc: Document) -> Iterable[Document]:
             if pointer == prefix or pointer.startswith(prefix + "/")
         }
         yield replace(doc, data=item, positions=positions)
+
+
+def parse_sources(
+    sources: Iterator[tuple[str, Callable[[], str], str | None]],
+) -> tuple[Report, list[Document]]:
+    """Parse each ``(path, read, skeleton source)``: the files checked, and objects.
+
+    A file that is not YAML, not UTF-8 or over a bound is a finding (MLS111), not
+    an error; the Kubernetes objects of the others are returned with the problems
+    of their ``apiVersion`` and ``kind`` (see :func:`kubernetes_objects`).
+    """
+    report = Report()
+    docs: list[Document] = []
+    findings: list[Finding] = []
+    for path, read, source in sources:
+        report.checked.append(path)
+        try:
+            parsed = parse_documents(read(), path, source)
+        except yaml.YAMLError as exc:
+            findings.append(_yaml_finding(path, source, exc))
+            continue
+        except SettingsError as exc:
+            findings.append(_finding(Location(path), source, "MLS111", exc.message))
+            continue
+        except UnicodeDecodeError as exc:
+            findings.append(
+                _finding(
+                    Location(path),
+                    source,
+                    "MLS111",
+                    f"byte {exc.start} is not UTF-8 (manifests must be UTF-8)",
+                )
+            )
+            continue
+        objects, problems = kubernetes_objects(parsed)
+        docs.extend(objects)
+        findings.extend(problems)
+    report.extend(findings)
+    return report, docs
+
+
+def _yaml_finding(path: str, source: str | None, exc: yaml.YAMLError) -> Finding:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    if mark is not None:
+        where = Location(path, mark.line + 1, mark.column + 1)
+    else:
+        where = Location(path, approximate=True)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    return _finding(where, source, "MLS111", f"YAML does not parse: {problem}")
+
+
+def _finding(where: Location, source: str | None, rule: str, message: str) -> Finding:
+    return Finding(
+        rendered=where,
+        rule=rule,
+        severity=Severity.ERROR,
+        message=message,
+        source=Location(source) if source else None,
+        tool="schema",
+    )
+
+
+def read_manifest(path: Path) -> str:
+    """A manifest file's text: a regular file of at most MAX_MANIFEST_BYTES, UTF-8."""
+    # Regular files only: a FIFO named *.yaml would block the run forever.
+    return read_input_bytes(path, limit=MAX_MANIFEST_BYTES).decode("utf-8")
