@@ -10,7 +10,7 @@ from typing import Any
 
 from mlscaffold._data import schema_file, skeleton_dir
 from mlscaffold._files import files_state
-from mlscaffold.errors import OutputExistsError
+from mlscaffold.errors import OutputExistsError, SkeletonError
 from mlscaffold.params import Params, validate_params
 from mlscaffold.render.engine import BackstageEnvironment
 from mlscaffold.render.skeleton import CompiledSkeleton
@@ -155,6 +155,13 @@ class ProjectRenderer:
         tree = self._skeleton.render(values)
         if self._platform is None:
             return RenderedProject(params, values, tree, self.platform, self._sources)
+        if PLATFORM_DIR in tree:
+            # Validation, snapshots and the fleet put the platform change there.
+            raise SkeletonError(
+                f"the team skeleton renders {PLATFORM_DIR}/ "
+                f"({tree[PLATFORM_DIR].source or 'a rendered name'}), where both trees "
+                "seen as one hold the platform change; rename it"
+            )
         platform_values = (
             step_values(self.template, params.as_dict(), self._env, self._platform_step)
             if self._platform_step is not None

@@ -10,7 +10,7 @@ import pytest
 
 from mlscaffold._data import data_dir, skeleton_dir
 from mlscaffold.api import ProjectRenderer, render_project, write_project
-from mlscaffold.errors import OutputExistsError
+from mlscaffold.errors import OutputExistsError, SkeletonError
 from mlscaffold.settings import load_platform
 
 TEAM = {
@@ -87,3 +87,21 @@ def test_write_project_reads_owned_paths_given_as_a_generator(tmp_path: Path) ->
         project, out, platform_out, force=True, owned=(p for p in ["old.txt"])
     )
     assert not (out / "old.txt").exists()
+
+
+def test_a_team_skeleton_may_not_render_the_platform_folder(tmp_path: Path) -> None:
+    # Both trees seen as one put the platform change under platform/; a team file
+    # there would be silently mixed with it in validation and snapshots.
+    import shutil
+
+    from mlscaffold._data import skeleton_dir
+
+    team = tmp_path / "ml-project"
+    shutil.copytree(skeleton_dir(), team)
+    shutil.copytree(
+        skeleton_dir("ml-project-platform"), tmp_path / "ml-project-platform"
+    )
+    (team / "platform").mkdir()
+    (team / "platform" / "notes.md").write_text("ours\n")
+    with pytest.raises(SkeletonError, match="renders platform/"):
+        ProjectRenderer(skeleton=team).render(TEAM)
