@@ -13,7 +13,7 @@ import click
 
 from mlscaffold.cli.app import EXIT_FINDINGS, EXIT_OK, cli
 from mlscaffold.cli.options import (
-    OUTPUT_FORMATS,
+    output_option,
     platform_options,
     severity_options,
     validation_flags,
@@ -114,14 +114,7 @@ def validate(
     help="template.yaml whose steps and parameters are checked against the skeleton "
     "(default: a fresh build).",
 )
-@click.option(
-    "--output",
-    "output_format",
-    type=click.Choice(OUTPUT_FORMATS),
-    default="text",
-    show_default=True,
-    help="Report format.",
-)
+@output_option
 @click.option(
     "--fail-on",
     type=click.Choice(["error", "warning"]),

@@ -206,16 +206,20 @@ def severity_options(func: F) -> F:
     return apply_options(func, options)
 
 
-def validation_flags(func: F) -> F:
-    """Add the schema options, --output, --quiet, --min-severity and --fail-on."""
-    output = click.option(
+def output_option(func: F) -> F:
+    """Add --output (the report format)."""
+    return click.option(
         "--output",
         "output_format",
         type=click.Choice(OUTPUT_FORMATS),
         default="text",
         show_default=True,
         help="Report format.",
-    )
+    )(func)
+
+
+def validation_flags(func: F) -> F:
+    """Add the schema options, --output, --quiet, --min-severity and --fail-on."""
     return apply_options(
-        func, [schema_options(), output, severity_options, fail_on_option]
+        func, [schema_options(), output_option, severity_options, fail_on_option]
     )
