@@ -147,7 +147,8 @@ class ProjectRenderer:
 
         Raises:
             ParamsError: Invalid parameters (nothing is rendered).
-            SkeletonError: A used skeleton file does not parse.
+            SkeletonError: A used skeleton file does not parse, or the team
+                skeleton renders the folder the platform change is seen under.
             RenderError: A template expression failed.
         """
         params = validate_params(parameters, self.platform)
