@@ -147,10 +147,12 @@ def render(
             skeleton=project.skeleton_sources,
         )
         if fails(report, validation["fail_on"]):
+            # A machine format goes where a CI step reads it: stdout, as the
+            # summary of a render that passes does; the text report is for people.
             emit_report(
                 report,
                 validation["output_format"],
-                err=True,
+                err=validation["output_format"] == "text",
                 min_severity=validation["min_severity"],
             )
             click.echo(

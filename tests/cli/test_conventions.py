@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
 import yaml
 
+from mlscaffold._data import skeleton_dir
 from mlscaffold.params import merge_values
 from tests.helpers import TEAM_ARGS as TEAM
 from tests.helpers import run_cli as run
@@ -178,3 +180,26 @@ def test_validate_jobs_shows_progress_lines_when_asked(
     code_quiet, out_quiet, err_quiet = run(base, capsys)
     assert not [line for line in err_quiet.splitlines() if line.startswith("[")]
     assert (code_quiet, out_quiet) == (code, out)
+
+
+def test_a_failing_render_prints_its_json_report_on_stdout(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    team = tmp_path / "ml-project"
+    shutil.copytree(skeleton_dir(), team)
+    beside = tmp_path / "ml-project-platform"
+    shutil.copytree(skeleton_dir("ml-project-platform"), beside)
+    quota = beside / "teams" / "${{ values.team }}" / "resourcequota.yaml"
+    quota.write_text(quota.read_text(encoding="utf-8").replace("spec:", "spce:"))
+    out = tmp_path / "recs"
+    code, stdout, err = run(
+        ["render", *TEAM, "--skeleton", str(team), "--output", "json", "-o", str(out)],
+        capsys,
+    )
+    assert code == 1
+    # What a CI step parses is on stdout, as a passing render's summary is.
+    report = json.loads(stdout)
+    assert report["summary"]["errors"] >= 1
+    assert {f["rule"] for f in report["findings"]} >= {"MLS101"}
+    assert "nothing was written" in err
+    assert not out.exists()
