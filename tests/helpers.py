@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 from mlscaffold.cli import main
@@ -27,3 +30,13 @@ def run_cli(
         main(args)
     out, err = capsys.readouterr()
     return int(caught.value.code or 0), out, err
+
+
+def expected_of(case: Path) -> list[tuple[str, int]]:
+    """The findings a corpus case's ``# expect: RULE@LINE ...`` line names, sorted."""
+    match = re.search(r"^# expect: (.*)$", case.read_text(), re.MULTILINE)
+    assert match, f"{case.name} has no '# expect:' line"
+    return sorted(
+        (rule, int(line))
+        for rule, line in (item.split("@") for item in match[1].split())
+    )

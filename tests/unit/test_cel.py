@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +17,7 @@ from mlscaffold.validate.schema import cel
 from mlscaffold.validate.schema.bundled import shipped_versions
 from mlscaffold.validate.schema.check import validate_documents
 from mlscaffold.validate.schema.store import SchemaStore
+from tests.helpers import expected_of
 
 TESTS = Path(__file__).resolve().parent.parent
 CORPUS = TESTS / "invalid" / "manifests" / "cel"
@@ -43,15 +43,6 @@ def cel_findings(findings: list[Finding]) -> list[tuple[str, int]]:
         (f.rule, f.rendered.line or 0)
         for f in findings
         if f.tool == "cel" and f.severity >= Severity.WARNING
-    )
-
-
-def expected_of(case: Path) -> list[tuple[str, int]]:
-    match = re.search(r"^# expect: (.*)$", case.read_text(), re.MULTILINE)
-    assert match, f"{case.name} has no '# expect:' line"
-    return sorted(
-        (rule, int(line))
-        for rule, line in (item.split("@") for item in match[1].split())
     )
 
 

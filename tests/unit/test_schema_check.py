@@ -14,6 +14,7 @@ from mlscaffold.validate.documents import parse_documents
 from mlscaffold.validate.schema.apiserver import APISERVER_RULES
 from mlscaffold.validate.schema.check import SCHEMA_RULES, validate_documents
 from mlscaffold.validate.schema.store import SchemaStore
+from tests.helpers import expected_of
 
 CORPUS = Path(__file__).resolve().parent.parent / "invalid" / "manifests" / "schema"
 VALID = Path(__file__).resolve().parent.parent / "data" / "manifests" / "valid-project"
@@ -37,15 +38,6 @@ def check(store: SchemaStore, text: str) -> list[tuple[str, int | None]]:
     findings = validate_documents(docs, store)
     return sorted(
         (f.rule, f.rendered.line) for f in findings if f.severity >= Severity.WARNING
-    )
-
-
-def expected_of(case: Path) -> list[tuple[str, int]]:
-    match = re.search(r"^# expect: (.*)$", case.read_text(), re.MULTILINE)
-    assert match, f"{case.name} has no '# expect:' line"
-    return sorted(
-        (rule, int(line))
-        for rule, line in (item.split("@") for item in match[1].split())
     )
 
 
